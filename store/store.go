@@ -1,0 +1,90 @@
+// Package store defines how hail persists API roots, collections, STIX object
+// versions, status resources and API keys, and the contract every backend
+// (store/sqlite, store/postgres) must meet. The contract is executable: a
+// backend is correct when it passes storetest.Run.
+//
+// # Errors
+//
+// Methods return *hail.Error values with these codes, and wrap anything else
+// (driver failures) so that it maps to hail.EINTERNAL:
+//   - hail.ENOTFOUND: the API root, collection, object, status or key does not exist.
+//   - hail.ECONFLICT: a create would duplicate a unique id, alias or name.
+//   - hail.EINVALID: the arguments are malformed (a filter the backend cannot run).
+//   - hail.EUNAVAILABLE: the database cannot be reached right now.
+package store
+
+import (
+	"context"
+	"time"
+
+	"hail/stix"
+)
+
+// Store persists everything hail serves. Implementations must pass
+// storetest.Run and be safe for concurrent use.
+type Store interface {
+	// CreateAPIRoot creates an API root. Returns ECONFLICT if the name is taken.
+	CreateAPIRoot(ctx context.Context, r APIRoot) error
+	// APIRoots returns every API root, ordered by name.
+	APIRoots(ctx context.Context) ([]APIRoot, error)
+	// APIRoot returns one API root. Returns ENOTFOUND if it does not exist.
+	APIRoot(ctx context.Context, name string) (APIRoot, error)
+
+	// CreateCollection creates a collection in c.APIRoot. Returns ENOTFOUND if
+	// the API root does not exist, ECONFLICT if the id is taken anywhere or the
+	// alias is taken in that API root.
+	CreateCollection(ctx context.Context, c Collection) error
+	// Collections returns the collections of an API root, ordered by creation
+	// (a consistent order, TAXII 2.1 §3.3). An unknown API root gives an empty list.
+	Collections(ctx context.Context, apiRoot string) ([]Collection, error)
+	// Collection returns the collection of apiRoot whose id or alias is
+	// idOrAlias. Returns ENOTFOUND if there is none.
+	Collection(ctx context.Context, apiRoot, idOrAlias string) (Collection, error)
+	// DeleteCollection removes a collection with its entries and the object
+	// versions no other collection holds. Returns ENOTFOUND if it does not exist.
+	DeleteCollection(ctx context.Context, id string) error
+	// CollectionStats counts a collection's distinct objects and versions.
+	// Returns ENOTFOUND if the collection does not exist.
+	CollectionStats(ctx context.Context, id string) (CollectionStats, error)
+
+	// AddObjects adds object versions to a collection in one transaction and
+	// returns one result per object, in order. Each new version gets a
+	// date_added that is unique and strictly greater than every date_added
+	// already visible in the store, so pollers that use added_after never miss
+	// or repeat an object. A version already in the collection (same id and
+	// Version) is reported as a duplicate and keeps its date_added. Returns
+	// ENOTFOUND if the collection does not exist; then nothing is written.
+	AddObjects(ctx context.Context, collectionID string, objs []stix.Object) ([]AddResult, error)
+	// Objects returns one page of a collection's entries matching f, oldest
+	// date_added first. Memory and time are O(f.Limit), whatever the size of
+	// the collection. Returns ENOTFOUND if the collection does not exist.
+	Objects(ctx context.Context, collectionID string, f Filter) (Page, error)
+	// DeleteObject removes the versions of one object selected by f.Versions
+	// and f.SpecVersions (all versions when both are empty) from a collection.
+	// Returns ENOTFOUND if the collection does not exist or nothing matched.
+	DeleteObject(ctx context.Context, collectionID, objectID string, f Filter) error
+
+	// CreateStatus stores the status of an add request. Returns ECONFLICT if
+	// the id is taken.
+	CreateStatus(ctx context.Context, s Status) error
+	// Status returns the status with that id in that API root. Returns
+	// ENOTFOUND if there is none.
+	Status(ctx context.Context, apiRoot, id string) (Status, error)
+	// DeleteStatusesBefore removes statuses requested before t (TAXII asks
+	// that they be kept at least 24 h) and returns how many it removed.
+	DeleteStatusesBefore(ctx context.Context, t time.Time) (int, error)
+
+	// CreateKey stores an API key. Returns ECONFLICT if the name or hash is taken.
+	CreateKey(ctx context.Context, k Key) error
+	// KeyByHash returns the unrevoked key whose SHA-256 hash is hash. Returns
+	// ENOTFOUND if there is none.
+	KeyByHash(ctx context.Context, hash []byte) (Key, error)
+	// Keys returns every key, revoked ones included, ordered by name.
+	Keys(ctx context.Context) ([]Key, error)
+	// RevokeKey marks the named key revoked. Returns ENOTFOUND if there is no
+	// unrevoked key of that name.
+	RevokeKey(ctx context.Context, name string) error
+
+	// Close releases the store's resources.
+	Close() error
+}

@@ -1,0 +1,143 @@
+package store
+
+import (
+	"time"
+
+	"hail/stix"
+)
+
+// APIRoot is a TAXII API root, served at /taxii2/{Name}/.
+type APIRoot struct {
+	Name             string // one URL path segment, e.g. "api"
+	Title            string
+	Description      string
+	MaxContentLength int64 // bytes; the largest request body accepted
+	Default          bool  // named as "default" in the discovery resource
+	Created          time.Time
+}
+
+// Collection kinds.
+const (
+	KindExplicit = "explicit" // holds what is added to it
+	KindFilter   = "filter"   // holds what matches its filter
+)
+
+// Collection is a TAXII collection.
+type Collection struct {
+	ID          string // UUIDv4
+	APIRoot     string
+	Alias       string // unique within the API root; "" for none
+	Title       string
+	Description string
+	Public      bool   // readable without an API key
+	Kind        string // KindExplicit when empty
+	Filter      string // the filter of a KindFilter collection, as JSON
+	Created     time.Time
+}
+
+// CollectionStats counts what a collection holds.
+type CollectionStats struct {
+	Objects        int64 // distinct object ids
+	Versions       int64 // object versions (entries)
+	FirstDateAdded time.Time
+	LastDateAdded  time.Time
+}
+
+// AddResult tells what AddObjects did with one object.
+type AddResult struct {
+	ID        string
+	Version   time.Time
+	DateAdded time.Time
+	Duplicate bool // the version was already in the collection
+}
+
+// Filter selects entries of a collection. The zero value selects the latest
+// version of every object. Slices are ORed within, fields ANDed together.
+type Filter struct {
+	// AddedAfter, when not zero, keeps entries with date_added > AddedAfter.
+	AddedAfter time.Time
+	// Limit is the page size; 0 or less means the backend's maximum (10,000).
+	Limit int
+	// IDs keeps these STIX ids.
+	IDs []string
+	// Types keeps these STIX types.
+	Types []string
+	// Versions selects versions per object: "last" (the default when empty),
+	// "first", "all", or STIX timestamps matched as instants against Version.
+	// Several values are ORed.
+	Versions []string
+	// SpecVersions keeps these spec_version values; when empty, only the
+	// versions with the newest spec_version of each object are kept.
+	SpecVersions []string
+	// HeadersOnly leaves Entry.Object.Raw nil (manifest and versions pages).
+	HeadersOnly bool
+}
+
+// MaxLimit is the largest page a backend returns.
+const MaxLimit = 10000
+
+// Entry is one object version in a collection.
+type Entry struct {
+	Object    stix.Object
+	DateAdded time.Time
+}
+
+// Page is one page of entries, oldest date_added first. More is true when
+// entries matching the filter remain after the last one.
+type Page struct {
+	Entries []Entry
+	More    bool
+}
+
+// Status is the record of one add request (TAXII 2.1 §4.3).
+type Status struct {
+	ID               string
+	APIRoot          string
+	RequestTimestamp time.Time
+	Status           string // "complete" or "pending"
+	Total            int
+	Successes        []StatusDetail
+	Failures         []StatusDetail
+	Pendings         []StatusDetail
+}
+
+// StatusDetail names one object version in a status.
+type StatusDetail struct {
+	ID      string
+	Version string
+	Message string
+}
+
+// Key is an API key. Only its SHA-256 hash is stored.
+type Key struct {
+	ID      string
+	Name    string
+	Hash    []byte // SHA-256 of the key
+	Admin   bool   // every right on every collection, and the admin API
+	Read    []string
+	Write   []string // collection ids; AllCollections for every one
+	Created time.Time
+	Revoked time.Time // zero while the key is valid
+}
+
+// AllCollections in Key.Read or Key.Write grants the right on every collection.
+const AllCollections = "*"
+
+// CanRead reports whether k may read the collection with that id.
+func (k Key) CanRead(collectionID string) bool {
+	return k.Admin || contains(k.Read, collectionID) || contains(k.Read, AllCollections)
+}
+
+// CanWrite reports whether k may add objects to the collection with that id.
+func (k Key) CanWrite(collectionID string) bool {
+	return k.Admin || contains(k.Write, collectionID) || contains(k.Write, AllCollections)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
