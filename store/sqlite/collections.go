@@ -1,0 +1,197 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"hail"
+	"hail/store"
+)
+
+// CreateAPIRoot creates an API root. Returns ECONFLICT if the name is taken.
+func (db *DB) CreateAPIRoot(ctx context.Context, r store.APIRoot) error {
+	_, err := db.write.ExecContext(ctx, `INSERT INTO api_roots (name, title, description, max_content_length, is_default, created)
+		VALUES (?, ?, ?, ?, ?, ?)`, r.Name, r.Title, r.Description, r.MaxContentLength, r.Default, micros(db.nowOr(r.Created)))
+	if isUnique(err) {
+		return hail.Errorf(hail.ECONFLICT, "API root %q already exists.", r.Name)
+	}
+	if err != nil {
+		return fmt.Errorf("create API root: %w", err)
+	}
+	return nil
+}
+
+const apiRootColumns = `name, title, description, max_content_length, is_default, created`
+
+func scanAPIRoot(row interface{ Scan(...any) error }) (store.APIRoot, error) {
+	var r store.APIRoot
+	var created int64
+	err := row.Scan(&r.Name, &r.Title, &r.Description, &r.MaxContentLength, &r.Default, &created)
+	r.Created = fromMicros(created)
+	return r, err
+}
+
+// APIRoots returns every API root, ordered by name.
+func (db *DB) APIRoots(ctx context.Context) ([]store.APIRoot, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+apiRootColumns+` FROM api_roots ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("API roots: %w", err)
+	}
+	defer rows.Close()
+	var out []store.APIRoot
+	for rows.Next() {
+		r, err := scanAPIRoot(rows)
+		if err != nil {
+			return nil, fmt.Errorf("API roots: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("API roots: %w", err)
+	}
+	return out, nil
+}
+
+// APIRoot returns one API root. Returns ENOTFOUND if it does not exist.
+func (db *DB) APIRoot(ctx context.Context, name string) (store.APIRoot, error) {
+	r, err := scanAPIRoot(db.read.QueryRowContext(ctx, `SELECT `+apiRootColumns+` FROM api_roots WHERE name = ?`, name))
+	if err == sql.ErrNoRows {
+		return store.APIRoot{}, hail.Errorf(hail.ENOTFOUND, "API root %q not found.", name)
+	}
+	if err != nil {
+		return store.APIRoot{}, fmt.Errorf("API root: %w", err)
+	}
+	return r, nil
+}
+
+// CreateCollection creates a collection. Returns ENOTFOUND if the API root
+// does not exist, ECONFLICT if the id is taken anywhere or the alias is taken
+// in that API root. An empty Kind is stored as store.KindExplicit.
+func (db *DB) CreateCollection(ctx context.Context, c store.Collection) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("create collection: %w", err)
+	}
+	defer tx.Rollback()
+	var rootExists bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM api_roots WHERE name = ?)`, c.APIRoot).Scan(&rootExists); err != nil {
+		return fmt.Errorf("create collection: %w", err)
+	}
+	if !rootExists {
+		return hail.Errorf(hail.ENOTFOUND, "API root %q not found.", c.APIRoot)
+	}
+	if c.Kind == "" {
+		c.Kind = store.KindExplicit
+	}
+	var alias any
+	if c.Alias != "" {
+		alias = c.Alias
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO collections (id, api_root, alias, title, description, public, kind, filter, created)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.APIRoot, alias, c.Title, c.Description, c.Public, c.Kind, c.Filter, micros(db.nowOr(c.Created)))
+	if isUnique(err) {
+		if c.Alias != "" {
+			return hail.Errorf(hail.ECONFLICT, "Collection id %q or alias %q is already taken.", c.ID, c.Alias)
+		}
+		return hail.Errorf(hail.ECONFLICT, "Collection id %q is already taken.", c.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("create collection: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("create collection: %w", err)
+	}
+	return nil
+}
+
+const collectionColumns = `id, api_root, coalesce(alias, ''), title, description, public, kind, filter, created`
+
+func scanCollection(row interface{ Scan(...any) error }) (store.Collection, error) {
+	var c store.Collection
+	var created int64
+	err := row.Scan(&c.ID, &c.APIRoot, &c.Alias, &c.Title, &c.Description, &c.Public, &c.Kind, &c.Filter, &created)
+	c.Created = fromMicros(created)
+	return c, err
+}
+
+// Collections returns the collections of an API root in creation order.
+func (db *DB) Collections(ctx context.Context, apiRoot string) ([]store.Collection, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+collectionColumns+` FROM collections WHERE api_root = ? ORDER BY seq`, apiRoot)
+	if err != nil {
+		return nil, fmt.Errorf("collections: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Collection
+	for rows.Next() {
+		c, err := scanCollection(rows)
+		if err != nil {
+			return nil, fmt.Errorf("collections: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("collections: %w", err)
+	}
+	return out, nil
+}
+
+// Collection returns the collection of apiRoot whose id or alias is
+// idOrAlias; an id match wins over an alias match. Returns ENOTFOUND if
+// there is none.
+func (db *DB) Collection(ctx context.Context, apiRoot, idOrAlias string) (store.Collection, error) {
+	c, err := scanCollection(db.read.QueryRowContext(ctx, `SELECT `+collectionColumns+` FROM collections
+		WHERE api_root = ?1 AND (id = ?2 OR alias = ?2) ORDER BY id = ?2 DESC LIMIT 1`, apiRoot, idOrAlias))
+	if err == sql.ErrNoRows {
+		return store.Collection{}, collectionNotFound(idOrAlias)
+	}
+	if err != nil {
+		return store.Collection{}, fmt.Errorf("collection: %w", err)
+	}
+	return c, nil
+}
+
+// DeleteCollection removes a collection, its entries, and the object rows no
+// other collection refers to.
+func (db *DB) DeleteCollection(ctx context.Context, id string) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("delete collection: %w", err)
+	}
+	defer tx.Rollback()
+	seq, err := collectionSeq(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	// Deleting an objects row cascades to its entries, so the objects
+	// only this collection holds go first, then the remaining entries.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE rid IN (SELECT object FROM entries WHERE collection = ?1)
+		AND NOT EXISTS (SELECT 1 FROM entries AS x WHERE x.object = objects.rid AND x.collection <> ?1)`, seq); err != nil {
+		return fmt.Errorf("delete collection: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM collections WHERE seq = ?`, seq); err != nil {
+		return fmt.Errorf("delete collection: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("delete collection: %w", err)
+	}
+	return nil
+}
+
+// CollectionStats counts a collection's distinct objects and versions.
+func (db *DB) CollectionStats(ctx context.Context, id string) (store.CollectionStats, error) {
+	seq, err := collectionSeq(ctx, db.read, id)
+	if err != nil {
+		return store.CollectionStats{}, err
+	}
+	var s store.CollectionStats
+	var first, last int64
+	if err := db.read.QueryRowContext(ctx, `SELECT count(DISTINCT stix_id), count(*),
+		coalesce(min(date_added), 0), coalesce(max(date_added), 0) FROM entries WHERE collection = ?`, seq).
+		Scan(&s.Objects, &s.Versions, &first, &last); err != nil {
+		return store.CollectionStats{}, fmt.Errorf("collection stats: %w", err)
+	}
+	s.FirstDateAdded, s.LastDateAdded = fromMicros(first), fromMicros(last)
+	return s, nil
+}

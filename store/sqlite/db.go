@@ -1,0 +1,256 @@
+// Package sqlite is hail's embedded store: one SQLite file, no server, the
+// default for a single-node install. It implements store.Store.
+//
+// SQLite allows one writer at a time, so the DB keeps one write connection
+// (every write is a BEGIN IMMEDIATE transaction on it) and a separate pool of
+// read connections, which WAL mode lets run beside the writer.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	sqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"hail"
+	"hail/store"
+)
+
+var _ store.Store = (*DB)(nil)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is a store.Store kept in one SQLite file.
+type DB struct {
+	// Now is the clock that date_added, and Created and Revoked times the
+	// caller leaves zero, are read from. It defaults to time.Now; tests may
+	// replace it before the first call.
+	Now func() time.Time
+
+	write *sql.DB // one connection: SQLite has a single writer
+	read  *sql.DB
+	add   addStmts
+}
+
+// Pragmas every connection gets, in the form modernc.org/sqlite reads
+// (it does not read mattn-style _busy_timeout keys in this form).
+//
+// WAL with synchronous=NORMAL syncs the WAL at checkpoints, not at every
+// commit: a committed transaction survives the process being killed (the
+// WAL is in the OS page cache and replayed on open) but the last commits
+// may be lost if the machine loses power. That is the trade-off hail makes
+// for import speed; FULL would sync every commit.
+var pragmas = []string{
+	"busy_timeout(5000)",
+	"journal_mode(WAL)",
+	"synchronous(NORMAL)",
+	"foreign_keys(1)",
+}
+
+// dsn builds the connection string for path. write selects BEGIN IMMEDIATE
+// for transactions, so that a transaction takes the write lock when it
+// starts and waits under busy_timeout, rather than failing with SQLITE_BUSY
+// when it upgrades from a read lock mid-way.
+func dsn(path string, write bool) string {
+	q := url.Values{}
+	for _, p := range pragmas {
+		q.Add("_pragma", p)
+	}
+	if write {
+		q.Set("_txlock", "immediate")
+		// A larger page cache for the writer keeps the random-order index
+		// (stix id) of a big store in memory during imports.
+		q.Add("_pragma", "cache_size(-65536)")
+	} else {
+		q.Add("_pragma", "query_only(1)")
+	}
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
+
+// Open opens the SQLite database at path, creating it if needed, and
+// applies the migrations it lacks. It refuses a database whose schema is
+// newer than this binary knows.
+func Open(path string) (*DB, error) {
+	w, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	db := &DB{Now: time.Now, write: w}
+	if err := db.migrate(context.Background()); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	db.read = r
+	if err := db.add.prepare(context.Background(), w); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error {
+	db.add.close()
+	err := db.write.Close()
+	if db.read != nil {
+		if rerr := db.read.Close(); err == nil {
+			err = rerr
+		}
+	}
+	return err
+}
+
+// migration is one file of migrations/.
+type migration struct {
+	version int
+	name    string
+}
+
+// knownMigrations lists migrations/NNNN_name.sql in order.
+func knownMigrations() ([]migration, error) {
+	files, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, f := range files {
+		base := strings.TrimPrefix(f, "migrations/")
+		num, _, ok := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("migration %s: name must start with a positive number and '_'", f)
+		}
+		ms = append(ms, migration{version: v, name: f})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i := 1; i < len(ms); i++ {
+		if ms[i].version == ms[i-1].version {
+			return nil, fmt.Errorf("migrations %s and %s share a version", ms[i-1].name, ms[i].name)
+		}
+	}
+	return ms, nil
+}
+
+// migrate applies the migrations the database lacks, each in its own
+// transaction. The version is re-read inside each transaction, under the
+// write lock, so two processes opening the same new file do not both apply
+// a migration.
+func (db *DB) migrate(ctx context.Context) error {
+	ms, err := knownMigrations()
+	if err != nil {
+		return err
+	}
+	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY,
+		applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	latest := ms[len(ms)-1].version
+	for _, m := range ms {
+		if err := db.applyMigration(ctx, m, latest); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyMigration applies m unless the database already has it. latest is
+// the newest version the binary knows.
+func (db *DB) applyMigration(ctx context.Context, m migration, latest int) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer tx.Rollback()
+	var current int
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if current > latest {
+		return fmt.Errorf("database schema version %d is newer than this hail supports (%d): upgrade hail", current, latest)
+	}
+	var applied bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?)`, m.version).Scan(&applied); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if applied {
+		return nil
+	}
+	body, err := migrations.ReadFile(m.name)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		return fmt.Errorf("migrate %s: %w", m.name, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
+		m.version, time.Now().UnixMicro()); err != nil {
+		return fmt.Errorf("migrate %s: %w", m.name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate %s: %w", m.name, err)
+	}
+	return nil
+}
+
+// isUnique reports whether err is a UNIQUE or PRIMARY KEY violation.
+func isUnique(err error) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+// micros converts a time to the stored form; the zero time is 0.
+func micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+// fromMicros converts the stored form back; 0 is the zero time.
+func fromMicros(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(us).UTC()
+}
+
+// nowOr returns t, or the store's clock when t is zero.
+func (db *DB) nowOr(t time.Time) time.Time {
+	if t.IsZero() {
+		return db.Now()
+	}
+	return t
+}
+
+// notFound is the error for a missing collection.
+func collectionNotFound(id string) error {
+	return hail.Errorf(hail.ENOTFOUND, "Collection %q not found.", id)
+}

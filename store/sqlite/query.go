@@ -1,0 +1,165 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"hail/store"
+)
+
+// query is the WHERE clause of a selection of entries (aliased e), built
+// from a Filter. Values are always bound; only placeholders are written.
+type query struct {
+	cond strings.Builder
+	args []any
+}
+
+// and adds one condition.
+func (q *query) and(cond string, args ...any) {
+	if q.cond.Len() > 0 {
+		q.cond.WriteString(" AND ")
+	}
+	q.cond.WriteString(cond)
+	q.args = append(q.args, args...)
+}
+
+// placeholders returns "?, ?, ?" for n values.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// strings2any converts for binding.
+func strings2any(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+// where selects the entries of collection seq that f matches. anySpec
+// drops the default restriction to each object's newest spec_version (for
+// DeleteObject without filters).
+func (q *query) where(seq int64, f store.Filter, anySpec bool) error {
+	vs, err := store.ParseVersions(f.Versions)
+	if err != nil {
+		return err
+	}
+	q.and("e.collection = ?", seq)
+	if !f.AddedAfter.IsZero() {
+		// date_added is whole microseconds: > t is > t truncated.
+		q.and("e.date_added > ?", f.AddedAfter.UnixMicro())
+	}
+	if len(f.IDs) > 0 {
+		q.and("e.stix_id IN ("+placeholders(len(f.IDs))+")", strings2any(f.IDs)...)
+	}
+	if len(f.Types) > 0 {
+		q.and("e.type IN ("+placeholders(len(f.Types))+")", strings2any(f.Types)...)
+	}
+	switch {
+	case len(f.SpecVersions) > 0:
+		q.and("e.spec_version IN ("+placeholders(len(f.SpecVersions))+")", strings2any(f.SpecVersions)...)
+	case !anySpec:
+		// TAXII 2.1 §3.4.1: without match[spec_version], only the latest
+		// spec version the server holds for each object.
+		q.and("e.latest_spec = 1")
+	}
+	if !vs.All {
+		q.versions(vs, f.SpecVersions)
+	}
+	return nil
+}
+
+// versions adds the version selection. The is_first/is_last flags are kept
+// per spec_version, so they are exact when one spec_version of an object is
+// admitted; when several are requested, a version only counts as first or
+// last if no admitted version of the object is earlier or later.
+func (q *query) versions(vs store.VersionSelection, specs []string) {
+	var terms []string
+	var args []any
+	edge := func(flag, cmp string) {
+		if len(specs) <= 1 {
+			terms = append(terms, "e."+flag+" = 1")
+			return
+		}
+		terms = append(terms, "(e."+flag+" = 1 AND NOT EXISTS (SELECT 1 FROM entries AS x"+
+			" WHERE x.collection = e.collection AND x.stix_id = e.stix_id AND x.version "+cmp+" e.version"+
+			" AND x.spec_version IN ("+placeholders(len(specs))+")))")
+		args = append(args, strings2any(specs)...)
+	}
+	if vs.Last {
+		edge("is_last", ">")
+	}
+	if vs.First {
+		edge("is_first", "<")
+	}
+	if len(vs.Instants) > 0 {
+		terms = append(terms, "e.version IN ("+placeholders(len(vs.Instants))+")")
+		var unversioned []any
+		for _, t := range vs.Instants {
+			args = append(args, versionNanos(t))
+			if t.Nanosecond()%1000 == 0 {
+				unversioned = append(unversioned, t.UnixMicro())
+			}
+		}
+		// An object with neither modified nor created has date_added as
+		// its version (TAXII 2.1 §3.4.1: "a server-consistent value").
+		if len(unversioned) > 0 {
+			terms = append(terms, "(e.version = 0 AND e.date_added IN ("+placeholders(len(unversioned))+"))")
+			args = append(args, unversioned...)
+		}
+	}
+	if len(terms) == 1 {
+		q.and(terms[0], args...)
+		return
+	}
+	q.and("("+strings.Join(terms, " OR ")+")", args...)
+}
+
+// Objects returns one page of the collection's entries matching f.
+func (db *DB) Objects(ctx context.Context, collectionID string, f store.Filter) (store.Page, error) {
+	seq, err := collectionSeq(ctx, db.read, collectionID)
+	if err != nil {
+		return store.Page{}, err
+	}
+	var q query
+	if err := q.where(seq, f, false); err != nil {
+		return store.Page{}, err
+	}
+	raw := "o.raw"
+	if f.HeadersOnly {
+		raw = "NULL"
+	}
+	n := f.PageSize()
+	rows, err := db.read.QueryContext(ctx, `SELECT e.date_added, e.stix_id, e.type, e.spec_version, e.version,
+		o.created, o.modified, o.revoked, `+raw+`
+		FROM entries AS e JOIN objects AS o ON o.rid = e.object
+		WHERE `+q.cond.String()+`
+		ORDER BY e.date_added LIMIT ?`, append(q.args, n+1)...)
+	if err != nil {
+		return store.Page{}, fmt.Errorf("objects: %w", err)
+	}
+	defer rows.Close()
+	var p store.Page
+	p.Entries = make([]store.Entry, 0, min(n, 1024))
+	for rows.Next() {
+		if len(p.Entries) == n {
+			p.More = true
+			break
+		}
+		var e store.Entry
+		var da, ns int64
+		o := &e.Object
+		if err := rows.Scan(&da, &o.ID, &o.Type, &o.SpecVersion, &ns, &o.Created, &o.Modified, &o.Revoked, (*[]byte)(&o.Raw)); err != nil {
+			return store.Page{}, fmt.Errorf("objects: %w", err)
+		}
+		e.DateAdded = fromMicros(da)
+		o.Version = objectVersion(ns, o.Created, o.Modified)
+		p.Entries = append(p.Entries, e)
+	}
+	if err := rows.Err(); err != nil {
+		return store.Page{}, fmt.Errorf("objects: %w", err)
+	}
+	return p, nil
+}

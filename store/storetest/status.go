@@ -1,0 +1,83 @@
+package storetest
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"hail"
+	"hail/store"
+)
+
+func testStatusCreateAndGet(t *testing.T, s store.Store) {
+	setup(t, s)
+	st := store.Status{
+		ID: "2d086da7-4bdc-4f91-900e-d77486753710", APIRoot: "api", RequestTimestamp: created,
+		Status: "complete", Total: 4,
+		Successes: []store.StatusDetail{{ID: id("indicator", 1), Version: "2024-01-01T00:00:00.000Z"},
+			{ID: id("indicator", 2), Version: "2024-01-01T00:00:00.000Z", Message: "Object already added."}},
+		Failures: []store.StatusDetail{{ID: id("malware", 3), Version: "2024-01-01T00:00:00.000Z", Message: "Property \"name\" is required."}},
+		Pendings: []store.StatusDetail{{ID: id("tool", 4), Version: "2024-01-01T00:00:00.000Z"}},
+	}
+	if err := s.CreateStatus(ctx, st); err != nil {
+		t.Fatalf("CreateStatus: %v", err)
+	}
+	empty := store.Status{ID: "9a0c2f6e-3b44-4c1b-8f1e-6a3e1e9b2c55", APIRoot: "api", RequestTimestamp: created, Status: "complete"}
+	if err := s.CreateStatus(ctx, empty); err != nil {
+		t.Fatalf("CreateStatus: %v", err)
+	}
+	for _, want := range []store.Status{st, empty} {
+		got, err := s.Status(ctx, "api", want.ID)
+		if err != nil {
+			t.Errorf("Status(%s): %v", want.ID, err)
+			continue
+		}
+		if !got.RequestTimestamp.Equal(want.RequestTimestamp) {
+			t.Errorf("RequestTimestamp = %v, want %v", got.RequestTimestamp, want.RequestTimestamp)
+		}
+		got.RequestTimestamp = want.RequestTimestamp
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("Status(%s):\n got %+v\nwant %+v", want.ID, got, want)
+		}
+	}
+	_, err := s.Status(ctx, "other", st.ID)
+	wantCode(t, "Status in another API root", err, hail.ENOTFOUND)
+	_, err = s.Status(ctx, "api", "00000000-0000-4000-8000-000000000000")
+	wantCode(t, "Status of a missing id", err, hail.ENOTFOUND)
+	err = s.CreateStatus(ctx, store.Status{ID: st.ID, APIRoot: "api", Status: "pending"})
+	wantCode(t, "CreateStatus with a taken id", err, hail.ECONFLICT)
+	if got, _ := s.Status(ctx, "api", st.ID); got.Status != "complete" {
+		t.Errorf("a refused create changed the status to %q", got.Status)
+	}
+}
+
+func testStatusDeleteBefore(t *testing.T, s store.Store) {
+	setup(t, s)
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	ids := []string{"00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002", "00000000-0000-4000-8000-000000000003"}
+	for i, sid := range ids {
+		if err := s.CreateStatus(ctx, store.Status{ID: sid, APIRoot: "api", Status: "complete",
+			RequestTimestamp: base.Add(time.Duration(i) * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := s.DeleteStatusesBefore(ctx, base.Add(time.Hour))
+	if err != nil || n != 1 {
+		t.Errorf("DeleteStatusesBefore(+1h) = %d, %v; want 1 (strictly before)", n, err)
+	}
+	_, err = s.Status(ctx, "api", ids[0])
+	wantCode(t, "Status after its deletion", err, hail.ENOTFOUND)
+	for _, sid := range ids[1:] {
+		if _, err := s.Status(ctx, "api", sid); err != nil {
+			t.Errorf("Status(%s) after deleting older ones: %v", sid, err)
+		}
+	}
+	n, err = s.DeleteStatusesBefore(ctx, base.Add(time.Hour+time.Nanosecond))
+	if err != nil || n != 1 {
+		t.Errorf("DeleteStatusesBefore(+1h+1ns) = %d, %v; want 1", n, err)
+	}
+	n, err = s.DeleteStatusesBefore(ctx, base)
+	if err != nil || n != 0 {
+		t.Errorf("DeleteStatusesBefore(nothing older) = %d, %v; want 0", n, err)
+	}
+}
