@@ -123,20 +123,19 @@ func (db *DB) Objects(ctx context.Context, collectionID string, f store.Filter) 
 	if err != nil {
 		return store.Page{}, err
 	}
-	var q query
-	if err := q.where(seq, f, false); err != nil {
+	n := f.PageSize()
+	from, args, err := selectEntries(seq, f, n+1)
+	if err != nil {
 		return store.Page{}, err
 	}
 	raw := "o.raw"
 	if f.HeadersOnly {
 		raw = "NULL"
 	}
-	n := f.PageSize()
 	rows, err := db.read.QueryContext(ctx, `SELECT e.date_added, e.stix_id, e.type, e.spec_version, e.version,
 		o.created, o.modified, o.revoked, `+raw+`
-		FROM entries AS e JOIN objects AS o ON o.rid = e.object
-		WHERE `+q.cond.String()+`
-		ORDER BY e.date_added LIMIT ?`, append(q.args, n+1)...)
+		FROM `+from+` JOIN objects AS o ON o.rid = e.object
+		ORDER BY e.date_added`, args...)
 	if err != nil {
 		return store.Page{}, fmt.Errorf("objects: %w", err)
 	}
@@ -162,4 +161,63 @@ func (db *DB) Objects(ctx context.Context, collectionID string, f store.Filter) 
 		return store.Page{}, fmt.Errorf("objects: %w", err)
 	}
 	return p, nil
+}
+
+// entryColumns are what a page needs from entries besides the objects row.
+const entryColumns = `e.date_added AS date_added, e.object AS object, e.stix_id AS stix_id, e.type AS type,
+	e.spec_version AS spec_version, e.version AS version`
+
+// selectEntries returns a FROM item, aliased e, holding the first limit
+// entries of collection seq that f matches, in date_added order, and its
+// arguments. Each shape is planned so that the work is proportional to the
+// page, not the collection:
+//   - with IDs, the versions of those objects are read through the
+//     (collection, stix_id, version) index and sorted: few rows, however
+//     large the collection;
+//   - with several Types, one ordered range scan per type is merged
+//     (UNION ALL with ORDER BY merges ordered inputs), since one index
+//     cannot serve "type IN (...) ORDER BY date_added";
+//   - otherwise one range scan of an index ending in date_added.
+func selectEntries(seq int64, f store.Filter, limit int) (string, []any, error) {
+	if len(f.Types) > 1 && len(f.IDs) == 0 {
+		var arms []string
+		var args []any
+		for _, typ := range distinct(f.Types) {
+			g := f
+			g.Types = []string{typ}
+			var q query
+			if err := q.where(seq, g, false); err != nil {
+				return "", nil, err
+			}
+			arms = append(arms, `SELECT * FROM (SELECT `+entryColumns+` FROM entries AS e WHERE `+q.cond.String()+
+				` ORDER BY e.date_added LIMIT ?)`)
+			args = append(append(args, q.args...), limit)
+		}
+		return "(" + strings.Join(arms, " UNION ALL ") + " ORDER BY 1 LIMIT ?) AS e", append(args, limit), nil
+	}
+	var q query
+	if err := q.where(seq, f, false); err != nil {
+		return "", nil, err
+	}
+	index := ""
+	if len(f.IDs) > 0 {
+		// Without statistics the planner would rather scan the collection
+		// in date_added order than sort the few versions of a few ids.
+		index = " INDEXED BY entries_object_version"
+	}
+	return `(SELECT ` + entryColumns + ` FROM entries AS e` + index + ` WHERE ` + q.cond.String() +
+		` ORDER BY e.date_added LIMIT ?) AS e`, append(q.args, limit), nil
+}
+
+// distinct returns ss without repeated values, in first-seen order.
+func distinct(ss []string) []string {
+	seen := make(map[string]bool, len(ss))
+	out := ss[:0:0]
+	for _, s := range ss {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }

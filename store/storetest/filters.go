@@ -43,6 +43,7 @@ func testFilterTypes(t *testing.T, s store.Store) {
 	check(t, s, coll1, store.Filter{Types: []string{"tool", "malware"}}, false, m2, t4, m5)
 	check(t, s, coll1, store.Filter{Types: []string{"malware", "indicator", "tool"}}, false, m2, i3, t4, i1b, m5)
 	check(t, s, coll1, store.Filter{Types: []string{"campaign"}}, false)
+	check(t, s, coll1, store.Filter{Types: []string{"malware", "malware"}}, false, m2, m5)
 	check(t, s, coll1, store.Filter{Types: []string{"campaign", "tool"}}, false, t4)
 }
 

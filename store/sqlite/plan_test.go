@@ -1,0 +1,74 @@
+package sqlite
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"hail/store"
+)
+
+// TestQueryPlans pins the index each filter shape is read through, so that
+// a page costs O(page) whatever the collection size. SQLite plans without
+// statistics here (hail never runs ANALYZE), so the plans are stable; a
+// change of SQLite version that changes one fails this test, not a
+// production poll.
+func TestQueryPlans(t *testing.T) {
+	db := openTest(t)
+	after := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name string
+		f    store.Filter
+		want []string // substrings of the plan, in order
+		not  []string
+	}{
+		{"default", store.Filter{}, []string{"USING INDEX entries_current (collection=?)"}, []string{"TEMP B-TREE"}},
+		{"default after", store.Filter{AddedAfter: after}, []string{"USING INDEX entries_current (collection=? AND date_added>?)"}, []string{"TEMP B-TREE"}},
+		{"all", store.Filter{Versions: []string{"all"}, AddedAfter: after}, []string{"USING INDEX entries_collection (collection=? AND date_added>?)"}, []string{"TEMP B-TREE"}},
+		{"first", store.Filter{Versions: []string{"first"}}, []string{"USING INDEX entries_collection"}, []string{"TEMP B-TREE"}},
+		{"type", store.Filter{Types: []string{"indicator"}, AddedAfter: after}, []string{"USING INDEX entries_type (collection=? AND type=? AND date_added>?)"}, []string{"TEMP B-TREE"}},
+		{"types", store.Filter{Types: []string{"indicator", "malware"}}, []string{"MERGE (UNION ALL)", "entries_type (collection=? AND type=?)", "entries_type (collection=? AND type=?)"}, nil},
+		{"ids", store.Filter{IDs: []string{"indicator--a", "indicator--b"}}, []string{"USING INDEX entries_object_version (collection=? AND stix_id=?)"}, nil},
+		{"ids and types", store.Filter{IDs: []string{"indicator--a"}, Types: []string{"indicator", "malware"}}, []string{"USING INDEX entries_object_version (collection=? AND stix_id=?)"}, []string{"MERGE"}},
+		{"spec versions", store.Filter{SpecVersions: []string{"2.0", "2.1"}}, []string{"USING INDEX entries_collection", "entries_object_version (collection=? AND stix_id=? AND version>?)"}, []string{"TEMP B-TREE"}},
+	} {
+		from, args, err := selectEntries(1, tc.f, 10)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		rows, err := db.read.QueryContext(context.Background(), `EXPLAIN QUERY PLAN SELECT e.date_added, o.raw FROM `+from+
+			` JOIN objects AS o ON o.rid = e.object ORDER BY e.date_added`, args...)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		text := strings.Join(plan, "\n")
+		rest := text
+		for _, w := range tc.want {
+			i := strings.Index(rest, w)
+			if i < 0 {
+				t.Errorf("%s: plan lacks %q:\n%s", tc.name, w, text)
+				break
+			}
+			rest = rest[i+len(w):]
+		}
+		for _, n := range tc.not {
+			if strings.Contains(text, n) {
+				t.Errorf("%s: plan has %q:\n%s", tc.name, n, text)
+			}
+		}
+		if strings.Contains(text, "SCAN e USING") || strings.Contains(text, "SCAN entries") {
+			t.Errorf("%s: plan scans entries:\n%s", tc.name, text)
+		}
+	}
+}
