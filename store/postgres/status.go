@@ -1,0 +1,88 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"hail"
+	"hail/store"
+)
+
+// detail is the stored form of a store.StatusDetail, one element of a
+// jsonb list.
+type detail struct {
+	ID      string `json:"id"`
+	Version string `json:"version"`
+	Message string `json:"message,omitempty"`
+}
+
+// details converts for storage; a nil list is stored as [].
+func details(ds []store.StatusDetail) []detail {
+	out := make([]detail, len(ds))
+	for i, d := range ds {
+		out[i] = detail(d)
+	}
+	return out
+}
+
+// statusDetails converts back; an empty list is nil.
+func statusDetails(ds []detail) []store.StatusDetail {
+	if len(ds) == 0 {
+		return nil
+	}
+	out := make([]store.StatusDetail, len(ds))
+	for i, d := range ds {
+		out[i] = store.StatusDetail(d)
+	}
+	return out
+}
+
+// CreateStatus stores the status of an add request; a zero
+// RequestTimestamp is the store's clock. Returns ECONFLICT if the id is
+// taken.
+func (db *DB) CreateStatus(ctx context.Context, s store.Status) error {
+	_, err := db.pool.Exec(ctx, `INSERT INTO statuses
+		(id, api_root, request_timestamp, status, total, successes, failures, pendings)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		s.ID, s.APIRoot, db.nowOr(s.RequestTimestamp), s.Status, s.Total,
+		details(s.Successes), details(s.Failures), details(s.Pendings))
+	return dbError("create status", err)
+}
+
+// Status returns the status with that id in that API root. Returns
+// ENOTFOUND if there is none.
+func (db *DB) Status(ctx context.Context, apiRoot, id string) (store.Status, error) {
+	var s store.Status
+	var succ, fail, pend []detail
+	err := db.pool.QueryRow(ctx, `SELECT id, api_root, request_timestamp, status, total, successes, failures, pendings
+		FROM statuses WHERE id = $1 AND api_root = $2`, id, apiRoot).
+		Scan(&s.ID, &s.APIRoot, &s.RequestTimestamp, &s.Status, &s.Total, &succ, &fail, &pend)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.Status{}, hail.Errorf(hail.ENOTFOUND, "Status %q not found.", id)
+	}
+	if err != nil {
+		return store.Status{}, dbError("status", err)
+	}
+	s.RequestTimestamp = utc(s.RequestTimestamp)
+	s.Successes, s.Failures, s.Pendings = statusDetails(succ), statusDetails(fail), statusDetails(pend)
+	return s, nil
+}
+
+// DeleteStatusesBefore removes statuses requested before t and returns how
+// many it removed.
+func (db *DB) DeleteStatusesBefore(ctx context.Context, t time.Time) (int, error) {
+	// timestamptz holds microseconds and pgx truncates to them, so a t
+	// between two microseconds is rounded up: a status stored at the lower
+	// one is before t.
+	if r := t.Truncate(time.Microsecond); !r.Equal(t) {
+		t = r.Add(time.Microsecond)
+	}
+	tag, err := db.pool.Exec(ctx, `DELETE FROM statuses WHERE request_timestamp < $1`, t)
+	if err != nil {
+		return 0, dbError("delete statuses", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
