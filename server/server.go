@@ -1,0 +1,158 @@
+package server
+
+import (
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"hail/store"
+)
+
+// Defaults applied by New to the zero fields of Config.
+const (
+	DefaultMaxContentLength = 100 << 20 // 100 MiB
+	DefaultLimit            = 1000
+	DefaultStatusRetention  = 24 * time.Hour
+)
+
+// Config tunes a Server. The zero value is usable.
+type Config struct {
+	// MaxContentLength is the largest request body, in bytes, for an API root
+	// that does not set its own (DefaultMaxContentLength when 0).
+	MaxContentLength int64
+	// DefaultLimit is the page size when a request gives no limit
+	// (DefaultLimit when 0); MaxLimit the largest page served, whatever the
+	// request asks (store.MaxLimit when 0 or above it).
+	DefaultLimit int
+	MaxLimit     int
+	// StrictEmpty answers empty pages as TAXII 2.1 §3.7 says, with the
+	// "objects" key omitted ({"more":false}). By default an empty list is
+	// sent ({"more":false,"objects":[]}), because some clients fail on a
+	// missing key.
+	StrictEmpty bool
+	// Title, Description and Contact fill the discovery resource.
+	Title       string
+	Description string
+	Contact     string
+	// PublicURL is the absolute base URL clients reach the server at, such as
+	// "https://taxii.example.org", used to build the API root URLs of the
+	// discovery resource. When empty they are built from the request,
+	// honouring X-Forwarded-Proto and X-Forwarded-Host.
+	PublicURL string
+	// StatusRetention is how long status resources are kept
+	// (DefaultStatusRetention when 0; TAXII 2.1 §4.3 asks for at least 24 h).
+	StatusRetention time.Duration
+	// Now is the clock of request timestamps (time.Now when nil).
+	Now func() time.Time
+}
+
+// Server serves TAXII 2.1 from a store. It is an http.Handler.
+type Server struct {
+	cfg     Config
+	store   store.Store
+	logger  *slog.Logger
+	handler http.Handler
+	// lastPurge is when old statuses were last deleted (Unix seconds).
+	lastPurge atomic.Int64
+}
+
+// New returns a Server that serves st. A nil logger discards the log.
+func New(cfg Config, st store.Store, logger *slog.Logger) *Server {
+	if cfg.MaxContentLength <= 0 {
+		cfg.MaxContentLength = DefaultMaxContentLength
+	}
+	if cfg.MaxLimit <= 0 || cfg.MaxLimit > store.MaxLimit {
+		cfg.MaxLimit = store.MaxLimit
+	}
+	if cfg.DefaultLimit <= 0 {
+		cfg.DefaultLimit = DefaultLimit
+	}
+	cfg.DefaultLimit = min(cfg.DefaultLimit, cfg.MaxLimit)
+	if cfg.StatusRetention <= 0 {
+		cfg.StatusRetention = DefaultStatusRetention
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Title == "" {
+		cfg.Title = "hail"
+	}
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, store: st, logger: logger}
+	s.handler = s.logRequests(s.recoverPanics(s.negotiate(s.authenticate(s.routes()))))
+	return s
+}
+
+// ServeHTTP serves one request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handler.ServeHTTP(w, r)
+}
+
+// routes registers every TAXII endpoint (TAXII 2.1 §4, §5). Each path is
+// served with and without its trailing slash and never redirected: some
+// clients omit the slash, and a redirect can lose the Authorization header
+// or a POST body. A method the path does not support gets a TAXII 405.
+func (s *Server) routes() http.Handler {
+	const (
+		root       = "/taxii2/{root}/"
+		collection = root + "collections/{id}/"
+		object     = collection + "objects/{oid}/"
+	)
+	routes := []struct {
+		method, path string
+		handle       http.HandlerFunc
+	}{
+		{"GET", "/taxii2/", s.handleDiscoveryGet},
+		{"GET", root, s.handleAPIRootGet},
+		{"GET", root + "status/{sid}/", s.handleStatusGet},
+		{"GET", root + "collections/", s.handleCollectionsGet},
+		{"GET", collection, s.handleCollectionGet},
+		{"GET", collection + "manifest/", s.handleManifestGet},
+		{"GET", collection + "objects/", s.handleObjectsGet},
+		{"POST", collection + "objects/", s.handleObjectsPost},
+		{"GET", object, s.handleObjectGet},
+		{"DELETE", object, s.handleObjectDelete},
+		{"GET", object + "versions/", s.handleVersionsGet},
+	}
+	mux := http.NewServeMux()
+	allowed := map[string][]string{}
+	var paths []string
+	for _, rt := range routes {
+		if allowed[rt.path] == nil {
+			paths = append(paths, rt.path)
+		}
+		allowed[rt.path] = append(allowed[rt.path], rt.method)
+		mux.HandleFunc(rt.method+" "+rt.path+"{$}", rt.handle)
+		mux.HandleFunc(rt.method+" "+strings.TrimSuffix(rt.path, "/"), rt.handle)
+	}
+	for _, p := range paths {
+		h := s.methodNotAllowed(allowed[p])
+		mux.HandleFunc(p+"{$}", h)
+		mux.HandleFunc(strings.TrimSuffix(p, "/"), h)
+	}
+	mux.HandleFunc("/", s.notFound)
+	return mux
+}
+
+// methodNotAllowed answers a method a path does not support.
+func (s *Server) methodNotAllowed(methods []string) http.HandlerFunc {
+	if slices.Contains(methods, "GET") {
+		methods = append(slices.Clip(methods), "HEAD") // ServeMux serves HEAD with GET
+	}
+	allow := strings.Join(methods, ", ")
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		s.error(w, r, errMethodNotAllowed)
+	}
+}
+
+// notFound answers a path that is no TAXII endpoint.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.error(w, r, errNoEndpoint)
+}

@@ -1,0 +1,238 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/google/uuid"
+
+	"hail"
+	"hail/stix"
+	"hail/store"
+	"hail/taxii"
+)
+
+// handleObjectsGet serves Get Objects (TAXII 2.1 §5.4): one envelope page.
+func (s *Server) handleObjectsGet(w http.ResponseWriter, r *http.Request) {
+	c, err := s.readableCollection(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	q, err := s.parseQuery(r.URL.RawQuery, collectionParams)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	page, err := s.store.Objects(r.Context(), c.ID, q.Filter)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	s.writePage(w, r, q, page, "objects", appendObject)
+}
+
+// handleObjectGet serves Get An Object (TAXII 2.1 §5.6): the versions of one
+// object that match[version] selects (the latest by default), as an envelope.
+func (s *Server) handleObjectGet(w http.ResponseWriter, r *http.Request) {
+	c, err := s.readableCollection(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	q, err := s.parseQuery(r.URL.RawQuery, objectParams)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	page, err := s.objectPage(r, c, q)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	s.writePage(w, r, q, page, "objects", appendObject)
+}
+
+// objectPage reads a page of one object's entries. An object with nothing to
+// show is 404, unless the request continues from a position (added_after or
+// next): then an empty page is the answer, not the object's absence.
+func (s *Server) objectPage(r *http.Request, c store.Collection, q query) (store.Page, error) {
+	oid := r.PathValue("oid")
+	notFound := hail.Errorf(hail.ENOTFOUND, "Object %q not found.", oid)
+	if !stix.ValidID(oid) {
+		return store.Page{}, notFound
+	}
+	q.IDs = []string{oid}
+	page, err := s.store.Objects(r.Context(), c.ID, q.Filter)
+	if err == nil && len(page.Entries) == 0 && !q.Positioned {
+		err = notFound
+	}
+	return page, err
+}
+
+// appendObject appends an entry's object exactly as it was received.
+func appendObject(b []byte, e store.Entry) []byte { return append(b, e.Object.Raw...) }
+
+// handleObjectDelete serves Delete An Object (TAXII 2.1 §5.7): it removes the
+// versions that match[version] and match[spec_version] select, every
+// version when neither is given.
+func (s *Server) handleObjectDelete(w http.ResponseWriter, r *http.Request) {
+	c, err := s.deletableCollection(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	q, err := s.parseQuery(r.URL.RawQuery, deleteParams)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	oid := r.PathValue("oid")
+	err = hail.Errorf(hail.ENOTFOUND, "Object %q not found.", oid)
+	if stix.ValidID(oid) {
+		f := store.Filter{Versions: q.Versions, SpecVersions: q.SpecVersions}
+		if err = s.store.DeleteObject(r.Context(), c.ID, oid, f); hail.ErrorCode(err) == hail.ENOTFOUND {
+			err = hail.Errorf(hail.ENOTFOUND, "Object %q not found.", oid)
+		}
+	}
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// handleObjectsPost serves Add Objects (TAXII 2.1 §5.5). Each object is
+// checked on its own: the invalid ones are listed as failures in the status,
+// the valid ones are stored together in one transaction. The work is done
+// before answering, so the status is already complete.
+func (s *Server) handleObjectsPost(w http.ResponseWriter, r *http.Request) {
+	requested := s.cfg.Now()
+	c, err := s.writableCollection(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if !acceptableContentType(r.Header.Get("Content-Type")) {
+		s.error(w, r, errUnsupportedType)
+		return
+	}
+	raws, err := s.readEnvelope(w, r, c)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	info(r.Context()).objects = len(raws)
+	st, err := s.addObjects(r, c, raws)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	st.ID, st.APIRoot, st.RequestTimestamp = uuid.NewString(), c.APIRoot, requested
+	if err := s.store.CreateStatus(r.Context(), st); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	s.purgeStatuses(r)
+	writeJSON(w, http.StatusAccepted, statusResource(st))
+}
+
+// readEnvelope reads the body of Add Objects, an envelope, within the API
+// root's max_content_length: 413 when the declared length is above it,
+// before reading, or when a body of undeclared length grows past it. A body
+// that is not JSON is 400; JSON that is not an envelope (an object with an
+// "objects" list) is 422, the status TAXII 2.1 §5.5 gives content the
+// server understands but cannot process.
+func (s *Server) readEnvelope(w http.ResponseWriter, r *http.Request, c store.Collection) ([]json.RawMessage, error) {
+	root, err := s.store.APIRoot(r.Context(), c.APIRoot)
+	if err != nil {
+		return nil, err
+	}
+	limit := s.maxContentLength(root)
+	tooLarge := hail.Errorf(hail.ETOOLARGE, "The request body is larger than max_content_length (%d bytes).", limit)
+	if r.ContentLength > limit {
+		return nil, tooLarge
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return nil, tooLarge
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read request body: %w", err)
+	}
+	if !json.Valid(body) {
+		return nil, hail.Errorf(hail.EINVALID, "The request body is not valid JSON.")
+	}
+	notEnvelope := hail.Errorf(hail.EUNPROCESSABLE, "The request body is not a TAXII envelope: a JSON object with an \"objects\" list.")
+	var env struct {
+		Objects json.RawMessage `json:"objects"`
+	}
+	if body = bytes.TrimSpace(body); body[0] != '{' {
+		return nil, notEnvelope
+	}
+	if err := json.Unmarshal(body, &env); err != nil || !bytes.HasPrefix(env.Objects, []byte("[")) {
+		return nil, notEnvelope
+	}
+	var raws []json.RawMessage
+	if err := json.Unmarshal(env.Objects, &raws); err != nil {
+		return nil, notEnvelope
+	}
+	return raws, nil
+}
+
+// addObjects parses and validates each object, stores the valid ones with
+// one AddObjects call, and returns the status of the request. A version the
+// collection already holds, or that the envelope repeats, is a success:
+// TAXII 2.1 §5.5 forbids reporting an error for a duplicate.
+func (s *Server) addObjects(r *http.Request, c store.Collection, raws []json.RawMessage) (store.Status, error) {
+	st := store.Status{Status: taxii.StatusComplete, Total: len(raws)}
+	valid := make([]stix.Object, 0, len(raws))
+	type version struct {
+		id string
+		ns int64
+	}
+	seen := make(map[version]bool, len(raws))
+	for _, raw := range raws {
+		o, err := stix.Parse(raw)
+		if err == nil {
+			err = stix.Validate(o)
+		}
+		if err != nil {
+			st.Failures = append(st.Failures, store.StatusDetail{ID: o.ID, Version: o.VersionString(), Message: hail.ErrorMessage(err)})
+			continue
+		}
+		v := version{o.ID, o.Version.UnixNano()}
+		if seen[v] {
+			st.Successes = append(st.Successes, store.StatusDetail{ID: o.ID, Version: o.VersionString(), Message: "Repeated in the envelope."})
+			continue
+		}
+		seen[v] = true
+		valid = append(valid, o)
+	}
+	if len(valid) == 0 {
+		return st, nil
+	}
+	results, err := s.store.AddObjects(r.Context(), c.ID, valid)
+	if err != nil {
+		return st, err
+	}
+	if len(results) != len(valid) {
+		return st, fmt.Errorf("add objects: store returned %d results for %d objects", len(results), len(valid))
+	}
+	for i, res := range results {
+		d := store.StatusDetail{ID: valid[i].ID, Version: valid[i].VersionString()}
+		if d.Version == "" {
+			d.Version = taxii.FormatTimestamp(res.DateAdded)
+		}
+		if res.Duplicate {
+			d.Message = "Already in the collection."
+		}
+		st.Successes = append(st.Successes, d)
+	}
+	return st, nil
+}

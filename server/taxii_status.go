@@ -1,0 +1,76 @@
+package server
+
+import (
+	"net/http"
+	"time"
+
+	"hail/store"
+	"hail/taxii"
+)
+
+// handleStatusGet serves Get Status (TAXII 2.1 §4.3). Any valid key may read
+// a status: its id is a random UUID that only the request's sender learnt.
+func (s *Server) handleStatusGet(w http.ResponseWriter, r *http.Request) {
+	if requestKey(r.Context()) == nil {
+		s.error(w, r, errUnauthenticated)
+		return
+	}
+	st, err := s.store.Status(r.Context(), r.PathValue("root"), r.PathValue("sid"))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, statusResource(st))
+}
+
+// statusResource converts a stored status. The counts are the lengths of the
+// lists, so they always agree with them (taxii2-client checks it).
+func statusResource(st store.Status) taxii.Status {
+	return taxii.Status{
+		ID:               st.ID,
+		Status:           st.Status,
+		RequestTimestamp: taxii.FormatTimestamp(st.RequestTimestamp),
+		TotalCount:       st.Total,
+		SuccessCount:     len(st.Successes),
+		Successes:        statusDetails(st.Successes),
+		FailureCount:     len(st.Failures),
+		Failures:         statusDetails(st.Failures),
+		PendingCount:     len(st.Pendings),
+		Pendings:         statusDetails(st.Pendings),
+	}
+}
+
+func statusDetails(ds []store.StatusDetail) []taxii.StatusDetails {
+	if len(ds) == 0 {
+		return nil
+	}
+	out := make([]taxii.StatusDetails, len(ds))
+	for i, d := range ds {
+		out[i] = taxii.StatusDetails{ID: d.ID, Version: d.Version, Message: d.Message}
+	}
+	return out
+}
+
+// purgeInterval is how often, at most, old statuses are deleted.
+const purgeInterval = time.Hour
+
+// purgeStatuses deletes the statuses older than the retention period, at
+// most once per purgeInterval, from the request that finds it due: a
+// long-running server needs no separate job for it. A failure is logged and
+// retried at the next interval; it does not fail the request.
+func (s *Server) purgeStatuses(r *http.Request) {
+	now := s.cfg.Now()
+	last := s.lastPurge.Load()
+	if now.Unix()-last < int64(min(purgeInterval, s.cfg.StatusRetention)/time.Second) ||
+		!s.lastPurge.CompareAndSwap(last, now.Unix()) {
+		return
+	}
+	n, err := s.store.DeleteStatusesBefore(r.Context(), now.Add(-s.cfg.StatusRetention))
+	if err != nil {
+		s.logger.WarnContext(r.Context(), "purge statuses", "err", err)
+		return
+	}
+	if n > 0 {
+		s.logger.InfoContext(r.Context(), "purged statuses", "count", n, "retention", s.cfg.StatusRetention)
+	}
+}
