@@ -62,7 +62,14 @@ var hexLen = map[string]int{
 //   - asn: the decimal number, an "AS" prefix dropped.
 //   - cve: upper case CVE-YYYY-NNNN.
 func Normalize(typ, value string) (string, bool) {
-	value = strings.TrimSpace(value)
+	v, ok := normalize(typ, strings.TrimSpace(value))
+	if !ok {
+		return "", false
+	}
+	return v, true
+}
+
+func normalize(typ, value string) (string, bool) {
 	switch typ {
 	case TypeIPv4, TypeIPv6, TypeCIDR:
 		t, v, ok := normalizeIP(value)
@@ -100,8 +107,9 @@ func Normalize(typ, value string) (string, bool) {
 // characters they wrap. It tries, in order: CVE id, IP address or CIDR
 // block, hex digest (md5, sha1, sha256 or sha512 by length), URL (with
 // "://"), email address (with '@'), URL without a scheme (with '/', read as
-// http), domain. Detect knows no list of public
-// suffixes, so a file name such as "invoice.exe" is taken for a domain.
+// http), domain. It returns ok false, and empty strings, for anything
+// else. Detect knows no list of public suffixes, so a file name such as
+// "invoice.exe" is taken for a domain.
 func Detect(value string) (typ string, normalized string, ok bool) {
 	v := refang(strings.TrimSpace(value))
 	if v == "" {
@@ -121,19 +129,17 @@ func Detect(value string) (typ string, normalized string, ok bool) {
 		}
 		// Hex of another length may still be a domain label such as "cafe".
 	}
+	typ = TypeDomain
 	switch {
 	case strings.Contains(v, "://"):
-		n, ok := normalizeURL(v)
-		return TypeURL, n, ok
+		typ = TypeURL
 	case strings.Contains(v, "@"):
-		n, ok := normalizeEmail(v)
-		return TypeEmail, n, ok
+		typ = TypeEmail
 	case strings.Contains(v, "/"):
-		n, ok := normalizeURL(v)
-		return TypeURL, n, ok
+		typ = TypeURL
 	}
-	if n, ok := normalizeDomain(v); ok {
-		return TypeDomain, n, true
+	if n, ok := Normalize(typ, v); ok {
+		return typ, n, true
 	}
 	return "", "", false
 }
