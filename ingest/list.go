@@ -1,0 +1,197 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"hail"
+)
+
+// List formats for ListOptions.Format.
+const (
+	FormatText = "txt" // one indicator per line
+	FormatCSV  = "csv" // a table, with or without a header row
+)
+
+// ListOptions says how to read an IOC list and what to state in the STIX
+// objects made from it. ReadList uses Format and Columns; Indicator uses the
+// rest.
+type ListOptions struct {
+	// Source names the list's producer. It becomes the name of the identity
+	// that the indicators are created_by, and it is part of their ids, so the
+	// same value from two sources gives two indicators.
+	Source string
+	// Confidence is STIX confidence, 1–100; 0 leaves it out.
+	Confidence int
+	// TLP is "clear", "green", "amber", "amber+strict" or "red" ("white" and
+	// a "tlp:" prefix are accepted); "" leaves the indicators unmarked.
+	TLP string
+	// Labels are copied to each indicator's labels.
+	Labels []string
+	// IndicatorType is the indicator_types entry; "" means
+	// "malicious-activity".
+	IndicatorType string
+	// TTL, when positive, sets valid_until to valid_from plus TTL.
+	TTL time.Duration
+	// Now gives the time of the import; nil means time.Now.
+	Now func() time.Time
+	// Columns names the CSV columns that hold indicators, by header name
+	// (any case) or by 1-based number. When empty, columns are chosen by
+	// header name, else by content.
+	Columns []string
+	// Format is FormatText, FormatCSV, or "" to decide from the content.
+	Format string
+}
+
+// IOC is one indicator value read from a list.
+type IOC struct {
+	Type  string // one of the Type constants
+	Value string // canonical form: refanged, lower-cased where case does not matter
+	// Port is the port written after an address or domain ("1.2.3.4:8080"),
+	// 0 when none.
+	Port int
+	// Line is the 1-based line of the list the value was read from.
+	Line int
+	// Fields holds the rest of the line: for CSV, the other columns by header
+	// name (or 1-based number when there is no header); for text lists, the
+	// trailing comment or fields under "comment". Nil when there is none.
+	Fields map[string]string
+}
+
+// maxLine bounds the length of one line of a text list, so that a binary file
+// fed by mistake cannot exhaust memory.
+const maxLine = 64 << 10
+
+// ReadList reads a plain or CSV IOC list from r and calls fn for every value
+// it recognises, in order. Lines it cannot use are passed to bad (which may
+// be nil) with their line number, text and the reason, and never stop the
+// others. Blank lines and comment lines (starting with '#' or ';') are
+// skipped silently.
+//
+// ReadList returns the first error fn returns, unchanged; hail.EINVALID for
+// an unknown format, unknown columns, or a CSV without an indicator column;
+// and read errors from r.
+func ReadList(r io.Reader, opt ListOptions, fn func(IOC) error, bad func(line int, text, reason string)) error {
+	if bad == nil {
+		bad = func(int, string, string) {}
+	}
+	br := bufio.NewReaderSize(r, maxLine)
+	if b, _ := br.Peek(3); bytes.HasPrefix(b, utf8BOM) {
+		br.Discard(len(utf8BOM))
+	}
+	format := opt.Format
+	switch format {
+	case FormatText, FormatCSV:
+	case "":
+		head, _ := br.Peek(maxLine)
+		format = sniffFormat(head)
+	default:
+		return hail.Errorf(hail.EINVALID, "Unknown list format %q: use %q or %q.", opt.Format, FormatText, FormatCSV)
+	}
+	if format == FormatCSV {
+		return readCSV(br, opt, fn, bad)
+	}
+	return readText(br, fn, bad)
+}
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// sniffFormat decides between a text list and CSV from the first line that
+// is neither blank nor a comment: a line with two or more delimited
+// indicators, or with a delimiter but no leading indicator (a header), is
+// CSV; anything else is a text line, trailing fields and all.
+func sniffFormat(head []byte) string {
+	for len(head) > 0 {
+		var line []byte
+		line, head, _ = bytes.Cut(head, []byte("\n"))
+		s := strings.TrimSpace(string(line))
+		if s == "" || s[0] == '#' || s[0] == ';' {
+			continue
+		}
+		delim := string(sniffDelimiter(s))
+		found := 0
+		for f := range strings.SplitSeq(s, delim) {
+			if _, reason := detect(strings.Trim(strings.TrimSpace(f), `"'`)); reason == "" {
+				found++
+			}
+		}
+		if found > 1 {
+			return FormatCSV
+		}
+		first, _, _ := strings.Cut(s, " ")
+		first, _, _ = strings.Cut(first, "\t")
+		if _, reason := detect(first); reason == "" || !strings.Contains(s, delim) {
+			return FormatText
+		}
+		return FormatCSV
+	}
+	return FormatText
+}
+
+// readText reads a text list line by line.
+func readText(br *bufio.Reader, fn func(IOC) error, bad func(int, string, string)) error {
+	for n := 1; ; n++ {
+		line, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// The slice is only valid until the next read.
+			start := string(line[:80])
+			for errors.Is(err, bufio.ErrBufferFull) {
+				_, err = br.ReadSlice('\n')
+			}
+			bad(n, start, reasonTooLong)
+			line = nil
+		}
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("read list line %d: %w", n, err)
+		}
+		if len(line) > 0 {
+			if ferr := textLine(n, string(line), fn, bad); ferr != nil {
+				return ferr
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+	}
+}
+
+// textLine handles one line of a text list: the value is the first field,
+// split off by white space or, when that is no indicator, by ',' or ';'
+// (which URLs may contain, so they are tried second). What follows, and a
+// "# comment" after white space, is kept in Fields["comment"].
+func textLine(n int, line string, fn func(IOC) error, bad func(int, string, string)) error {
+	s := strings.TrimSpace(line)
+	if s == "" || s[0] == '#' || s[0] == ';' {
+		return nil
+	}
+	value, comment := s, ""
+	if i := strings.IndexFunc(s, isSpace); i >= 0 {
+		value, comment = s[:i], strings.TrimSpace(s[i:])
+	}
+	ioc, reason := detect(value)
+	if reason != "" {
+		if i := strings.IndexAny(value, ",;|"); i > 0 {
+			if alt, altReason := detect(value[:i]); altReason == "" {
+				ioc, reason = alt, ""
+				comment = strings.TrimSpace(value[i+1:] + " " + comment)
+			}
+		}
+	}
+	if reason != "" {
+		bad(n, s, reason)
+		return nil
+	}
+	comment = strings.TrimSpace(strings.TrimLeft(comment, "#;,|\t "))
+	ioc.Line = n
+	if comment != "" {
+		ioc.Fields = map[string]string{"comment": comment}
+	}
+	return fn(ioc)
+}
+
+func isSpace(r rune) bool { return r == ' ' || r == '\t' }
