@@ -420,7 +420,7 @@ func TestAccept(t *testing.T) {
 	}
 	scs = append(scs, scenario{name: "refused on POST", method: "POST", path: "/taxii2/api/collections/rw/objects/", key: "admin",
 		header: map[string]string{"Accept": "application/vnd.oasis.taxii+json; version=2.0", "Content-Type": taxii.MediaType},
-		body: envelope(indicator(1, "2024-01-01T00:00:00.000Z")), wantStatus: 406})
+		body:   envelope(indicator(1, "2024-01-01T00:00:00.000Z")), wantStatus: 406})
 	e.run(t, scs)
 }
 
