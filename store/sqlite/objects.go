@@ -15,7 +15,6 @@ import (
 // addStmts are the statements AddObjects runs per object, prepared once on
 // the write connection.
 type addStmts struct {
-	versions    *sql.Stmt // the versions of one object in one collection
 	insertObj   *sql.Stmt
 	insertEntry *sql.Stmt
 	setFlags    *sql.Stmt
@@ -31,8 +30,6 @@ func (s *addStmts) prepare(ctx context.Context, db *sql.DB) error {
 		st, err = db.PrepareContext(ctx, q)
 		return st
 	}
-	s.versions = prep(`SELECT date_added, spec_version, version, latest_spec, is_first, is_last
-		FROM entries WHERE collection = ? AND stix_id = ?`)
 	s.insertObj = prep(`INSERT INTO objects (stix_id, type, spec_version, version, created, modified, revoked, raw)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
 	s.insertEntry = prep(`INSERT INTO entries (date_added, collection, object, stix_id, type, spec_version, version,
@@ -42,7 +39,7 @@ func (s *addStmts) prepare(ctx context.Context, db *sql.DB) error {
 }
 
 func (s *addStmts) close() {
-	for _, st := range []*sql.Stmt{s.versions, s.insertObj, s.insertEntry, s.setFlags} {
+	for _, st := range []*sql.Stmt{s.insertObj, s.insertEntry, s.setFlags} {
 		if st != nil {
 			st.Close()
 		}
@@ -122,11 +119,13 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []stix.O
 		return nil, fmt.Errorf("add objects: %w", err)
 	}
 	next := max(db.Now().UnixMicro(), last+1)
-	a := adder{ctx: ctx, seq: seq,
-		versions:    tx.StmtContext(ctx, db.add.versions),
+	a := adder{ctx: ctx, tx: tx, seq: seq,
 		insertObj:   tx.StmtContext(ctx, db.add.insertObj),
 		insertEntry: tx.StmtContext(ctx, db.add.insertEntry),
 		setFlags:    tx.StmtContext(ctx, db.add.setFlags),
+	}
+	if err := a.preload(objs); err != nil {
+		return nil, fmt.Errorf("add objects: %w", err)
 	}
 	results := make([]store.AddResult, len(objs))
 	for i, o := range objs {
@@ -152,10 +151,13 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []stix.O
 
 // adder adds objects to one collection inside one transaction.
 type adder struct {
-	ctx                                        context.Context
-	seq                                        int64
-	versions, insertObj, insertEntry, setFlags *sql.Stmt
-	existing                                   []version // reused between objects
+	ctx                              context.Context
+	tx                               *sql.Tx
+	seq                              int64
+	insertObj, insertEntry, setFlags *sql.Stmt
+	// known holds the stored versions of every object of the batch, kept
+	// up to date as the batch is added.
+	known map[string][]version
 }
 
 // version is one stored version of an object, with its flags.
@@ -171,14 +173,56 @@ type flags struct {
 	latestSpec, first, last bool
 }
 
+// preloadChunk is how many ids one preload query asks for, well under
+// SQLite's limit on bound parameters.
+const preloadChunk = 500
+
+// preload reads the versions the collection already holds of the objects
+// in objs, with one query per preloadChunk ids rather than one per object.
+func (a *adder) preload(objs []stix.Object) error {
+	a.known = make(map[string][]version, len(objs))
+	ids := make([]any, 0, min(len(objs), preloadChunk))
+	flush := func() error {
+		if len(ids) == 0 {
+			return nil
+		}
+		rows, err := a.tx.QueryContext(a.ctx, `SELECT stix_id, date_added, spec_version, version, latest_spec, is_first, is_last
+			FROM entries WHERE collection = ? AND stix_id IN (`+placeholders(len(ids))+`)`, append([]any{a.seq}, ids...)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var v version
+			if err := rows.Scan(&id, &v.dateAdded, &v.specVersion, &v.ns, &v.flags.latestSpec, &v.flags.first, &v.flags.last); err != nil {
+				return err
+			}
+			a.known[id] = append(a.known[id], v)
+		}
+		ids = ids[:0]
+		return rows.Err()
+	}
+	for _, o := range objs {
+		if _, ok := a.known[o.ID]; ok {
+			continue
+		}
+		a.known[o.ID] = nil
+		ids = append(ids, o.ID)
+		if len(ids) == preloadChunk {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
+
 // add adds o with date_added da unless the collection holds that version.
 func (a *adder) add(o stix.Object, da int64) (store.AddResult, error) {
 	ns := versionNanos(o.Version)
 	res := store.AddResult{ID: o.ID, Version: o.Version}
-	vs, err := a.loadVersions(o.ID)
-	if err != nil {
-		return res, err
-	}
+	vs := a.known[o.ID]
 	for _, v := range vs {
 		if v.ns == ns {
 			res.Duplicate = true
@@ -198,63 +242,48 @@ func (a *adder) add(o stix.Object, da int64) (store.AddResult, error) {
 	newFlags := computeFlags(vs)
 	// Rewrite only the flags that changed; usually none, or the previous
 	// last version's is_last.
-	for i, v := range vs[:len(vs)-1] {
-		if newFlags[i] != v.flags {
-			if _, err := a.setFlags.ExecContext(a.ctx, newFlags[i].latestSpec, newFlags[i].first, newFlags[i].last, v.dateAdded); err != nil {
+	for i := range vs[:len(vs)-1] {
+		if newFlags[i] != vs[i].flags {
+			if _, err := a.setFlags.ExecContext(a.ctx, newFlags[i].latestSpec, newFlags[i].first, newFlags[i].last, vs[i].dateAdded); err != nil {
 				return res, err
 			}
+			vs[i].flags = newFlags[i]
 		}
 	}
 	f := newFlags[len(vs)-1]
+	vs[len(vs)-1].flags = f
 	if _, err := a.insertEntry.ExecContext(a.ctx, da, a.seq, rid, o.ID, o.Type, o.SpecVersion, ns,
 		f.latestSpec, f.first, f.last); err != nil {
 		return res, err
 	}
+	a.known[o.ID] = vs
 	res.DateAdded = fromMicros(da)
 	return res, nil
 }
 
-// loadVersions reads the versions of object id in the collection.
-func (a *adder) loadVersions(id string) ([]version, error) {
-	rows, err := a.versions.QueryContext(a.ctx, a.seq, id)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	vs := a.existing[:0]
-	for rows.Next() {
-		var v version
-		if err := rows.Scan(&v.dateAdded, &v.specVersion, &v.ns, &v.flags.latestSpec, &v.flags.first, &v.flags.last); err != nil {
-			return nil, err
-		}
-		vs = append(vs, v)
-	}
-	a.existing = vs
-	return vs, rows.Err()
-}
-
 // computeFlags returns the flags each of the versions of one object should
-// carry. Spec versions compare as strings, which orders "2.0" before "2.1".
+// carry, in O(len(vs)). Spec versions compare as strings, which orders
+// "2.0" before "2.1". Versions of one object have distinct instants.
 func computeFlags(vs []version) []flags {
 	fs := make([]flags, len(vs))
+	if len(vs) == 1 {
+		fs[0] = flags{latestSpec: true, first: true, last: true}
+		return fs
+	}
+	type bounds struct{ lo, hi int64 }
+	groups := make(map[string]bounds, 2)
 	newest := ""
 	for _, v := range vs {
 		newest = max(newest, v.specVersion)
+		b, ok := groups[v.specVersion]
+		if !ok {
+			b = bounds{v.ns, v.ns}
+		}
+		groups[v.specVersion] = bounds{min(b.lo, v.ns), max(b.hi, v.ns)}
 	}
 	for i, v := range vs {
-		fs[i].latestSpec = v.specVersion == newest
-		fs[i].first, fs[i].last = true, true
-		for _, w := range vs {
-			if w.specVersion != v.specVersion {
-				continue
-			}
-			if w.ns < v.ns {
-				fs[i].first = false
-			}
-			if w.ns > v.ns {
-				fs[i].last = false
-			}
-		}
+		b := groups[v.specVersion]
+		fs[i] = flags{latestSpec: v.specVersion == newest, first: v.ns == b.lo, last: v.ns == b.hi}
 	}
 	return fs
 }
