@@ -180,7 +180,7 @@ func refreshFlags(ctx context.Context, tx pgx.Tx, seq int64, ids []string) error
 				version = min(version) OVER (PARTITION BY stix_id, spec_version) AS is_first,
 				version = max(version) OVER (PARTITION BY stix_id, spec_version) AS is_last
 			FROM entries WHERE collection = $1 AND stix_id = ANY($2)) AS f
-		WHERE e.date_added = f.date_added
+		WHERE e.collection = $1 AND e.date_added = f.date_added
 			AND (e.latest_spec, e.is_first, e.is_last) IS DISTINCT FROM (f.latest_spec, f.is_first, f.is_last)`,
 		seq, ids)
 	return err

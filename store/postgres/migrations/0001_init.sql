@@ -50,9 +50,20 @@ CREATE TABLE objects (
 	raw          bytea NOT NULL
 );
 
--- Collection membership. date_added is unique store-wide, so it is the
--- primary key and the keyset of every page. The object's filter columns are
--- copied here so that pages decide what to return from entries alone.
+-- Collection membership. date_added is unique store-wide (the clock below
+-- assigns it) and is the keyset of every page. The primary key leads with
+-- the collection, so that no index ordered by date_added alone tempts the
+-- planner to walk every collection's entries to fill a page of one. The
+-- object's filter columns are copied here so that pages decide what to
+-- return from entries alone.
+--
+-- collection and object have no FOREIGN KEY: their per-row triggers doubled
+-- the cost of inserting entries. The writers' locks keep them valid instead:
+-- AddObjects holds a KEY SHARE lock on the collection row and on every
+-- existing objects row it refers to (the rows it inserts are its own until
+-- it commits), while DeleteCollection locks the collection row FOR UPDATE,
+-- and an orphaned objects row is deleted only once locked and then found
+-- unreferenced (deleteOrphans).
 --
 -- Flags, kept right on every insert and delete:
 --   latest_spec: spec_version is the greatest of the object's versions in
@@ -60,33 +71,34 @@ CREATE TABLE objects (
 --   is_first / is_last: the earliest / latest version among the object's
 --     versions in this collection that share this spec_version.
 CREATE TABLE entries (
-	date_added   bigint PRIMARY KEY,
-	collection   bigint NOT NULL REFERENCES collections (seq) ON DELETE CASCADE,
-	object       bigint NOT NULL REFERENCES objects (rid),
+	collection   bigint NOT NULL, -- collections.seq
+	date_added   bigint NOT NULL,
+	object       bigint NOT NULL, -- objects.rid
 	stix_id      text COLLATE "C" NOT NULL,
 	type         text COLLATE "C" NOT NULL,
 	spec_version text COLLATE "C" NOT NULL,
 	version      text COLLATE "C" NOT NULL,
 	latest_spec  boolean NOT NULL,
 	is_first     boolean NOT NULL,
-	is_last      boolean NOT NULL
+	is_last      boolean NOT NULL,
+	-- Pages of every version (match[version]=all|first|<timestamp>).
+	PRIMARY KEY (collection, date_added)
 );
 
 -- Duplicate detection, match[id], flag upkeep, DeleteObject.
 CREATE UNIQUE INDEX entries_object_version ON entries (collection, stix_id, version);
--- Pages of every version (match[version]=all|first|<timestamp>).
-CREATE INDEX entries_collection ON entries (collection, date_added);
 -- Pages of the default view (latest version of the newest spec_version), so
 -- that a poll never scans and skips superseded versions.
 CREATE INDEX entries_current ON entries (collection, date_added) WHERE is_last AND latest_spec;
 -- match[type].
 CREATE INDEX entries_type ON entries (collection, type, date_added);
--- Foreign key checks when an objects row is deleted, and orphan detection.
+-- Orphan detection when entries are deleted.
 CREATE INDEX entries_object ON entries (object);
 
 -- The greatest date_added ever assigned. Every transaction that adds
--- entries locks this row first (SELECT ... FOR UPDATE), which serialises
--- writers across every process sharing the database; see DB.AddObjects.
+-- entries locks this row (SELECT ... FOR UPDATE) before it reads anything it
+-- decides on, which serialises writers across every process sharing the
+-- database; see DB.AddObjects.
 -- Entries can be deleted, so the next date_added cannot be derived from the
 -- table without risking reuse of a value a poller has already passed.
 CREATE TABLE clock (
