@@ -6,18 +6,6 @@ import (
 	"strings"
 )
 
-// Object categories, which decide the common properties an object must carry
-// (STIX 2.1 §3.2, the table of common properties).
-type category int
-
-const (
-	custom     category = iota // a type this package does not know: common rules only
-	domain                     // SDO (STIX 2.1 §4)
-	relation                   // SRO (STIX 2.1 §5)
-	observable                 // SCO (STIX 2.1 §6)
-	meta                       // marking-definition, language-content, extension-definition (§7)
-)
-
 // externalReference checks one external-reference (STIX 2.1 §2.5).
 var externalReference = all(
 	object(

@@ -2,6 +2,7 @@ package stix
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 
 	"hail"
@@ -24,7 +25,7 @@ var notNode = []string{"relationship", "sighting", "marking-definition", "langua
 // meta objects (§7).
 func domainSchemas() map[string]*schema {
 	sdo := func(specific []field, rules ...rule) *schema {
-		return newSchema(domain, versioned, specific, rules...)
+		return newSchema(versioned, specific, rules...)
 	}
 	named := func(extra ...field) []field {
 		return append([]field{req("name", text), opt("description", str)}, extra...)
@@ -105,14 +106,14 @@ func domainSchemas() map[string]*schema {
 		"vulnerability": sdo(named()),
 
 		// §5.1
-		"relationship": newSchema(relation, versioned, []field{
+		"relationship": newSchema(versioned, []field{
 			req("relationship_type", all(text, relationshipType)), opt("description", str),
 			req("source_ref", refExcept("an SDO or SCO", notNode...)),
 			req("target_ref", refExcept("an SDO or SCO", notNode...)),
 			opt("start_time", timestamp), opt("stop_time", timestamp)},
 			ordered("start_time", "stop_time", true)),
 		// §5.2
-		"sighting": newSchema(relation, versioned, []field{
+		"sighting": newSchema(versioned, []field{
 			opt("description", str), opt("first_seen", timestamp), opt("last_seen", timestamp),
 			opt("count", integer(0, 999999999)),
 			req("sighting_of_ref", refExcept("an SDO", append(append([]string(nil), notNode...), observableTypes...)...)),
@@ -121,16 +122,15 @@ func domainSchemas() map[string]*schema {
 			seen),
 
 		// §7.1; lang does not apply, the contents carry their languages.
-		"language-content": newSchema(meta, without(versioned, "lang"), []field{
+		"language-content": newSchema(without(versioned, "lang"), []field{
 			req("object_ref", ref()), opt("object_modified", timestamp),
 			req("contents", dictionary(dictionary(nil)))}),
 		// §7.2.1; marking definitions are not versioned.
-		"marking-definition": newSchema(meta, markingCommon, []field{
+		"marking-definition": newSchema(markingCommon, []field{
 			opt("name", str), opt("definition_type", str), opt("definition", anything)},
 			markingDefinition),
 		// §7.3
-		"extension-definition": newSchema(meta,
-			required(without(versioned, "confidence", "lang", "extensions"), "created_by_ref"),
+		"extension-definition": newSchema(required(without(versioned, "confidence", "lang", "extensions"), "created_by_ref"),
 			[]field{req("name", text), opt("description", str), req("schema", text), req("version", text),
 				req("extension_types", list(enum(extensionTypes...))), opt("extension_properties", stringList)},
 			extensionProperties),
@@ -155,7 +155,7 @@ func relationshipType(v json.RawMessage) *fault {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return faultf("must hold only a-z, 0-9 and '-', got \"" + s + "\"")
+			return faultf("must hold only a-z, 0-9 and '-', got " + strconv.Quote(s))
 		}
 	}
 	return nil

@@ -20,7 +20,7 @@ var observableTypes = []string{
 // not versioned: created and modified are not required.
 func observableSchemas() map[string]*schema {
 	sco := func(specific []field, rules ...rule) *schema {
-		return newSchema(observable, observableCommon, specific, rules...)
+		return newSchema(observableCommon, specific, rules...)
 	}
 	size := integer(0, maxInteger)
 	addr := func(check checker, resolvesTo string) *schema {

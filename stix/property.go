@@ -63,7 +63,7 @@ func decodeString(v json.RawMessage) (string, bool) {
 	}
 	// Fast path: no escapes, the common case for identifiers and timestamps.
 	t := bytes.TrimSpace(v)
-	if len(t) >= 2 && bytes.IndexByte(t[1:len(t)-1], '\\') < 0 && bytes.IndexByte(t[1:len(t)-1], '"') < 0 {
+	if len(t) >= 2 && bytes.IndexByte(t[1:len(t)-1], '\\') < 0 {
 		return string(t[1 : len(t)-1]), true
 	}
 	var s string

@@ -63,14 +63,13 @@ type rule func(p props) error
 
 // schema is what Validate knows of one type.
 type schema struct {
-	cat    category
 	fields []field
 	known  map[string]bool // the properties the specification defines for it
 	rules  []rule
 }
 
-func newSchema(cat category, common, specific []field, rules ...rule) *schema {
-	s := &schema{cat: cat, known: map[string]bool{"type": true, "id": true}, rules: rules}
+func newSchema(common, specific []field, rules ...rule) *schema {
+	s := &schema{known: map[string]bool{"type": true, "id": true}, rules: rules}
 	s.fields = append(append(s.fields, common...), specific...)
 	for _, f := range s.fields {
 		s.known[f.name] = true
@@ -90,7 +89,7 @@ var schemas = func() map[string]*schema {
 	return m
 }()
 
-var customSchema = newSchema(custom, customCommon, nil)
+var customSchema = newSchema(customCommon, nil)
 
 func propertyError(f *fault) error {
 	return hail.Errorf(hail.EUNPROCESSABLE, "Property %q %s.", strings.TrimPrefix(f.path, "."), f.msg)

@@ -110,7 +110,6 @@ func TestValidateBase(t *testing.T) {
 	}
 }
 
-
 // raw marks a property value written as JSON text.
 type raw string
 
