@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -141,5 +142,24 @@ func TestMigrationsRecorded(t *testing.T) {
 	}
 	if n != len(ms) || top != ms[len(ms)-1].version {
 		t.Errorf("schema_migrations holds %d rows up to version %d, want %d up to %d", n, top, len(ms), ms[len(ms)-1].version)
+	}
+}
+
+func TestOpenOddPath(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a dir #1", "100% ?x=y")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "hail.db")
+	db, err := Open(path)
+	if err != nil {
+		t.Fatalf("Open(%q): %v", path, err)
+	}
+	defer db.Close()
+	if err := db.CreateAPIRoot(context.Background(), store.APIRoot{Name: "api"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("database not created at %q: %v", path, err)
 	}
 }

@@ -311,20 +311,18 @@ func (db *DB) DeleteObject(ctx context.Context, collectionID, objectID string, f
 	if err := q.where(seq, sel, anySpec); err != nil {
 		return err
 	}
-	r, err := tx.ExecContext(ctx, `DELETE FROM entries AS e WHERE `+q.cond.String(), q.args...)
+	rids, err := deleteEntries(ctx, tx, q)
 	if err != nil {
 		return fmt.Errorf("delete object: %w", err)
 	}
-	n, err := r.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("delete object: %w", err)
-	}
-	if n == 0 {
+	if len(rids) == 0 {
 		return hail.Errorf(hail.ENOTFOUND, "Object %q not found.", objectID)
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE stix_id = ? AND NOT EXISTS (
-		SELECT 1 FROM entries WHERE entries.object = objects.rid)`, objectID); err != nil {
-		return fmt.Errorf("delete object: %w", err)
+	for _, rid := range rids {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE rid = ?1 AND NOT EXISTS (
+			SELECT 1 FROM entries WHERE object = ?1)`, rid); err != nil {
+			return fmt.Errorf("delete object: %w", err)
+		}
 	}
 	if err := refreshFlags(ctx, tx, seq, objectID); err != nil {
 		return fmt.Errorf("delete object: %w", err)
@@ -333,6 +331,25 @@ func (db *DB) DeleteObject(ctx context.Context, collectionID, objectID string, f
 		return fmt.Errorf("delete object: %w", err)
 	}
 	return nil
+}
+
+// deleteEntries deletes the entries q selects and returns the objects rows
+// they referred to.
+func deleteEntries(ctx context.Context, tx *sql.Tx, q query) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, `DELETE FROM entries AS e WHERE `+q.cond.String()+` RETURNING object`, q.args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var rids []int64
+	for rows.Next() {
+		var rid int64
+		if err := rows.Scan(&rid); err != nil {
+			return nil, err
+		}
+		rids = append(rids, rid)
+	}
+	return rids, rows.Err()
 }
 
 // refreshFlags recomputes the flags of the remaining versions of one object

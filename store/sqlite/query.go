@@ -118,6 +118,11 @@ func (q *query) versions(vs store.VersionSelection, specs []string) {
 }
 
 // Objects returns one page of the collection's entries matching f.
+//
+// Without f.SpecVersions it keeps, per object, only the versions whose
+// spec_version is the greatest (as a string) among that object's versions
+// in the collection; for a collection of 2.1 objects that keeps everything.
+// "first" and "last" are then taken among the kept versions of each object.
 func (db *DB) Objects(ctx context.Context, collectionID string, f store.Filter) (store.Page, error) {
 	seq, err := collectionSeq(ctx, db.read, collectionID)
 	if err != nil {
