@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -29,32 +30,26 @@ import (
 // each one is a few set-based statements (unnest arrays), so bulk loads stay
 // fast. A watermark would let writers overlap but make readers wait and
 // needs a heartbeat to advance when the store is idle.
+//
+// The statements are sent in two pipelined batches around the objects
+// insert, so a call costs five round trips whatever its size (six when some
+// bodies are stored already, in another collection).
 func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []stix.Object) ([]store.AddResult, error) {
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
 		return nil, dbError("add objects", err)
 	}
 	defer tx.Rollback(context.Background())
-	seq, err := collectionSeq(ctx, tx, collectionID, true)
-	if err != nil {
-		return nil, err
-	}
-	var last int64
-	if err := tx.QueryRow(ctx, `SELECT last_date_added FROM clock WHERE id = 1 FOR UPDATE`).Scan(&last); err != nil {
+	var a adder
+	if err := a.start(ctx, tx, collectionID, objs); err != nil {
 		return nil, dbError("add objects", err)
 	}
-	a := adder{seq: seq, next: max(db.Now().UnixMicro(), last+1)}
-	if err := a.loadExisting(ctx, tx, objs); err != nil {
-		return nil, dbError("add objects", err)
-	}
+	a.next = max(db.Now().UnixMicro(), a.next)
 	results := a.plan(objs)
 	if len(a.added) == 0 {
 		return results, dbError("add objects", tx.Commit(ctx))
 	}
 	if err := a.insert(ctx, tx); err != nil {
-		return nil, dbError("add objects", err)
-	}
-	if _, err := tx.Exec(ctx, `UPDATE clock SET last_date_added = $1 WHERE id = 1`, a.next-1); err != nil {
 		return nil, dbError("add objects", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -83,9 +78,11 @@ type newEntry struct {
 	dateAdded int64
 }
 
-// loadExisting reads the versions the collection already holds of the
-// batch's objects.
-func (a *adder) loadExisting(ctx context.Context, tx pgx.Tx, objs []stix.Object) error {
+// start locks the collection row (KEY SHARE, so it is not deleted under
+// the transaction) and the clock row, in that order, and then reads the
+// last date_added and the versions the collection already holds of the
+// batch's objects. Returns ENOTFOUND if the collection does not exist.
+func (a *adder) start(ctx context.Context, tx pgx.Tx, collectionID string, objs []stix.Object) error {
 	ids := make([]string, 0, len(objs))
 	seen := make(map[string]bool, len(objs))
 	for _, o := range objs {
@@ -94,10 +91,36 @@ func (a *adder) loadExisting(ctx context.Context, tx pgx.Tx, objs []stix.Object)
 			ids = append(ids, o.ID)
 		}
 	}
+	var b pgx.Batch
+	b.Queue(`SELECT seq FROM collections WHERE id = $1 FOR KEY SHARE`, collectionID)
+	b.Queue(`SELECT last_date_added FROM clock WHERE id = 1 FOR UPDATE`)
+	b.Queue(`SELECT stix_id, version, date_added FROM entries
+		WHERE collection = (SELECT seq FROM collections WHERE id = $1) AND stix_id = ANY($2)`, collectionID, ids)
+	br := tx.SendBatch(ctx, &b)
+	err := a.readStart(br, collectionID)
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// readStart reads the results of the batch start sent.
+func (a *adder) readStart(br pgx.BatchResults, collectionID string) error {
+	err := br.QueryRow().Scan(&a.seq)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return collectionNotFound(collectionID)
+	}
+	if err != nil {
+		return err
+	}
+	var last int64
+	if err := br.QueryRow().Scan(&last); err != nil {
+		return err
+	}
+	a.next = last + 1
 	a.existing = make(map[entryKey]int64)
 	a.prior = make(map[string]bool)
-	rows, err := tx.Query(ctx, `SELECT stix_id, version, date_added FROM entries
-		WHERE collection = $1 AND stix_id = ANY($2)`, a.seq, ids)
+	rows, err := br.Query()
 	if err != nil {
 		return err
 	}
@@ -136,8 +159,9 @@ func (a *adder) plan(objs []stix.Object) []store.AddResult {
 	return results
 }
 
-// insert writes the objects rows and the entries of the new versions and
-// brings the flags of objects that now have several versions up to date.
+// insert writes the objects rows and the entries of the new versions,
+// brings the flags of objects that now have several versions up to date,
+// and advances the clock.
 func (a *adder) insert(ctx context.Context, tx pgx.Tx) error {
 	rids, err := insertObjects(ctx, tx, a.added)
 	if err != nil {
@@ -155,36 +179,33 @@ func (a *adder) insert(ctx context.Context, tx pgx.Tx) error {
 			a.prior[e.obj.ID] = false
 		}
 	}
+	var b pgx.Batch
 	// A version alone in its object is first, last and of the latest spec;
 	// the others are corrected by refreshFlags.
-	if _, err := tx.Exec(ctx, `INSERT INTO entries
+	b.Queue(`INSERT INTO entries
 		(date_added, collection, object, stix_id, type, spec_version, version, latest_spec, is_first, is_last)
 		SELECT u.d, $1, u.r, u.i, u.t, u.s, u.v, true, true, true
 		FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[]) AS u(d, r, i, t, s, v)`,
-		a.seq, das, rids, ids, types, specs, versions); err != nil {
-		return err
+		a.seq, das, rids, ids, types, specs, versions)
+	if len(refresh) > 0 {
+		b.Queue(refreshFlagsSQL, a.seq, refresh)
 	}
-	return refreshFlags(ctx, tx, a.seq, refresh)
+	b.Queue(`UPDATE clock SET last_date_added = $1 WHERE id = 1`, a.next-1)
+	return tx.SendBatch(ctx, &b).Close()
 }
 
-// refreshFlags recomputes the flags (see 0001_init.sql) of every version of
-// the objects ids in collection seq, rewriting only those that change.
-func refreshFlags(ctx context.Context, tx pgx.Tx, seq int64, ids []string) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	_, err := tx.Exec(ctx, `UPDATE entries AS e
-		SET latest_spec = f.latest_spec, is_first = f.is_first, is_last = f.is_last
-		FROM (SELECT date_added,
-				spec_version = max(spec_version) OVER (PARTITION BY stix_id) AS latest_spec,
-				version = min(version) OVER (PARTITION BY stix_id, spec_version) AS is_first,
-				version = max(version) OVER (PARTITION BY stix_id, spec_version) AS is_last
-			FROM entries WHERE collection = $1 AND stix_id = ANY($2)) AS f
-		WHERE e.collection = $1 AND e.date_added = f.date_added
-			AND (e.latest_spec, e.is_first, e.is_last) IS DISTINCT FROM (f.latest_spec, f.is_first, f.is_last)`,
-		seq, ids)
-	return err
-}
+// refreshFlagsSQL recomputes the flags (see 0001_init.sql) of every
+// version of the objects $2 in collection $1, rewriting only those that
+// change.
+const refreshFlagsSQL = `UPDATE entries AS e
+	SET latest_spec = f.latest_spec, is_first = f.is_first, is_last = f.is_last
+	FROM (SELECT date_added,
+			spec_version = max(spec_version) OVER (PARTITION BY stix_id) AS latest_spec,
+			version = min(version) OVER (PARTITION BY stix_id, spec_version) AS is_first,
+			version = max(version) OVER (PARTITION BY stix_id, spec_version) AS is_last
+		FROM entries WHERE collection = $1 AND stix_id = ANY($2)) AS f
+	WHERE e.collection = $1 AND e.date_added = f.date_added
+		AND (e.latest_spec, e.is_first, e.is_last) IS DISTINCT FROM (f.latest_spec, f.is_first, f.is_last)`
 
 // insertObjectsAttempts bounds the retries of insertObjects; each retry
 // needs a concurrent delete of the same row, so two are already rare.
@@ -371,7 +392,7 @@ func (db *DB) DeleteObject(ctx context.Context, collectionID, objectID string, f
 	if len(rids) == 0 {
 		return hail.Errorf(hail.ENOTFOUND, "Object %q not found.", objectID)
 	}
-	if err := refreshFlags(ctx, tx, seq, []string{objectID}); err != nil {
+	if _, err := tx.Exec(ctx, refreshFlagsSQL, seq, []string{objectID}); err != nil {
 		return dbError("delete object", err)
 	}
 	if err := deleteOrphans(ctx, tx, rids); err != nil {
