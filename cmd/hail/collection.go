@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/google/uuid"
+
+	"hail"
+	"hail/bootstrap"
+	"hail/stix"
+	"hail/store"
+)
+
+func runCollection(ctx context.Context, env *environ, args []string) error {
+	if len(args) == 0 {
+		return errors.New("usage: hail collection add|list|rm")
+	}
+	switch args[0] {
+	case "add":
+		return collectionAdd(ctx, env, args[1:])
+	case "list", "ls":
+		return collectionList(ctx, env, args[1:])
+	case "rm", "remove", "delete":
+		return collectionRemove(ctx, env, args[1:])
+	}
+	return fmt.Errorf("unknown collection command %q (want add, list or rm)", args[0])
+}
+
+func collectionAdd(ctx context.Context, env *environ, args []string) error {
+	var db dbFlags
+	fs := newFlagSet(env, "collection add", &db)
+	alias := fs.String("alias", "", "short name, unique within the API root, usable in URLs")
+	title := fs.String("title", "", "title shown to TAXII clients (required)")
+	id := fs.String("id", "", "UUIDv4 to use as the id (default: a new one); keeps ids consumers already configured")
+	desc := fs.String("description", "", "description")
+	public := fs.Bool("public", false, "readable without an API key")
+	root := fs.String("api-root", bootstrap.APIRootName, "API root")
+	if err := parse(fs, env, args); err != nil {
+		return err
+	}
+	if *title == "" {
+		*title = *alias
+	}
+	if *title == "" {
+		return errors.New("--title or --alias is required")
+	}
+	if *id == "" {
+		*id = uuid.NewString()
+	} else if !stix.ValidUUIDv4(*id) {
+		return fmt.Errorf("--id %q is not a UUIDv4 (TAXII 2.1 and Microsoft Sentinel require one)", *id)
+	}
+	if *alias != "" && stix.ValidUUID(*alias) {
+		return fmt.Errorf("--alias %q looks like a UUID; an alias must not be mistaken for an id", *alias)
+	}
+	st, err := db.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if _, err := bootstrap.Ensure(ctx, st, time.Now()); err != nil {
+		return err
+	}
+	c := store.Collection{ID: *id, APIRoot: *root, Alias: *alias, Title: *title, Description: *desc,
+		Public: *public, Kind: store.KindExplicit, Created: time.Now()}
+	if err := st.CreateCollection(ctx, c); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "created collection %s (alias %q) in API root %q\n", c.ID, c.Alias, c.APIRoot)
+	return nil
+}
+
+// collectionRow is one line of `hail collection list`.
+type collectionRow struct {
+	ID          string `json:"id"`
+	APIRoot     string `json:"api_root"`
+	Alias       string `json:"alias,omitempty"`
+	Title       string `json:"title"`
+	Description string `json:"description,omitempty"`
+	Kind        string `json:"kind"`
+	Public      bool   `json:"public"`
+	Objects     int64  `json:"objects"`
+	Versions    int64  `json:"versions"`
+}
+
+func collectionList(ctx context.Context, env *environ, args []string) error {
+	var db dbFlags
+	fs := newFlagSet(env, "collection list", &db)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, env, args); err != nil {
+		return err
+	}
+	st, err := db.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	roots, err := st.APIRoots(ctx)
+	if err != nil {
+		return err
+	}
+	rows := []collectionRow{}
+	for _, r := range roots {
+		cols, err := st.Collections(ctx, r.Name)
+		if err != nil {
+			return err
+		}
+		for _, c := range cols {
+			stats, err := st.CollectionStats(ctx, c.ID)
+			if err != nil {
+				return err
+			}
+			kind := c.Kind
+			if kind == "" {
+				kind = store.KindExplicit
+			}
+			rows = append(rows, collectionRow{ID: c.ID, APIRoot: c.APIRoot, Alias: c.Alias, Title: c.Title,
+				Description: c.Description, Kind: kind, Public: c.Public, Objects: stats.Objects, Versions: stats.Versions})
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(env.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rows)
+	}
+	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tAPI ROOT\tALIAS\tTITLE\tKIND\tPUBLIC\tOBJECTS\tVERSIONS")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%v\t%d\t%d\n", r.ID, r.APIRoot, r.Alias, r.Title, r.Kind, r.Public, r.Objects, r.Versions)
+	}
+	return tw.Flush()
+}
+
+func collectionRemove(ctx context.Context, env *environ, args []string) error {
+	var db dbFlags
+	fs := newFlagSet(env, "collection rm", &db)
+	root := fs.String("api-root", bootstrap.APIRootName, "API root")
+	if err := parse(fs, env, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: hail collection rm ALIAS|ID")
+	}
+	st, err := db.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	c, err := st.Collection(ctx, *root, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	if err := st.DeleteCollection(ctx, c.ID); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "removed collection %s (alias %q)\n", c.ID, c.Alias)
+	return nil
+}
+
+// resolveCollections turns a comma list of aliases or ids into collection
+// ids; "*" stands for every collection, present and future.
+func resolveCollections(ctx context.Context, st store.Store, root, list string) ([]string, error) {
+	var ids []string
+	for _, name := range splitList(list) {
+		if name == store.AllCollections {
+			ids = append(ids, store.AllCollections)
+			continue
+		}
+		c, err := st.Collection(ctx, root, name)
+		if hail.ErrorCode(err) == hail.ENOTFOUND {
+			return nil, fmt.Errorf("no collection %q in API root %q", name, root)
+		} else if err != nil {
+			return nil, err
+		}
+		ids = append(ids, c.ID)
+	}
+	return ids, nil
+}

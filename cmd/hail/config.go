@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"hail/store"
+	"hail/store/sqlite"
+)
+
+// dbFlags are the store options every subcommand takes.
+type dbFlags struct {
+	path     string
+	postgres string
+}
+
+// newFlagSet returns a flag set whose errors go to env.stderr and that knows
+// the store flags.
+func newFlagSet(env *environ, name string, db *dbFlags) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	if db != nil {
+		fs.StringVar(&db.path, "db", "hail.db", "SQLite database file (env HAIL_DB)")
+		fs.StringVar(&db.postgres, "postgres", "", "PostgreSQL URL, instead of --db (env HAIL_POSTGRES)")
+	}
+	return fs
+}
+
+// envNames maps flag names to the environment variables that set their
+// default. A flag given on the command line wins over the environment.
+var envNames = map[string]string{
+	"db":                 "HAIL_DB",
+	"postgres":           "HAIL_POSTGRES",
+	"addr":               "HAIL_ADDR",
+	"public-url":         "HAIL_PUBLIC_URL",
+	"max-content-length": "HAIL_MAX_CONTENT_LENGTH",
+}
+
+// parse applies environment defaults, then the command line.
+func parse(fs *flag.FlagSet, env *environ, args []string) error {
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if name, ok := envNames[f.Name]; ok {
+			if v := env.getenv(name); v != "" && err == nil {
+				if e := f.Value.Set(v); e != nil {
+					err = fmt.Errorf("%s=%q: %v", name, v, e)
+				}
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return fs.Parse(args)
+}
+
+// open opens the store the flags name and makes sure its parent directory
+// exists for SQLite.
+func (d dbFlags) open(ctx context.Context) (store.Store, error) {
+	if d.postgres != "" {
+		return openPostgres(ctx, d.postgres)
+	}
+	path := strings.TrimPrefix(d.path, "sqlite:")
+	if path == "" {
+		return nil, fmt.Errorf("--db is empty")
+	}
+	if strings.HasPrefix(path, "postgres://") || strings.HasPrefix(path, "postgresql://") {
+		return openPostgres(ctx, path)
+	}
+	if _, err := os.Stat(path); err != nil && !os.IsNotExist(err) {
+		return nil, err
+	}
+	return sqlite.Open(path)
+}
+
+// describe names the store for log lines without leaking a password.
+func (d dbFlags) describe() string {
+	if d.postgres != "" || strings.HasPrefix(d.path, "postgres") {
+		return "postgresql"
+	}
+	return "sqlite:" + strings.TrimPrefix(d.path, "sqlite:")
+}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"hail/bootstrap"
+	"hail/server"
+	"hail/store"
+)
+
+func runServe(ctx context.Context, env *environ, args []string) error {
+	var db dbFlags
+	fs := newFlagSet(env, "serve", &db)
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address (env HAIL_ADDR)")
+	publicURL := fs.String("public-url", "", "external base URL, e.g. https://taxii.example.org, used in discovery (env HAIL_PUBLIC_URL)")
+	strictEmpty := fs.Bool("strict-empty", false, `answer empty pages with {"more":false} as the spec says, instead of adding "objects":[] for clients that need the key`)
+	if err := parse(fs, env, args); err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewJSONHandler(env.stderr, nil))
+
+	st, err := db.open(ctx)
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	defer st.Close()
+	res, err := bootstrap.Ensure(ctx, st, time.Now())
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	base := strings.TrimRight(*publicURL, "/")
+	if base == "" {
+		base = "http://" + ln.Addr().String()
+	}
+	if err := printWelcome(ctx, env, st, base, res); err != nil {
+		ln.Close()
+		return err
+	}
+
+	h := server.New(server.Config{PublicURL: *publicURL, StrictEmpty: *strictEmpty}, st, logger)
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	logger.Info("serving", "addr", ln.Addr().String(), "store", db.describe(), "discovery", base+"/taxii2/")
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = srv.Shutdown(shutdown)
+	if e := <-errc; !errors.Is(e, http.ErrServerClosed) && err == nil {
+		err = e
+	}
+	logger.Info("stopped")
+	return err
+}
+
+// printWelcome tells an operator where the server is and, on the first
+// start, the admin key, laid out as Microsoft Sentinel's TAXII connector asks
+// for them.
+func printWelcome(ctx context.Context, env *environ, st store.Store, base string, res bootstrap.Result) error {
+	roots, err := st.APIRoots(ctx)
+	if err != nil {
+		return err
+	}
+	w := env.stdout
+	fmt.Fprintf(w, "hail is serving TAXII 2.1\n  discovery:  %s/taxii2/\n", base)
+	for _, r := range roots {
+		fmt.Fprintf(w, "  API root:   %s/taxii2/%s/\n", base, r.Name)
+		cols, err := st.Collections(ctx, r.Name)
+		if err != nil {
+			return err
+		}
+		for _, c := range cols {
+			fmt.Fprintf(w, "    collection %s  alias %-10s %s\n", c.ID, c.Alias, c.Title)
+		}
+	}
+	if res.AdminKey != "" {
+		fmt.Fprintf(w, "\nFirst start: created the admin API key %q. It is shown only this once:\n\n    %s\n\n", bootstrap.AdminKeyName, res.AdminKey)
+		fmt.Fprintf(w, "Microsoft Sentinel (Threat Intelligence – TAXII): API root URL = %s/taxii2/%s/, Collection ID = one of the ids above,\n", base, bootstrap.APIRootName)
+		fmt.Fprintf(w, "Username = apikey, Password = the key. curl: curl -u apikey:KEY %s/taxii2/\n", base)
+		fmt.Fprintln(w, "Make keys with less power with: hail key add --name NAME --read ALIAS[,ALIAS] [--write ALIAS]")
+	}
+	return nil
+}
