@@ -13,6 +13,7 @@ type SyntaxError struct {
 	Msg string // what was expected and what was found
 }
 
+// Error returns "at position N: " and the message.
 func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("at position %d: %s", e.Pos, e.Msg)
 }
@@ -305,7 +306,8 @@ func (p *parser) path() Path {
 	if p.tok.kind != tokIdent && p.tok.kind != tokString {
 		p.expected("a property name")
 	}
-	path.Steps = append(path.Steps, Step{Kind: KeyStep, Key: p.tok.val})
+	// Most paths have one or two steps: room for two saves a reallocation.
+	path.Steps = append(make([]Step, 0, 2), Step{Kind: KeyStep, Key: p.tok.val})
 	p.advance()
 	for {
 		switch p.tok.kind {
