@@ -38,6 +38,7 @@ func openDSN(tb testing.TB, dsn string) *DB {
 }
 
 func TestConformance(t *testing.T) {
+	pgtest.Check(t)
 	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t) }, storetest.Options{Concurrent: true})
 }
 

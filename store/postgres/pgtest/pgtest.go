@@ -60,6 +60,21 @@ func Schema(tb testing.TB) string {
 	return dsn
 }
 
+// Check skips or fails the test, by the rules in Schema's comment, unless
+// the test server can be reached. Suites that open many stores call it
+// first, so that an absent server gives one message rather than one per
+// subtest.
+func Check(tb testing.TB) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := connect(ctx, DSN())
+	if err != nil {
+		unreachable(tb, DSN(), err)
+	}
+	conn.Close(context.Background())
+}
+
 // WithSearchPath returns dsn with its search_path set to schema. It reads
 // both forms pgx accepts: a postgres:// URL and keyword/value pairs.
 func WithSearchPath(dsn, schema string) (string, error) {
