@@ -127,7 +127,6 @@ func Detect(value string) (typ string, normalized string, ok bool) {
 				return t, strings.ToLower(v), true
 			}
 		}
-		// Hex of another length may still be a domain label such as "cafe".
 	}
 	typ = TypeDomain
 	switch {
