@@ -87,14 +87,19 @@ func granularMarking(v json.RawMessage) *fault {
 }
 
 // language accepts an RFC 5646 language tag in its general shape: subtags of
-// 1–8 letters or digits separated by '-', the first one letters only.
+// 1–8 letters or digits separated by '-', the first one letters only. An
+// underscore separator (en_US, the POSIX locale form) is forgiven.
 func language(v json.RawMessage) *fault {
 	s, ok := decodeString(v)
 	if !ok {
 		return faultf("must be a string")
 	}
-	for i, sub := range strings.Split(s, "-") {
-		if len(sub) < 1 || len(sub) > 8 || strings.IndexFunc(sub, func(r rune) bool {
+	subtags := strings.FieldsFunc(s, func(r rune) bool { return r == '-' || r == '_' })
+	if len(subtags) == 0 || strings.Count(s, "-")+strings.Count(s, "_") != len(subtags)-1 {
+		return faultf("is not an RFC 5646 language tag: " + strconv.Quote(s))
+	}
+	for i, sub := range subtags {
+		if len(sub) > 8 || strings.IndexFunc(sub, func(r rune) bool {
 			letter := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
 			return !(letter || i > 0 && r >= '0' && r <= '9')
 		}) >= 0 {

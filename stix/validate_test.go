@@ -137,6 +137,8 @@ func TestValidateRejects(t *testing.T) {
 		{"confidence string", "indicator", map[string]any{"confidence": "high"}, "confidence"},
 		{"lang not a string", "indicator", map[string]any{"lang": 1}, "lang"},
 		{"lang not a tag", "indicator", map[string]any{"lang": "en us"}, "lang"},
+		{"lang empty subtag", "indicator", map[string]any{"lang": "en--us"}, "lang"},
+		{"lang empty", "indicator", map[string]any{"lang": ""}, "lang"},
 		{"labels not a list", "indicator", map[string]any{"labels": "a"}, "labels"},
 		{"labels empty", "indicator", map[string]any{"labels": []string{}}, "labels"},
 		{"labels of numbers", "indicator", map[string]any{"labels": []any{1}}, "labels[0]"},
@@ -344,10 +346,13 @@ func TestValidateAccepts(t *testing.T) {
 		{"integer written as float", "indicator", map[string]any{"confidence": raw("80.0")}},
 		{"confidence bounds", "indicator", map[string]any{"confidence": 0}},
 		{"lang subtags", "indicator", map[string]any{"lang": "zh-Hant-TW"}},
+		{"lang with underscore", "indicator", map[string]any{"lang": "en_US"}},
 		{"timestamps with nanoseconds", "indicator", map[string]any{"valid_from": "2024-01-01T00:00:00.123456789Z"}},
 		{"valid_until absent", "indicator", map[string]any{"valid_until": nil}},
 		{"non-stix pattern not parsed", "indicator", map[string]any{"pattern_type": "sigma", "pattern": "title: x"}},
 		{"pattern type in capitals", "indicator", map[string]any{"pattern_type": "STIX"}},
+		{"pattern with blanks around", "indicator", map[string]any{"pattern": " [ipv4-addr:value = '198.51.100.1']\n"}},
+		{"opinion with blanks", "opinion", map[string]any{"opinion": " agree "}},
 		{"indicator without name", "indicator", map[string]any{"name": nil}},
 		{"malware instance without name", "malware", map[string]any{"is_family": false, "name": nil}},
 		{"location region only", "location", map[string]any{"latitude": nil, "longitude": nil, "precision": nil, "region": "northern-america"}},
@@ -381,6 +386,13 @@ func TestValidateAccepts(t *testing.T) {
 				t.Errorf("got %v, want valid", err)
 			}
 		})
+	}
+}
+
+func TestValidateNotAnObject(t *testing.T) {
+	err := stix.Validate(stix.Object{Type: "indicator", Raw: []byte(`["indicator"]`)})
+	if hail.ErrorCode(err) != hail.EUNPROCESSABLE {
+		t.Errorf("got %v, want %s", err, hail.EUNPROCESSABLE)
 	}
 }
 
