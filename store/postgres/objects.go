@@ -372,6 +372,13 @@ func (db *DB) DeleteObject(ctx context.Context, collectionID, objectID string, f
 	if err != nil {
 		return err
 	}
+	// The flags of an object's versions are recomputed from a snapshot; a
+	// concurrent add or delete of another version of the same object would
+	// make that snapshot stale. Holding the clock lock, as adders do, puts
+	// this delete in line with them.
+	if _, err := tx.Exec(ctx, `SELECT FROM clock WHERE id = 1 FOR UPDATE`); err != nil {
+		return dbError("delete object", err)
+	}
 	sel := store.Filter{IDs: []string{objectID}, Versions: f.Versions, SpecVersions: f.SpecVersions}
 	if len(sel.Versions) == 0 {
 		sel.Versions = []string{"all"}

@@ -95,10 +95,10 @@ CREATE INDEX entries_type ON entries (collection, type, date_added);
 -- Orphan detection when entries are deleted.
 CREATE INDEX entries_object ON entries (object);
 
--- The greatest date_added ever assigned. Every transaction that adds
--- entries locks this row (SELECT ... FOR UPDATE) before it reads anything it
--- decides on, which serialises writers across every process sharing the
--- database; see DB.AddObjects.
+-- The greatest date_added ever assigned. Every transaction that adds or
+-- deletes entries of an object locks this row (SELECT ... FOR UPDATE) before
+-- it reads anything it decides on, which serialises those writers across
+-- every process sharing the database; see DB.AddObjects.
 -- Entries can be deleted, so the next date_added cannot be derived from the
 -- table without risking reuse of a value a poller has already passed.
 CREATE TABLE clock (
