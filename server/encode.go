@@ -35,8 +35,10 @@ func (s *Server) writePage(w http.ResponseWriter, r *http.Request, q query, page
 	pos := q.AddedAfter
 	if n > 0 {
 		first, last := page.Entries[0].DateAdded, page.Entries[n-1].DateAdded
-		w.Header().Set("X-TAXII-Date-Added-First", taxii.FormatTimestamp(first))
-		w.Header().Set("X-TAXII-Date-Added-Last", taxii.FormatTimestamp(last))
+		// Set as spelt in TAXII 2.1 §3.2, not canonicalised, for clients that
+		// look headers up case-sensitively.
+		w.Header()["X-TAXII-Date-Added-First"] = []string{taxii.FormatTimestamp(first)}
+		w.Header()["X-TAXII-Date-Added-Last"] = []string{taxii.FormatTimestamp(last)}
 		pos = last
 		ri := info(r.Context())
 		ri.objects, ri.lastAdded = n, last

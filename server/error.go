@@ -72,8 +72,8 @@ func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 	if code == hail.EUNAUTHENTICATED {
 		// TAXII 2.1 §1.6.9: a 401 carries at least one challenge. Basic is
 		// what Sentinel and taxii2-client answer; Bearer is for API clients.
-		w.Header().Add("WWW-Authenticate", `Basic realm="hail", charset="UTF-8"`)
-		w.Header().Add("WWW-Authenticate", `Bearer realm="hail"`)
+		// Spelt as in RFC 9110 rather than canonicalised ("Www-").
+		w.Header()["WWW-Authenticate"] = []string{`Basic realm="hail", charset="UTF-8"`, `Bearer realm="hail"`}
 	}
 	writeError(w, c.status, hail.ErrorMessage(err), c.description, code)
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"log/slog"
 	"net/http"
+	"path"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -137,7 +138,34 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc(strings.TrimSuffix(p, "/"), h)
 	}
 	mux.HandleFunc("/", s.notFound)
-	return mux
+	return cleanPaths(mux)
+}
+
+// cleanPaths serves a path with empty, "." or ".." segments (a client that
+// joins "…/api/" and "/collections/") at its clean form, where ServeMux
+// would answer with a redirect.
+func cleanPaths(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := cleanPath(r.URL.Path); p != r.URL.Path {
+			u := *r.URL
+			u.Path, u.RawPath = p, ""
+			r = r.WithContext(r.Context())
+			r.URL = &u
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// cleanPath is path.Clean keeping a trailing slash.
+func cleanPath(p string) string {
+	if p == "" || p[0] != '/' {
+		return p
+	}
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c
 }
 
 // methodNotAllowed answers a method a path does not support.

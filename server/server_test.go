@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -386,6 +387,8 @@ func TestRoutes(t *testing.T) {
 		{name: "versions no slash", path: obj + "versions", key: "admin", wantStatus: 200, check: bodyContains("2024-01-01T00:00:00.000Z")},
 		{name: "unknown status", path: "/taxii2/api/status/" + uuidN(9) + "/", key: "admin", wantStatus: 404},
 		{name: "unknown status no slash", path: "/taxii2/api/status/" + uuidN(9), key: "admin", wantStatus: 404},
+		{name: "double slash", path: "/taxii2/api//collections/", key: "admin", wantStatus: 200, check: bodyContains(collIntel)},
+		{name: "dot segments", path: "/taxii2/api/./collections/intel/../rw/", key: "admin", wantStatus: 200, check: bodyContains(collRW)},
 		{name: "root path", path: "/", key: "admin", wantStatus: 404},
 		{name: "unknown path", path: "/nothing/here", key: "admin", wantStatus: 404},
 		{name: "too deep", path: obj + "versions/more/", key: "admin", wantStatus: 404},
@@ -583,5 +586,38 @@ func TestRights(t *testing.T) {
 	missing := e.get(t, "/taxii2/api/collections/secreu/objects/", "reader")
 	if hidden.status != missing.status || !bytes.Equal(bytes.ReplaceAll(hidden.body, []byte("secret"), []byte("secreu")), missing.body) {
 		t.Errorf("hidden collection answers %d %s, missing one %d %s; want the same", hidden.status, hidden.body, missing.status, missing.body)
+	}
+}
+
+// TestWireHeaders reads a raw response: header names go out as the specs
+// spell them, for clients that look them up case-sensitively.
+func TestWireHeaders(t *testing.T) {
+	e := newEnv(t, server.Config{}, true)
+	e.seed(t, collOpen, indicator(1, "2024-01-01T00:00:00.000Z"))
+	raw := func(path, auth string) string {
+		conn, err := net.Dial("tcp", e.srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: x\r\nAccept: %s\r\n%sConnection: close\r\n\r\n", path, taxii.MediaType, auth)
+		b, err := io.ReadAll(conn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		head, _, _ := strings.Cut(string(b), "\r\n\r\n")
+		return head
+	}
+	head := raw("/taxii2/api/collections/open/objects/", "")
+	for _, want := range []string{"\r\nX-TAXII-Date-Added-First: ", "\r\nX-TAXII-Date-Added-Last: ", "\r\nContent-Type: " + taxii.MediaType + "\r\n"} {
+		if !strings.Contains(head, want) {
+			t.Errorf("response head %q lacks %q", head, want)
+		}
+	}
+	head = raw("/taxii2/api/collections/intel/objects/", "")
+	for _, want := range []string{"HTTP/1.1 401 ", "\r\nWWW-Authenticate: Basic realm=\"hail\"", "\r\nWWW-Authenticate: Bearer realm=\"hail\""} {
+		if !strings.Contains(head, want) {
+			t.Errorf("response head %q lacks %q", head, want)
+		}
 	}
 }

@@ -1,0 +1,80 @@
+package server_test
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"hail/server"
+	"hail/taxii"
+)
+
+// BenchmarkObjectsGet reads one page of 1000 objects over HTTP from a
+// collection of 10,000.
+func BenchmarkObjectsGet(b *testing.B) {
+	e := newEnv(b, server.Config{}, true)
+	const total, batch, page = 10000, 1000, 1000
+	for i := 0; i < total; i += batch {
+		objs := make([]string, batch)
+		for j := range objs {
+			objs[j] = indicator(i+j+1, "2024-01-01T00:00:00.000Z")
+		}
+		e.seed(b, collIntel, objs...)
+	}
+	req, err := http.NewRequest(http.MethodGet, e.srv.URL+"/taxii2/api/collections/intel/objects/?limit=1000", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.Header.Set("Accept", taxii.MediaType)
+	req.Header.Set("Authorization", basic("apikey", e.keys["reader"]))
+	client := e.srv.Client()
+	n := 0
+	for b.Loop() {
+		res, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size, _ := io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			b.Fatalf("status %d", res.StatusCode)
+		}
+		b.SetBytes(size)
+		n++
+	}
+	b.ReportMetric(float64(n*page)/b.Elapsed().Seconds(), "objects/s")
+}
+
+// BenchmarkPostEnvelope adds envelopes of 100 new objects over HTTP.
+func BenchmarkPostEnvelope(b *testing.B) {
+	e := newEnv(b, server.Config{}, true)
+	const size = 100
+	client := e.srv.Client()
+	next, n := 1, 0
+	objs := make([]string, size)
+	for b.Loop() {
+		for j := range objs {
+			objs[j] = indicator(next, "2024-01-01T00:00:00.000Z")
+			next++
+		}
+		req, err := http.NewRequest(http.MethodPost, e.srv.URL+"/taxii2/api/collections/rw/objects/", strings.NewReader(envelope(objs...)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Header.Set("Accept", taxii.MediaType)
+		req.Header.Set("Content-Type", taxii.MediaType)
+		req.Header.Set("Authorization", basic("apikey", e.keys["rw"]))
+		res, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusAccepted {
+			b.Fatalf("status %d", res.StatusCode)
+		}
+		n++
+	}
+	b.ReportMetric(float64(n*size)/b.Elapsed().Seconds(), "objects/s")
+}
