@@ -8,10 +8,11 @@ import (
 	"unicode/utf8"
 )
 
-// IOC types, as the REST IOC API names them.
+// IOC types, named as the REST IOC API and stix/pattern name them.
 const (
-	TypeIPv4   = "ipv4" // an address or a CIDR block
-	TypeIPv6   = "ipv6" // an address or a CIDR block
+	TypeIPv4   = "ipv4"
+	TypeIPv6   = "ipv6"
+	TypeCIDR   = "cidr" // an IPv4 or IPv6 block shorter than the full length
 	TypeDomain = "domain"
 	TypeURL    = "url"
 	TypeEmail  = "email"
@@ -61,8 +62,9 @@ func refang(s string) string {
 }
 
 // detect classifies one bare indicator value, undoing defanging, and returns
-// it in canonical form: lower-case hashes, host names and schemes, upper-case
-// CVE ids, compressed IPv6, masked CIDR blocks. A port written after an
+// it in canonical form: lower-case hashes, host names, schemes and e-mail
+// addresses, upper-case CVE ids, compressed IPv6, masked CIDR blocks, "/"
+// for an empty http(s) path. A port written after an
 // address or domain goes to IOC.Port. On failure it returns a reason.
 func detect(s string) (IOC, string) {
 	s = strings.TrimSpace(s)
@@ -184,15 +186,10 @@ func prefixIOC(p netip.Prefix) (IOC, string) {
 	if p.IsSingleIP() {
 		return addrIOC(a)
 	}
-	ioc, reason := addrIOC(a)
-	if reason != "" {
-		return ioc, reason
-	}
 	if a.Is4In6() {
-		return ioc, reasonUnknown
+		return IOC{}, reasonUnknown
 	}
-	ioc.Value = p.Masked().String()
-	return ioc, ""
+	return IOC{Type: TypeCIDR, Value: p.Masked().String()}, ""
 }
 
 // detectURL checks that s is scheme://host[:port][/…] and lower-cases the
@@ -218,7 +215,13 @@ func detectURL(s string) (IOC, string) {
 	if port != "" {
 		port = ":" + port
 	}
-	return IOC{Type: TypeURL, Value: strings.ToLower(scheme) + "://" + userinfo + host + port + tail}, ""
+	scheme = strings.ToLower(scheme)
+	if (scheme == "http" || scheme == "https") && !strings.HasPrefix(tail, "/") {
+		// RFC 3986 §6.2.3: an empty path is "/" for http(s); written so,
+		// as stix/pattern.Normalize does, to give one value per URL.
+		tail = "/" + tail
+	}
+	return IOC{Type: TypeURL, Value: scheme + "://" + userinfo + host + port + tail}, ""
 }
 
 func validScheme(s string) bool {
@@ -283,10 +286,11 @@ func parsePort(s string) (int, bool) {
 	return n, n > 0 && n < 65536
 }
 
-// detectEmail accepts local@domain. The domain may be a single label: feeds
-// list lures such as "google@script" as they were seen.
+// detectEmail accepts local@domain, lower-cased as stix/pattern.Normalize
+// writes it. The domain may be a single label: feeds list lures such as
+// "google@script" as they were seen.
 func detectEmail(s string) (IOC, string) {
-	local, domain, _ := strings.Cut(s, "@")
+	local, domain, _ := strings.Cut(strings.ToLower(s), "@")
 	if !validLocalPart(local) {
 		return IOC{}, reasonUnknown
 	}

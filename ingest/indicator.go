@@ -273,6 +273,12 @@ var patternObjects = map[string]string{
 // simple patterns to IP columns expect.
 func patternFor(ioc IOC) (string, bool) {
 	path, ok := patternObjects[ioc.Type]
+	if ioc.Type == TypeCIDR {
+		path, ok = patternObjects[TypeIPv4], true
+		if strings.Contains(ioc.Value, ":") {
+			path = patternObjects[TypeIPv6]
+		}
+	}
 	if !ok {
 		return "", false
 	}

@@ -72,7 +72,8 @@ func TestIndicatorPatterns(t *testing.T) {
 		pattern string
 	}{
 		{IOC{Type: TypeIPv4, Value: "1.2.3.4"}, "[ipv4-addr:value = '1.2.3.4']"},
-		{IOC{Type: TypeIPv4, Value: "10.0.0.0/8"}, "[ipv4-addr:value = '10.0.0.0/8']"},
+		{IOC{Type: TypeCIDR, Value: "10.0.0.0/8"}, "[ipv4-addr:value = '10.0.0.0/8']"},
+		{IOC{Type: TypeCIDR, Value: "2001:db8::/32"}, "[ipv6-addr:value = '2001:db8::/32']"},
 		{IOC{Type: TypeIPv6, Value: "2001:db8::1"}, "[ipv6-addr:value = '2001:db8::1']"},
 		{IOC{Type: TypeIPv4, Value: "1.2.3.4", Port: 8080}, "[network-traffic:dst_ref.value = '1.2.3.4' AND network-traffic:dst_port = 8080]"},
 		{IOC{Type: TypeIPv6, Value: "2001:db8::1", Port: 53}, "[network-traffic:dst_ref.value = '2001:db8::1' AND network-traffic:dst_port = 53]"},
