@@ -50,8 +50,9 @@ func (db *DB) APIRoot(ctx context.Context, name string) (store.APIRoot, error) {
 	return r, nil
 }
 
-// CreateCollection creates a collection. Returns ENOTFOUND if the API root
-// does not exist, ECONFLICT if the id or the alias in that API root is taken.
+// CreateCollection creates a collection; an empty Kind is stored as
+// store.KindExplicit. Returns ENOTFOUND if the API root does not exist,
+// ECONFLICT if the id or the alias in that API root is taken.
 func (db *DB) CreateCollection(ctx context.Context, c store.Collection) error {
 	kind := c.Kind
 	if kind == "" {

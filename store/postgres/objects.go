@@ -181,7 +181,7 @@ func (a *adder) insert(ctx context.Context, tx pgx.Tx) error {
 	}
 	var b pgx.Batch
 	// A version alone in its object is first, last and of the latest spec;
-	// the others are corrected by refreshFlags.
+	// the others are corrected by refreshFlagsSQL.
 	b.Queue(`INSERT INTO entries
 		(date_added, collection, object, stix_id, type, spec_version, version, latest_spec, is_first, is_last)
 		SELECT u.d, $1, u.r, u.i, u.t, u.s, u.v, true, true, true
@@ -284,12 +284,13 @@ func insertObjectRows(ctx context.Context, tx pgx.Tx, es []newEntry, digests [][
 		RETURNING rid, digest`, digests, ids, types, specs, created, modified, revoked, raws)
 }
 
-// digest identifies an objects row: SHA-256 over every stored column, each
-// length-prefixed so that no two different rows share an input.
+// digest identifies an objects row: SHA-256 over every stored column and
+// the version, each length-prefixed so that no two different rows share an
+// input.
 func digest(o stix.Object) []byte {
 	h := sha256.New()
 	var n [8]byte
-	for _, s := range []string{o.ID, o.Type, o.SpecVersion, o.Created, o.Modified} {
+	for _, s := range []string{o.ID, o.Type, o.SpecVersion, o.Created, o.Modified, versionKey(o.Version)} {
 		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
 		h.Write(n[:])
 		h.Write([]byte(s))
