@@ -118,7 +118,8 @@ func deriveID(typ string, parts ...string) string {
 }
 
 // Identity returns the identity object that stands for a list's source, the
-// producer its indicators are created_by. Its id depends only on source, and
+// producer its indicators are created_by. Its id is the UUIDv5, under
+// Namespace, of the JSON array ["identity", source], and
 // its created and modified are a fixed instant, so that every import of the
 // source yields the same bytes. It returns the zero Object for an empty
 // source, which names no producer.
@@ -144,8 +145,9 @@ func identityID(source string) string { return deriveID("identity", "identity", 
 // which no pattern can express, a vulnerability (§4.19) whose external
 // reference names the CVE.
 //
-// The id is derived from (opt.Source, ioc.Type, value[:port]) under
-// Namespace, so one list imported twice names the same objects. created,
+// The id is the UUIDv5, under Namespace, of the JSON array [opt.Source,
+// ioc.Type, value] (value with ":port" when there is a port), so one list
+// imported twice names the same objects. created,
 // modified and valid_from are opt.Now, so the output is the same bytes for
 // the same IOC, options and Now. To keep an unchanged indicator one version
 // across imports at different times, pass what this returns through Revise

@@ -49,6 +49,9 @@ func TestIndicatorBytes(t *testing.T) {
 	if got.ID != id || got.Type != "indicator" || got.Modified != "2024-05-01T12:00:00.123Z" {
 		t.Errorf("Indicator header = %+v", got)
 	}
+	if err := stix.Validate(got); err != nil {
+		t.Errorf("indicator does not validate: %v", err)
+	}
 	again, _ := Indicator(ioc, opt)
 	if string(again.Raw) != string(got.Raw) {
 		t.Errorf("Indicator is not deterministic:\n%s\n%s", got.Raw, again.Raw)
@@ -154,6 +157,8 @@ func TestIndicatorOptions(t *testing.T) {
 		marking, err := TLPMarking(tt.tlp)
 		if err != nil || marking.ID != tt.marking || marking.Type != "marking-definition" {
 			t.Errorf("TLPMarking(%q) = %s, %v; want %s", tt.tlp, marking.ID, err, tt.marking)
+		} else if err := stix.Validate(marking); err != nil {
+			t.Errorf("TLPMarking(%q) does not validate: %v", tt.tlp, err)
 		}
 	}
 	for _, opt := range []ListOptions{{TLP: "purple"}, {Confidence: 101}, {Confidence: -1}} {
@@ -179,6 +184,9 @@ func TestIndicatorCVE(t *testing.T) {
 	if o.Type != "vulnerability" {
 		t.Errorf("type %q, want vulnerability", o.Type)
 	}
+	if err := stix.Validate(o); err != nil {
+		t.Errorf("vulnerability does not validate: %v\n%s", err, o.Raw)
+	}
 	m := props(t, o)
 	want := []any{map[string]any{"source_name": "cve", "external_id": "CVE-2024-3094", "url": "https://nvd.nist.gov/vuln/detail/CVE-2024-3094"}}
 	if !reflect.DeepEqual(m["external_references"], want) || m["name"] != "CVE-2024-3094" {
@@ -200,6 +208,9 @@ func TestIdentity(t *testing.T) {
 		`","modified":"` + identityCreated + `","name":"Example Feed"}`
 	if string(a.Raw) != want {
 		t.Errorf("Identity:\n got %s\nwant %s", a.Raw, want)
+	}
+	if err := stix.Validate(a); err != nil {
+		t.Errorf("identity does not validate: %v", err)
 	}
 	if Identity("Other").ID == a.ID {
 		t.Errorf("two sources share identity id %s", a.ID)

@@ -127,7 +127,11 @@ func TestRealLists(t *testing.T) {
 		err = ReadList(f, opt, func(ioc IOC) error {
 			iocs++
 			types[ioc.Type]++
-			if _, err := Indicator(ioc, opt); err != nil {
+			o, err := Indicator(ioc, opt)
+			if err == nil {
+				err = stix.Validate(o)
+			}
+			if err != nil {
 				t.Errorf("%s line %d: Indicator(%+v): %v", name, ioc.Line, ioc, err)
 			}
 			return nil

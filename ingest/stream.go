@@ -24,9 +24,10 @@ type Source struct {
 	Form string // one of the Form constants
 	ID   string // the bundle's id
 	// SpecVersion is the bundle's spec_version: "2.0" for STIX 2.0 bundles,
-	// "" when absent (STIX 2.1 bundles have none). Some producers write it
-	// after the objects; it is then known only once Next returns io.EOF, and
-	// a caller must decide per object (a 2.0 object has no spec_version).
+	// whose objects stix.Convert20 turns into 2.1, and "" when absent (STIX
+	// 2.1 bundles have none). Some producers write it after the objects; it
+	// is then known only once Next returns io.EOF, so a caller that must
+	// decide earlier decides per object (a 2.0 object has no spec_version).
 	SpecVersion string
 }
 
@@ -38,6 +39,7 @@ type SyntaxError struct {
 	Msg    string
 }
 
+// Error describes the problem and where it is.
 func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("STIX input at byte %d: %s", e.Offset, e.Msg)
 }
@@ -58,7 +60,7 @@ type Reader struct {
 	bom   int64 // bytes of a UTF-8 byte order mark skipped before dec's input
 	state int
 	src   Source
-	any   bool // a top-level value was read
+	begun bool // a top-level value was read
 	err   error
 }
 
@@ -108,7 +110,7 @@ func (r *Reader) next() (json.RawMessage, error) {
 			r.rec.start(r.dec)
 			tok, err := r.dec.Token()
 			if err == io.EOF {
-				if !r.any {
+				if !r.begun {
 					return nil, &SyntaxError{Offset: r.bom, Msg: "no JSON value"}
 				}
 				return nil, io.EOF
@@ -116,7 +118,7 @@ func (r *Reader) next() (json.RawMessage, error) {
 			if err != nil {
 				return nil, r.syntaxError(err)
 			}
-			r.any = true
+			r.begun = true
 			switch tok {
 			case json.Delim('['):
 				r.rec.stop()

@@ -8,6 +8,7 @@ import (
 	"io"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"hail"
@@ -180,18 +181,37 @@ func writeBundle(w io.Writer, n int) error {
 	return bw.Flush()
 }
 
-// TestReadObjectsStreams feeds a large bundle through a pipe: the writer can
-// only finish if the reader consumes the objects as they arrive.
+// countingWriter counts the bytes its writer has taken.
+type countingWriter struct {
+	w io.Writer
+	n atomic.Int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// TestReadObjectsStreams feeds a large bundle (about 60 MB) through a pipe,
+// whose writes return only once read, and checks that the first object
+// reaches the callback while most of the bundle is still unwritten, and that
+// every object arrives.
 func TestReadObjectsStreams(t *testing.T) {
 	n := 200000
 	if testing.Short() {
 		n = 20000
 	}
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(writeBundle(pw, n)) }()
+	cw := &countingWriter{w: pw}
+	go func() { pw.CloseWithError(writeBundle(cw, n)) }()
 	count, last := 0, ""
+	var writtenAtFirst int64
 	err := ReadObjects(pr, func(raw json.RawMessage) error {
 		count++
+		if count == 1 {
+			writtenAtFirst = cw.n.Load()
+		}
 		if count == n {
 			last = string(raw)
 		}
@@ -202,6 +222,9 @@ func TestReadObjectsStreams(t *testing.T) {
 	}
 	if count != n {
 		t.Errorf("read %d objects, want %d", count, n)
+	}
+	if total := cw.n.Load(); writtenAtFirst > total/10 {
+		t.Errorf("the first object arrived after %d of %d bytes were written; want it before a tenth", writtenAtFirst, total)
 	}
 	if want := fmt.Sprintf(`"id":"indicator--%08x-`, n-1); !strings.Contains(last, want) {
 		t.Errorf("last object %.120s…, want it to contain %s", last, want)
