@@ -145,6 +145,11 @@ func identityID(source string) string { return deriveID("identity", "identity", 
 // which no pattern can express, a vulnerability (§4.19) whose external
 // reference names the CVE.
 //
+// The name is the value (with its port), and the description lists
+// ioc.Fields, one "name: value" per line: a caller whose lists carry
+// volatile fields, such as a hit count, clears ioc.Fields so that they do
+// not make a new version on every import.
+//
 // The id is the UUIDv5, under Namespace, of the JSON array [opt.Source,
 // ioc.Type, value] (value with ":port" when there is a port), so one list
 // imported twice names the same objects. created,

@@ -161,9 +161,9 @@ func readText(br *bufio.Reader, fn func(IOC) error, bad func(int, string, string
 }
 
 // textLine handles one line of a text list: the value is the first field,
-// split off by white space or, when that is no indicator, by ',' or ';'
-// (which URLs may contain, so they are tried second). What follows, and a
-// "# comment" after white space, is kept in Fields["comment"].
+// split off by white space or, when that is no indicator, by ',', ';' or '|'
+// (which URLs may contain, so they are tried second). What follows, a count
+// or a "# comment" for instance, is kept in Fields["comment"].
 func textLine(n int, line string, fn func(IOC) error, bad func(int, string, string)) error {
 	s := strings.TrimSpace(line)
 	if s == "" || s[0] == '#' || s[0] == ';' {
