@@ -113,15 +113,16 @@ func (db *DB) Collection(ctx context.Context, apiRoot, idOrAlias string) (store.
 }
 
 // DeleteCollection removes a collection, its entries, and the object
-// versions no other collection holds. Returns ENOTFOUND if it does not
-// exist. The ids of the collection's objects are held in memory while it
-// runs (8 bytes per entry).
+// versions no other collection holds, in one transaction. Returns ENOTFOUND
+// if it does not exist.
 func (db *DB) DeleteCollection(ctx context.Context, id string) error {
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
 		return dbError("delete collection", err)
 	}
 	defer tx.Rollback(context.Background())
+	// FOR UPDATE waits for adders, which hold KEY SHARE, and keeps new ones
+	// out until the commit.
 	var seq int64
 	err = tx.QueryRow(ctx, `SELECT seq FROM collections WHERE id = $1 FOR UPDATE`, id).Scan(&seq)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -130,16 +131,25 @@ func (db *DB) DeleteCollection(ctx context.Context, id string) error {
 	if err != nil {
 		return dbError("delete collection", err)
 	}
-	rows, err := tx.Query(ctx, `DELETE FROM entries WHERE collection = $1 RETURNING object`, seq)
-	if err != nil {
-		return dbError("delete collection", err)
-	}
-	rids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return dbError("delete collection", err)
-	}
-	if err := deleteOrphans(ctx, tx, rids); err != nil {
-		return dbError("delete collection", err)
+	// Entries go in slices, each followed by its orphans, so that memory
+	// does not grow with the collection.
+	for {
+		rows, err := tx.Query(ctx, `DELETE FROM entries WHERE collection = $1 AND date_added IN (
+			SELECT date_added FROM entries WHERE collection = $1 ORDER BY date_added LIMIT $2)
+			RETURNING object`, seq, orphanBatch)
+		if err != nil {
+			return dbError("delete collection", err)
+		}
+		rids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return dbError("delete collection", err)
+		}
+		if len(rids) == 0 {
+			break
+		}
+		if err := deleteOrphans(ctx, tx, rids); err != nil {
+			return dbError("delete collection", err)
+		}
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM collections WHERE seq = $1`, seq); err != nil {
 		return dbError("delete collection", err)
@@ -147,8 +157,9 @@ func (db *DB) DeleteCollection(ctx context.Context, id string) error {
 	return dbError("delete collection", tx.Commit(ctx))
 }
 
-// orphanBatch bounds the array sent per statement by deleteOrphans.
-const orphanBatch = 10000
+// orphanBatch bounds the entries DeleteCollection deletes per statement and
+// the array deleteOrphans sends per statement. Tests lower it.
+var orphanBatch = 10000
 
 // deleteOrphans deletes the objects rows among rids that no entry refers
 // to any more. A row another transaction is about to refer to (it holds a

@@ -439,3 +439,34 @@ func TestSharedObjectsUnderDeletes(t *testing.T) {
 		t.Errorf("%d objects rows, want %d", got, n)
 	}
 }
+
+// TestDeleteLargeCollection deletes a collection in several slices (the
+// slice size is lowered) and checks that exactly the objects rows no other
+// collection holds are gone.
+func TestDeleteLargeCollection(t *testing.T) {
+	defer func(n int) { orphanBatch = n }(orphanBatch)
+	orphanBatch = 7
+	ctx := context.Background()
+	db := openTest(t)
+	setupColls(t, db)
+	objs := benchObjects(t, 0, 30)
+	if _, err := db.AddObjects(ctx, testColl, objs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.AddObjects(ctx, testColl2, objs[10:20]); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteCollection(ctx, testColl); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(t, db, `SELECT count(*) FROM entries`); got != 10 {
+		t.Errorf("%d entries left, want the other collection's 10", got)
+	}
+	if got := count(t, db, `SELECT count(*) FROM objects`); got != 10 {
+		t.Errorf("%d objects rows left, want the 10 the other collection holds", got)
+	}
+	_, err := db.Objects(ctx, testColl, store.Filter{})
+	if code := hail.ErrorCode(err); code != hail.ENOTFOUND {
+		t.Errorf("Objects of the deleted collection: %v, want %s", err, hail.ENOTFOUND)
+	}
+}
