@@ -184,11 +184,9 @@ func (db *DB) applyMigration(ctx context.Context, m migration, latest int) error
 	return nil
 }
 
-// SQLSTATE codes (PostgreSQL Appendix A) that dbError maps.
-const (
-	uniqueViolation     = "23505"
-	foreignKeyViolation = "23503"
-)
+// uniqueViolation is the SQLSTATE of a unique violation (PostgreSQL
+// Appendix A).
+const uniqueViolation = "23505"
 
 // dbError translates a driver error into the store's vocabulary: a unique
 // violation is ECONFLICT, a server that cannot be reached (or is shutting
@@ -236,7 +234,7 @@ func unavailable(op string, err error) error {
 // conflictMessage names what a unique violation was about.
 func conflictMessage(pe *pgconn.PgError) string {
 	switch pe.ConstraintName {
-	case "collections_pkey", "collections_id_key":
+	case "collections_id_key":
 		return "A collection with that id already exists."
 	case "collections_api_root_alias_key":
 		return "A collection with that alias already exists in this API root."
@@ -250,12 +248,6 @@ func conflictMessage(pe *pgconn.PgError) string {
 		return "That key already exists."
 	}
 	return "Already exists."
-}
-
-// isPgError reports whether err carries the SQLSTATE code.
-func isPgError(err error, code string) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == code
 }
 
 // nowOr returns t, or the store's clock when t is zero.

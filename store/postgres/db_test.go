@@ -317,7 +317,7 @@ func TestDBErrorCodes(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"unique violation", &pgconn.PgError{Code: "23505", ConstraintName: "collections_pkey"}, hail.ECONFLICT},
+		{"unique violation", &pgconn.PgError{Code: "23505", ConstraintName: "collections_id_key"}, hail.ECONFLICT},
 		{"admin shutdown", &pgconn.PgError{Code: "57P01"}, hail.EUNAVAILABLE},
 		{"cannot connect now", &pgconn.PgError{Code: "57P03"}, hail.EUNAVAILABLE},
 		{"connection failure", &pgconn.PgError{Code: "08006"}, hail.EUNAVAILABLE},
