@@ -32,7 +32,16 @@ type Store interface {
 
 	// CreateCollection creates a collection in c.APIRoot. Returns ENOTFOUND if
 	// the API root does not exist, ECONFLICT if the id is taken anywhere or the
-	// alias is taken in that API root.
+	// alias is taken in that API root, EINVALID if c.Kind is unknown or, for
+	// KindFilter, c.Filter does not parse (ParseCollectionFilter).
+	//
+	// A filter collection is filled before CreateCollection returns: every
+	// object version the API root's other collections hold that the filter
+	// matches is added to it, with its context (see AddObjects). The copy
+	// runs in batches, each its own transaction, so that writers wait for
+	// one batch at most; a failure part way leaves the collection created
+	// and partly filled, and versions arriving meanwhile are added by
+	// AddObjects as usual.
 	CreateCollection(ctx context.Context, c Collection) error
 	// Collections returns the collections of an API root, ordered by creation
 	// (a consistent order, TAXII 2.1 §3.3). An unknown API root gives an empty list.
@@ -54,6 +63,16 @@ type Store interface {
 	// or repeat an object. A version already in the collection (same id and
 	// Version) is reported as a duplicate and keeps its date_added. Returns
 	// ENOTFOUND if the collection does not exist; then nothing is written.
+	//
+	// In the same transaction, each new version is also added to every
+	// filter collection of the API root whose filter matches it and that
+	// does not hold it yet, with its own date_added assigned by the same
+	// rule; then so are its context objects (the created_by_ref identity and
+	// the object_marking_refs marking definitions, in their latest version
+	// the API root holds) that such a filter collection lacks. A new version
+	// of an identity or marking definition is also added to every filter
+	// collection that holds a version of it. The IOC index of every
+	// collection written is brought up to date (see IOCs).
 	AddObjects(ctx context.Context, collectionID string, objs []stix.Object) ([]AddResult, error)
 	// Objects returns one page of a collection's entries matching f, oldest
 	// date_added first. Memory and time are O(f.Limit), whatever the size of
@@ -63,6 +82,23 @@ type Store interface {
 	// and f.SpecVersions (all versions when both are empty) from a collection.
 	// Returns ENOTFOUND if the collection does not exist or nothing matched.
 	DeleteObject(ctx context.Context, collectionID, objectID string, f Filter) error
+
+	// IOCs returns one page of a collection's IOC index matching f, in
+	// (DateAdded, Ordinal) order (see IOC for what the index holds). Listing
+	// and filtering by type read an index range that starts at the cursor,
+	// so the cost grows with the page, plus the rows f's confidence, expiry
+	// and revocation conditions skip. Returns ENOTFOUND if the collection
+	// does not exist.
+	IOCs(ctx context.Context, collectionID string, f IOCFilter) (IOCPage, error)
+	// LookupIOCs finds the rows of a collection's IOC index that answer
+	// values: rows of the same type and value, and, for an ipv4 or ipv6
+	// value, cidr rows whose block holds the address. Values are matched as
+	// given, so normalise them first (pattern.Normalize or pattern.Detect).
+	// f's MinConfidence, IncludeExpired, IncludeRevoked and Now apply; its
+	// Types, Since, After and Limit do not. Matches come grouped by value,
+	// in the order of values. Returns EINVALID for more than MaxLookup
+	// values and ENOTFOUND if the collection does not exist.
+	LookupIOCs(ctx context.Context, collectionID string, values []IOCValue, f IOCFilter) ([]IOCMatch, error)
 
 	// CreateStatus stores the status of an add request. Returns ECONFLICT if
 	// the id is taken.

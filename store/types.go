@@ -31,9 +31,13 @@ type Collection struct {
 	Description string
 	Public      bool   // readable without an API key
 	Kind        string // KindExplicit when empty
-	Filter      string // the filter of a KindFilter collection, as JSON
+	Filter      string // the filter of a KindFilter collection, as JSON (CollectionFilter)
 	Created     time.Time
 }
+
+// Writable reports whether objects may be added to c through TAXII: a
+// filter collection's content follows from its filter, so it is read-only.
+func (c Collection) Writable() bool { return c.Kind != KindFilter }
 
 // CollectionStats counts what a collection holds.
 type CollectionStats struct {
