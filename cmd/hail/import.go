@@ -3,8 +3,149 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"hail/bootstrap"
+	"hail/ingest"
 )
 
 func runImport(ctx context.Context, env *environ, args []string) error {
-	return errors.New("import is not available yet")
+	var db dbFlags
+	fs := newFlagSet(env, "import", &db)
+	coll := fs.String("collection", bootstrap.DefaultAlias, "collection alias or id to import into")
+	root := fs.String("api-root", bootstrap.APIRootName, "API root of the collection")
+	format := fs.String("format", "", "stix, txt or csv (default: from the file name and content)")
+	dryRun := fs.Bool("dry-run", false, "validate only; store nothing")
+	batch := fs.Int("batch", 2000, "objects per transaction")
+	var opt ingest.ListOptions
+	fs.StringVar(&opt.Source, "source", "", "IOC lists: producer name, the identity the indicators are created by")
+	fs.IntVar(&opt.Confidence, "confidence", 0, "IOC lists: STIX confidence 1-100")
+	fs.StringVar(&opt.TLP, "tlp", "", "IOC lists: clear, green, amber, amber+strict or red")
+	labels := fs.String("labels", "", "IOC lists: comma-separated labels")
+	fs.StringVar(&opt.IndicatorType, "indicator-type", "", `IOC lists: indicator_types value (default "malicious-activity")`)
+	fs.DurationVar(&opt.TTL, "ttl", 0, "IOC lists: validity, sets valid_until (e.g. 720h)")
+	columns := fs.String("columns", "", "IOC lists: CSV columns holding indicators, by name or 1-based number")
+	if err := parse(fs, env, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: hail import [--collection ALIAS|ID] FILE|-")
+	}
+	opt.Labels = splitList(*labels)
+	opt.Columns = splitList(*columns)
+
+	in, name, err := openInput(env, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	kind, err := inputKind(*format, name)
+	if err != nil {
+		return err
+	}
+
+	st, err := db.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if _, err := bootstrap.Ensure(ctx, st, time.Now()); err != nil {
+		return err
+	}
+	c, err := st.Collection(ctx, *root, *coll)
+	if err != nil {
+		return err
+	}
+	im := &ingest.Importer{Store: st, CollectionID: c.ID, BatchSize: *batch, DryRun: *dryRun}
+	start := time.Now()
+	if isTerminal(env.stderr) {
+		im.Progress = func(s ingest.Summary) {
+			rate := float64(s.Read) / time.Since(start).Seconds()
+			fmt.Fprintf(env.stderr, "\r%d read, %d added, %d duplicate, %d rejected (%.0f/s)   ", s.Read, s.Added, s.Duplicates, s.Rejected, rate)
+		}
+	}
+	var sum ingest.Summary
+	switch kind {
+	case "stix":
+		sum, err = im.ImportSTIX(ctx, in)
+	default:
+		opt.Format = kind
+		sum, err = im.ImportList(ctx, in, opt)
+	}
+	if im.Progress != nil {
+		fmt.Fprintln(env.stderr)
+	}
+	printSummary(env, sum, c.Alias, time.Since(start), *dryRun)
+	return err
+}
+
+func printSummary(env *environ, s ingest.Summary, coll string, took time.Duration, dryRun bool) {
+	fmt.Fprintf(env.stdout, "%d read, %d added, %d duplicate, %d rejected into %q in %s\n",
+		s.Read, s.Added, s.Duplicates, s.Rejected, coll, took.Round(time.Millisecond))
+	if dryRun {
+		fmt.Fprintln(env.stdout, "dry run: validated only, nothing was stored")
+	}
+	if s.Converted > 0 {
+		fmt.Fprintf(env.stdout, "%d STIX 2.0 objects converted to 2.1\n", s.Converted)
+	}
+	for _, r := range s.Rejections {
+		id := ""
+		if r.ID != "" {
+			id = " " + r.ID
+		}
+		fmt.Fprintf(env.stdout, "rejected %s%s: %s\n", r.Where, id, r.Reason)
+	}
+	if s.Rejected > len(s.Rejections) {
+		fmt.Fprintf(env.stdout, "... and %d more rejections\n", s.Rejected-len(s.Rejections))
+	}
+}
+
+// openInput opens FILE, or standard input for "-".
+func openInput(env *environ, arg string) (io.ReadCloser, string, error) {
+	if arg == "-" {
+		return io.NopCloser(env.stdin), "", nil
+	}
+	f, err := os.Open(arg)
+	if err != nil {
+		return nil, "", err
+	}
+	return f, arg, nil
+}
+
+// inputKind decides between a STIX import and an IOC list.
+func inputKind(format, name string) (string, error) {
+	switch strings.ToLower(format) {
+	case "stix", "json", "bundle":
+		return "stix", nil
+	case "txt", "text":
+		return ingest.FormatText, nil
+	case "csv":
+		return ingest.FormatCSV, nil
+	case "":
+	default:
+		return "", fmt.Errorf("--format %q: want stix, txt or csv", format)
+	}
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".json", ".stix2", ".stix", ".ndjson", "":
+		return "stix", nil
+	case ".csv":
+		return ingest.FormatCSV, nil
+	}
+	return ingest.FormatText, nil
+}
+
+// isTerminal reports whether w is a character device, where a progress line
+// that rewrites itself is welcome.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

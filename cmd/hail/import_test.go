@@ -1,0 +1,103 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+const sharedData = "../../../shared/data"
+
+func needShared(t *testing.T, rel string) string {
+	t.Helper()
+	p := filepath.Join(sharedData, rel)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("shared test data %s not present (../shared beside the repository): %v", p, err)
+	}
+	return p
+}
+
+func counts(t *testing.T, out string) (read, added, dup, rejected string) {
+	t.Helper()
+	m := regexp.MustCompile(`(\d+) read, (\d+) added, (\d+) duplicate, (\d+) rejected`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no summary in output:\n%s", out)
+	}
+	return m[1], m[2], m[3], m[4]
+}
+
+func TestImportBundleTwiceAddsNothingTheSecondTime(t *testing.T) {
+	bundle := needShared(t, "mobile-attack-17.1.json")
+	db := filepath.Join(t.TempDir(), "hail.db")
+
+	out := mustHail(t, "import", "--db", db, bundle)
+	if r, a, d, x := counts(t, out); r != "2148" || a != "2148" || d != "0" || x != "0" {
+		t.Errorf("first import: read %s added %s duplicate %s rejected %s, want 2148/2148/0/0\n%s", r, a, d, x, out)
+	}
+	out = mustHail(t, "import", "--db", db, bundle)
+	if _, a, d, _ := counts(t, out); a != "0" || d != "2148" {
+		t.Errorf("second import: added %s duplicate %s, want 0 and 2148", a, d)
+	}
+	list := mustHail(t, "collection", "list", "--db", db)
+	if !regexp.MustCompile(`default\s+Default collection\s+explicit\s+false\s+2148\s+2148`).MatchString(list) {
+		t.Errorf("collection list after import:\n%s", list)
+	}
+}
+
+func TestImportConvertsSTIX20(t *testing.T) {
+	dir := needShared(t, "real/stix/unit42-playbooks")
+	db := filepath.Join(t.TempDir(), "hail.db")
+	out := mustHail(t, "import", "--db", db, filepath.Join(dir, "2024-02-08-Pikabot.json"))
+	if r, a, _, x := counts(t, out); r != a || x != "0" || r == "0" {
+		t.Errorf("STIX 2.0 import: read %s added %s rejected %s\n%s", r, a, x, out)
+	}
+	if !strings.Contains(out, "converted to 2.1") {
+		t.Errorf("no conversion reported:\n%s", out)
+	}
+}
+
+func TestImportListIsIdempotentAndReportsBadLines(t *testing.T) {
+	dir := t.TempDir()
+	list := filepath.Join(dir, "feed.txt")
+	os.WriteFile(list, []byte("# a feed\r\n203.0.113.7\r\nevil[.]example\t12\r\nnot an ioc at all!\r\nhxxp://bad.example/x\r\n203.0.113.7\r\n"), 0o600)
+	db := filepath.Join(dir, "hail.db")
+
+	out := mustHail(t, "import", "--db", db, "--source", "Example CERT", "--tlp", "green", "--ttl", "720h", list)
+	r, a, d, x := counts(t, out)
+	if a != "3" || x != "1" || d != "1" {
+		t.Errorf("first import: read %s added %s duplicate %s rejected %s, want 3 added, 1 duplicate, 1 rejected\n%s", r, a, d, x, out)
+	}
+	if !strings.Contains(out, "rejected line 4") {
+		t.Errorf("bad line not reported with its number:\n%s", out)
+	}
+	out = mustHail(t, "import", "--db", db, "--source", "Example CERT", "--tlp", "green", "--ttl", "720h", list)
+	if _, a, _, _ := counts(t, out); a != "0" {
+		t.Errorf("re-import added %s, want 0\n%s", a, out)
+	}
+	out = mustHail(t, "import", "--db", db, "--source", "Example CERT", "--tlp", "green", "--ttl", "720h", "--confidence", "90", list)
+	if _, a, _, _ := counts(t, out); a != "3" {
+		t.Errorf("import with a changed confidence added %s, want 3 new versions\n%s", a, out)
+	}
+}
+
+func TestImportDryRunStoresNothing(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "hail.db")
+	var in = `{"type":"bundle","id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d","objects":[
+{"type":"identity","spec_version":"2.1","id":"identity--311b2d2d-f010-4473-83ec-1edf84858f4c","created":"2025-01-01T00:00:00.000Z","modified":"2025-01-01T00:00:00.000Z","name":"ACME"},
+{"type":"identity","spec_version":"2.1","id":"identity--bad"}]}`
+	path := filepath.Join(t.TempDir(), "b.json")
+	os.WriteFile(path, []byte(in), 0o600)
+	out := mustHail(t, "import", "--db", db, "--dry-run", path)
+	if r, a, _, x := counts(t, out); r != "2" || a != "1" || x != "1" {
+		t.Errorf("dry run: read %s valid %s rejected %s\n%s", r, a, x, out)
+	}
+	list := mustHail(t, "collection", "list", "--db", db, "--json")
+	if !strings.Contains(list, `"objects": 0`) {
+		t.Errorf("dry run stored something:\n%s", list)
+	}
+	if _, err := runHail(t, "import", "--db", db, filepath.Join(t.TempDir(), "missing.json")); err == nil {
+		t.Error("importing a missing file succeeded")
+	}
+}

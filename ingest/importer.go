@@ -1,0 +1,258 @@
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"hail"
+	"hail/stix"
+	"hail/store"
+)
+
+// Importer adds what a reader yields to one collection of a store, in
+// batches of one transaction each, so that a large import streams with flat
+// memory and a failure loses at most the batch under way.
+type Importer struct {
+	Store        store.Store
+	CollectionID string
+	// BatchSize is the number of objects per transaction (default 2000).
+	BatchSize int
+	// DryRun validates without writing.
+	DryRun bool
+	// Progress, when set, is called after every batch with the running totals.
+	Progress func(Summary)
+	// MaxRejections bounds Summary.Rejections (default 100); the count goes on.
+	MaxRejections int
+}
+
+// Summary counts what an import did.
+type Summary struct {
+	Read       int // objects or list values read
+	Added      int // new object versions stored (or that would be, with DryRun)
+	Duplicates int // versions the collection already held
+	Converted  int // STIX 2.0 objects converted to 2.1
+	Rejected   int
+	Rejections []Rejection // the first MaxRejections
+}
+
+// Rejection tells why one object or line was not imported.
+type Rejection struct {
+	Where  string // "object 12" or "line 40"
+	ID     string // the STIX id when known
+	Reason string
+}
+
+func (im *Importer) batchSize() int {
+	if im.BatchSize <= 0 {
+		return 2000
+	}
+	return im.BatchSize
+}
+
+func (im *Importer) reject(s *Summary, where, id, reason string) {
+	s.Rejected++
+	limit := im.MaxRejections
+	if limit <= 0 {
+		limit = 100
+	}
+	if len(s.Rejections) < limit {
+		s.Rejections = append(s.Rejections, Rejection{Where: where, ID: id, Reason: reason})
+	}
+}
+
+// flush stores a batch and counts the outcome.
+func (im *Importer) flush(ctx context.Context, s *Summary, batch []stix.Object) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	if im.DryRun {
+		s.Added += len(batch)
+	} else {
+		res, err := im.Store.AddObjects(ctx, im.CollectionID, batch)
+		if err != nil {
+			return err
+		}
+		for _, r := range res {
+			if r.Duplicate {
+				s.Duplicates++
+			} else {
+				s.Added++
+			}
+		}
+	}
+	if im.Progress != nil {
+		im.Progress(*s)
+	}
+	return nil
+}
+
+// ImportSTIX imports a STIX 2.0 or 2.1 bundle, a TAXII envelope, a JSON
+// array of objects or newline-delimited objects. STIX 2.0 objects are
+// converted to 2.1 with their ids kept. Objects that fail validation are
+// counted as rejected and never stop the rest; malformed JSON stops the
+// import with hail.EINVALID after the batches before it were stored.
+func (im *Importer) ImportSTIX(ctx context.Context, r io.Reader) (Summary, error) {
+	var s Summary
+	rd := NewReader(r)
+	batch := make([]stix.Object, 0, im.batchSize())
+	for {
+		raw, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			if ferr := im.flush(ctx, &s, batch); ferr != nil {
+				return s, ferr
+			}
+			return s, err
+		}
+		s.Read++
+		where := fmt.Sprintf("object %d", s.Read)
+		if is20(raw, rd.Source()) {
+			conv, err := stix.Convert20(raw)
+			if err != nil {
+				im.reject(&s, where, idOf(raw), hail.ErrorMessage(err))
+				continue
+			}
+			raw = conv
+			s.Converted++
+		}
+		obj, err := stix.Parse(raw)
+		if err == nil {
+			err = stix.Validate(obj)
+		}
+		if err != nil {
+			im.reject(&s, where, obj.ID, hail.ErrorMessage(err))
+			continue
+		}
+		batch = append(batch, obj)
+		if len(batch) == cap(batch) {
+			if err := im.flush(ctx, &s, batch); err != nil {
+				return s, err
+			}
+			batch = batch[:0]
+		}
+	}
+	return s, im.flush(ctx, &s, batch)
+}
+
+// is20 tells whether raw is a STIX 2.0 object: it has no spec_version
+// (2.1 SDOs must have one) and either its bundle says 2.0 or it is an SDO or
+// SRO, which 2.1 would have marked. 2.1 SCOs may omit spec_version, so an
+// SCO outside a 2.0 bundle is taken as 2.1.
+func is20(raw json.RawMessage, src Source) bool {
+	var h struct {
+		SpecVersion *string `json:"spec_version"`
+		Created     *string `json:"created"`
+	}
+	if json.Unmarshal(raw, &h) != nil || h.SpecVersion != nil {
+		return false
+	}
+	return src.SpecVersion == "2.0" || h.Created != nil
+}
+
+func idOf(raw json.RawMessage) string {
+	var h struct {
+		ID string `json:"id"`
+	}
+	json.Unmarshal(raw, &h)
+	return h.ID
+}
+
+// ImportList imports a plain or CSV IOC list as STIX indicators created by
+// an identity named opt.Source, with the TLP marking opt.TLP. Re-importing
+// an unchanged list adds nothing; a value whose attributes changed gets one
+// new version (see Revise). Bad lines are rejected with their number and
+// never stop the good ones.
+func (im *Importer) ImportList(ctx context.Context, r io.Reader, opt ListOptions) (Summary, error) {
+	var s Summary
+	var head []stix.Object
+	if opt.Source != "" {
+		head = append(head, Identity(opt.Source))
+	}
+	if opt.TLP != "" {
+		m, err := TLPMarking(opt.TLP)
+		if err != nil {
+			return s, err
+		}
+		head = append(head, m)
+	}
+	if err := im.flush(ctx, &s, head); err != nil {
+		return s, err
+	}
+	s.Added, s.Duplicates = 0, 0 // the identity and marking are context, not list values
+
+	pending := make([]stix.Object, 0, im.batchSize())
+	seen := map[string]bool{} // the same value twice in one list is one indicator
+	flushPending := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		revised, err := im.revise(ctx, pending)
+		if err != nil {
+			return err
+		}
+		s.Duplicates += len(pending) - len(revised)
+		pending = pending[:0]
+		return im.flush(ctx, &s, revised)
+	}
+	err := ReadList(r, opt, func(ioc IOC) error {
+		s.Read++
+		obj, err := Indicator(ioc, opt)
+		if err != nil {
+			im.reject(&s, fmt.Sprintf("line %d", ioc.Line), "", hail.ErrorMessage(err))
+			return nil
+		}
+		if seen[obj.ID] {
+			s.Duplicates++
+			return nil
+		}
+		seen[obj.ID] = true
+		pending = append(pending, obj)
+		if len(pending) == cap(pending) {
+			clear(seen)
+			return flushPending()
+		}
+		return nil
+	}, func(line int, text, reason string) {
+		s.Read++
+		im.reject(&s, fmt.Sprintf("line %d", line), "", reason+": "+text)
+	})
+	if err != nil {
+		return s, err
+	}
+	return s, flushPending()
+}
+
+// revise keeps, of a batch of freshly built objects, those that are new or
+// changed compared with the latest version the collection holds.
+func (im *Importer) revise(ctx context.Context, objs []stix.Object) ([]stix.Object, error) {
+	ids := make([]string, len(objs))
+	for i, o := range objs {
+		ids[i] = o.ID
+	}
+	prev := map[string]stix.Object{}
+	if im.Store != nil {
+		page, err := im.Store.Objects(ctx, im.CollectionID, store.Filter{IDs: ids, Limit: len(ids)})
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range page.Entries {
+			prev[e.Object.ID] = e.Object
+		}
+	}
+	out := objs[:0:0]
+	for _, o := range objs {
+		next, changed, err := Revise(prev[o.ID], o)
+		if err != nil {
+			return nil, err
+		}
+		if changed {
+			out = append(out, next)
+		}
+	}
+	return out, nil
+}
