@@ -143,10 +143,7 @@ func (s *Server) handleObjectsPost(w http.ResponseWriter, r *http.Request) {
 
 // readEnvelope reads the body of Add Objects, an envelope, within the API
 // root's max_content_length: 413 when the declared length is above it,
-// before reading, or when a body of undeclared length grows past it. A body
-// that is not JSON is 400; JSON that is not an envelope (an object with an
-// "objects" list) is 422, the status TAXII 2.1 §5.5 gives content the
-// server understands but cannot process.
+// before reading, or when a body of undeclared length grows past it.
 func (s *Server) readEnvelope(w http.ResponseWriter, r *http.Request, c store.Collection) ([]json.RawMessage, error) {
 	root, err := s.store.APIRoot(r.Context(), c.APIRoot)
 	if err != nil {
@@ -165,6 +162,14 @@ func (s *Server) readEnvelope(w http.ResponseWriter, r *http.Request, c store.Co
 	if err != nil {
 		return nil, fmt.Errorf("read request body: %w", err)
 	}
+	return decodeEnvelope(body)
+}
+
+// decodeEnvelope returns the objects of an envelope. A body that is not
+// JSON is hail.EINVALID (400); JSON that is not an envelope (an object with
+// an "objects" list) is hail.EUNPROCESSABLE (422), the status TAXII 2.1 §5.5
+// gives content the server understands but cannot process.
+func decodeEnvelope(body []byte) ([]json.RawMessage, error) {
 	if !json.Valid(body) {
 		return nil, hail.Errorf(hail.EINVALID, "The request body is not valid JSON.")
 	}
