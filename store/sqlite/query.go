@@ -179,15 +179,16 @@ const entryColumns = `e.date_added AS date_added, e.object AS object, e.stix_id 
 //   - with IDs, the versions of those objects are read through the
 //     (collection, stix_id, version) index and sorted: few rows, however
 //     large the collection;
-//   - with several Types, one ordered range scan per type is merged
+//   - with several Types (up to maxMergedTypes), one ordered range scan
+//     per type is merged
 //     (UNION ALL with ORDER BY merges ordered inputs), since one index
 //     cannot serve "type IN (...) ORDER BY date_added";
 //   - otherwise one range scan of an index ending in date_added.
 func selectEntries(seq int64, f store.Filter, limit int) (string, []any, error) {
-	if len(f.Types) > 1 && len(f.IDs) == 0 {
+	if types := distinct(f.Types); len(types) > 1 && len(types) <= maxMergedTypes && len(f.IDs) == 0 {
 		var arms []string
 		var args []any
-		for _, typ := range distinct(f.Types) {
+		for _, typ := range types {
 			g := f
 			g.Types = []string{typ}
 			var q query
@@ -213,6 +214,11 @@ func selectEntries(seq int64, f store.Filter, limit int) (string, []any, error) 
 	return `(SELECT ` + entryColumns + ` FROM entries AS e` + index + ` WHERE ` + q.cond.String() +
 		` ORDER BY e.date_added LIMIT ?) AS e`, append(q.args, limit), nil
 }
+
+// maxMergedTypes bounds the scans merged for one page, well under SQLite's
+// limit of 500 terms in a compound SELECT; longer type lists are read with
+// one scan that skips other types.
+const maxMergedTypes = 64
 
 // distinct returns ss without repeated values, in first-seen order.
 func distinct(ss []string) []string {

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -44,6 +45,15 @@ func testFilterTypes(t *testing.T, s store.Store) {
 	check(t, s, coll1, store.Filter{Types: []string{"malware", "indicator", "tool"}}, false, m2, i3, t4, i1b, m5)
 	check(t, s, coll1, store.Filter{Types: []string{"campaign"}}, false)
 	check(t, s, coll1, store.Filter{Types: []string{"malware", "malware"}}, false, m2, m5)
+	// Long lists, as a client may send.
+	var types, ids []string
+	for i := 0; i < 1000; i++ {
+		types = append(types, fmt.Sprintf("x-type-%d", i))
+		ids = append(ids, id("indicator", 1000+i))
+	}
+	check(t, s, coll1, store.Filter{Types: append(types, "tool")}, false, t4)
+	check(t, s, coll1, store.Filter{Types: append(types[:70], "tool", "malware")}, false, m2, t4, m5)
+	check(t, s, coll1, store.Filter{IDs: append(ids, m5.ID)}, false, m5)
 	check(t, s, coll1, store.Filter{Types: []string{"campaign", "tool"}}, false, t4)
 }
 
