@@ -2,12 +2,16 @@ package server
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"hail"
 	"hail/taxii"
 )
 
@@ -44,4 +48,38 @@ func TestRecoverPanics(t *testing.T) {
 	}()
 	s.recoverPanics(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic(http.ErrAbortHandler) })).
 		ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
+}
+
+func TestErrorLogging(t *testing.T) {
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name   string
+		ctx    context.Context
+		err    error
+		status int
+		level  string // of the log line; "" for none
+	}{
+		{"client error", context.Background(), hail.Errorf(hail.EINVALID, "Bad."), 400, ""},
+		{"internal", context.Background(), errors.New("disk on fire"), 500, "ERROR"},
+		{"wrapped code", context.Background(), fmt.Errorf("open: %w", hail.Errorf(hail.EUNAVAILABLE, "Down.")), 503, ""},
+		{"canceled", canceled, fmt.Errorf("query: %w", context.Canceled), 500, "DEBUG"},
+		{"client gone", canceled, errors.New("sqlite: interrupted"), 500, "DEBUG"},
+	}
+	for _, tt := range tests {
+		var log bytes.Buffer
+		s := New(Config{}, nil, slog.New(slog.NewJSONHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug})))
+		w := httptest.NewRecorder()
+		s.error(w, httptest.NewRequest(http.MethodGet, "/x", nil).WithContext(tt.ctx), tt.err)
+		if w.Code != tt.status {
+			t.Errorf("%s: status %d, want %d", tt.name, w.Code, tt.status)
+		}
+		if tt.status == 500 && !strings.Contains(w.Body.String(), `"title":"Internal error."`) {
+			t.Errorf("%s: body %s leaks more than \"Internal error.\"", tt.name, w.Body)
+		}
+		lines := strings.Count(log.String(), "\n")
+		if tt.level == "" && lines != 0 || tt.level != "" && (lines != 1 || !strings.Contains(log.String(), `"level":"`+tt.level+`"`)) {
+			t.Errorf("%s: log %q, want one %s line", tt.name, log.String(), tt.level)
+		}
+	}
 }
