@@ -1,0 +1,83 @@
+package client
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"hail"
+	"hail/taxii"
+)
+
+// codeForStatus maps an HTTP error status to a hail code: the inverse of
+// server/error.go's table. Statuses without a hail code of their own fall
+// back by class: a 4xx is the request's fault, a 5xx the server's.
+func codeForStatus(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return hail.EINVALID
+	case http.StatusUnauthorized:
+		return hail.EUNAUTHENTICATED
+	case http.StatusForbidden:
+		return hail.EFORBIDDEN
+	case http.StatusNotFound:
+		return hail.ENOTFOUND
+	case http.StatusConflict:
+		return hail.ECONFLICT
+	case http.StatusRequestEntityTooLarge:
+		return hail.ETOOLARGE
+	case http.StatusUnprocessableEntity:
+		return hail.EUNPROCESSABLE
+	case http.StatusTooManyRequests:
+		return hail.ETOOMANY
+	case http.StatusServiceUnavailable:
+		return hail.EUNAVAILABLE
+	}
+	if status >= 400 && status < 500 {
+		return hail.EINVALID
+	}
+	return hail.EINTERNAL
+}
+
+// maxErrorBody is how much of an error response is read: an error resource
+// is small, and a proxy's HTML page need not be read whole.
+const maxErrorBody = 64 << 10
+
+// responseError turns an error response into a *hail.Error. The message is
+// the TAXII error resource's title and description (TAXII 2.1 §3.6.1);
+// a body that is not one, such as a proxy's HTML page, gives the status
+// text instead.
+func responseError(resp *http.Response) *hail.Error {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	return errorFromBody(resp.StatusCode, body)
+}
+
+// errorFromBody builds the error for a response of that status and body.
+func errorFromBody(status int, body []byte) *hail.Error {
+	var e taxii.Error
+	var msg string
+	if json.Unmarshal(body, &e) == nil {
+		msg = joinMessage(e.Title, e.Description)
+	}
+	if msg == "" {
+		msg = "The server answered " + strconv.Itoa(status) + " " + http.StatusText(status) + "."
+	}
+	return &hail.Error{Code: codeForStatus(status), Message: msg}
+}
+
+// joinMessage joins a title and a description as sentences.
+func joinMessage(title, description string) string {
+	title, description = strings.TrimSpace(title), strings.TrimSpace(description)
+	switch {
+	case title == "" || description == title:
+		return description
+	case description == "":
+		return title
+	}
+	if !strings.HasSuffix(title, ".") && !strings.HasSuffix(title, "!") && !strings.HasSuffix(title, "?") {
+		title += "."
+	}
+	return title + " " + description
+}

@@ -1,0 +1,211 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"hail/taxii"
+)
+
+// Filter selects what a list request returns (TAXII 2.1 §3.4). Zero fields
+// are not sent; values in a slice are ORed, fields ANDed.
+type Filter struct {
+	// AddedAfter asks for what was added after this instant (added_after).
+	AddedAfter time.Time
+	// Limit is the page size the client asks for; the server may send fewer.
+	Limit int
+	// Next continues from a previous page's Next.
+	Next string
+	// IDs, Types, Versions and SpecVersions are match[id], match[type],
+	// match[version] ("first", "last", "all" or timestamps) and
+	// match[spec_version].
+	IDs, Types, Versions, SpecVersions []string
+}
+
+// query encodes f as a query string.
+func (f Filter) query() string {
+	v := url.Values{}
+	if !f.AddedAfter.IsZero() {
+		v.Set("added_after", taxii.FormatTimestamp(f.AddedAfter))
+	}
+	if f.Limit > 0 {
+		v.Set("limit", strconv.Itoa(f.Limit))
+	}
+	if f.Next != "" {
+		v.Set("next", f.Next)
+	}
+	for _, m := range []struct {
+		name   string
+		values []string
+	}{{"id", f.IDs}, {"type", f.Types}, {"version", f.Versions}, {"spec_version", f.SpecVersions}} {
+		if len(m.values) > 0 {
+			v.Set("match["+m.name+"]", strings.Join(m.values, ","))
+		}
+	}
+	return v.Encode()
+}
+
+// Page is one envelope (TAXII 2.1 §3.7) with the X-TAXII-Date-Added-First
+// and -Last headers that came with it (§3.2); they are zero when the server
+// sent none, as for an empty page.
+type Page struct {
+	More           bool
+	Next           string
+	Objects        []json.RawMessage // exactly as the server sent them
+	DateAddedFirst time.Time
+	DateAddedLast  time.Time
+}
+
+// Objects reads one page of a collection's objects (TAXII 2.1 §5.4).
+// Returns ENOTFOUND if there is no such collection.
+func (c *Client) Objects(ctx context.Context, collectionID string, f Filter) (Page, error) {
+	return c.page(ctx, c.endpoint("collections", collectionID, "objects"), f)
+}
+
+// Object reads the versions of one object that f.Versions selects, the
+// latest by default (TAXII 2.1 §5.6). Returns ENOTFOUND if the collection
+// does not hold it.
+func (c *Client) Object(ctx context.Context, collectionID, objectID string, f Filter) (Page, error) {
+	return c.page(ctx, c.endpoint("collections", collectionID, "objects", objectID), f)
+}
+
+// page reads an envelope and its headers.
+func (c *Client) page(ctx context.Context, u *url.URL, f Filter) (Page, error) {
+	u.RawQuery = f.query()
+	var p Page
+	err := c.do(ctx, request{method: http.MethodGet, url: u}, func(resp *http.Response) error {
+		p = Page{
+			DateAddedFirst: headerTime(resp.Header, "X-TAXII-Date-Added-First"),
+			DateAddedLast:  headerTime(resp.Header, "X-TAXII-Date-Added-Last"),
+		}
+		return decodeEnvelope(resp.Body, &p)
+	})
+	return p, err
+}
+
+// headerTime reads a timestamp header; zero when absent or unreadable.
+func headerTime(h http.Header, name string) time.Time {
+	v := h.Get(name)
+	if v == "" {
+		return time.Time{}
+	}
+	t, err := taxii.ParseTimestamp(v)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+// errNotEnvelope is returned for a body that is JSON but not an envelope.
+var errNotEnvelope = errors.New("the response is not a TAXII envelope")
+
+// decodeEnvelope reads an envelope from r into p token by token, so that
+// each object is copied once from the decoder's buffer and the body is
+// never held twice. Unknown members are skipped.
+func decodeEnvelope(r io.Reader, p *Page) error {
+	dec := json.NewDecoder(r)
+	if tok, err := dec.Token(); err != nil {
+		return err
+	} else if tok != json.Delim('{') {
+		return errNotEnvelope
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case "more":
+			err = dec.Decode(&p.More)
+		case "next":
+			p.Next, err = decodeNext(dec)
+		case "objects":
+			err = decodeObjects(dec, &p.Objects)
+		default:
+			var skip json.RawMessage
+			err = dec.Decode(&skip)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	_, err := dec.Token() // the closing '}'
+	return err
+}
+
+// decodeNext reads next: opaque to clients (TAXII 2.1 §3.4), and sent back
+// as it came, so a server that sends a number gets its digits back.
+func decodeNext(dec *json.Decoder) (string, error) {
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
+		return "", err
+	}
+	var s string
+	switch {
+	case string(raw) == "null":
+		return "", nil
+	case json.Unmarshal(raw, &s) == nil:
+		return s, nil
+	case len(raw) > 0 && (raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9'):
+		return string(raw), nil
+	}
+	return "", fmt.Errorf("%w: \"next\" is %s", errNotEnvelope, raw)
+}
+
+// decodeObjects reads the objects list, appending each object's bytes.
+func decodeObjects(dec *json.Decoder, out *[]json.RawMessage) error {
+	tok, err := dec.Token()
+	if err != nil || tok == nil { // null: no objects
+		return err
+	}
+	if tok != json.Delim('[') {
+		return fmt.Errorf("%w: \"objects\" is not a list", errNotEnvelope)
+	}
+	for dec.More() {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return err
+		}
+		*out = append(*out, raw)
+	}
+	_, err = dec.Token() // the closing ']'
+	return err
+}
+
+// Manifest reads one page of a collection's manifest (TAXII 2.1 §5.3).
+// Returns ENOTFOUND if there is no such collection.
+func (c *Client) Manifest(ctx context.Context, collectionID string, f Filter) (taxii.Manifest, error) {
+	u := c.endpoint("collections", collectionID, "manifest")
+	u.RawQuery = f.query()
+	var m taxii.Manifest
+	err := c.getJSON(ctx, u, &m)
+	return m, err
+}
+
+// Versions reads one page of an object's versions (TAXII 2.1 §5.8).
+// Returns ENOTFOUND if the collection does not hold the object.
+func (c *Client) Versions(ctx context.Context, collectionID, objectID string, f Filter) (taxii.Versions, error) {
+	u := c.endpoint("collections", collectionID, "objects", objectID, "versions")
+	u.RawQuery = f.query()
+	var v taxii.Versions
+	err := c.getJSON(ctx, u, &v)
+	return v, err
+}
+
+// DeleteObject deletes the versions of an object that f.Versions and
+// f.SpecVersions select, every version when both are empty (TAXII 2.1
+// §5.7); the other fields of f are not sent. Returns ENOTFOUND if nothing
+// matched, EFORBIDDEN if the credentials may not delete.
+func (c *Client) DeleteObject(ctx context.Context, collectionID, objectID string, f Filter) error {
+	u := c.endpoint("collections", collectionID, "objects", objectID)
+	u.RawQuery = Filter{Versions: f.Versions, SpecVersions: f.SpecVersions}.query()
+	return c.do(ctx, request{method: http.MethodDelete, url: u}, nil)
+}
