@@ -23,6 +23,15 @@ func equalKey(got, want store.Key) bool {
 		return false
 	}
 	got.Created, want.Created, got.Revoked, want.Revoked = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	// An empty list may come back nil or empty.
+	for _, k := range []*store.Key{&got, &want} {
+		if len(k.Read) == 0 {
+			k.Read = nil
+		}
+		if len(k.Write) == 0 {
+			k.Write = nil
+		}
+	}
 	return reflect.DeepEqual(got, want)
 }
 

@@ -36,6 +36,12 @@ func testStatusCreateAndGet(t *testing.T, s store.Store) {
 			t.Errorf("RequestTimestamp = %v, want %v", got.RequestTimestamp, want.RequestTimestamp)
 		}
 		got.RequestTimestamp = want.RequestTimestamp
+		// An empty list may come back nil or empty.
+		for _, l := range []*[]store.StatusDetail{&got.Successes, &got.Failures, &got.Pendings} {
+			if len(*l) == 0 {
+				*l = nil
+			}
+		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("Status(%s):\n got %+v\nwant %+v", want.ID, got, want)
 		}
