@@ -44,6 +44,7 @@ Usage:
   hail collection  add|list|rm ...
   hail key         add|list|revoke ...
   hail import      --collection ALIAS|ID FILE|-
+  hail pull        --url API_ROOT_URL --taxii-collection ID|ALIAS [--collection ALIAS]
   hail version
 
 Run "hail COMMAND -h" for a command's flags. Environment variables
@@ -67,6 +68,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runKey(ctx, env, args[1:])
 	case "import":
 		return runImport(ctx, env, args[1:])
+	case "pull":
+		return runPull(ctx, env, args[1:])
 	case "version", "--version":
 		fmt.Fprintln(stdout, "hail", hail.Version)
 		return nil

@@ -1,0 +1,317 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"hail"
+	"hail/bootstrap"
+	"hail/client"
+	"hail/stix"
+	"hail/store"
+	"hail/taxii"
+)
+
+// Environment variables that carry pull's secrets, so that they need not
+// appear on the command line, where other users can read them.
+const (
+	envPullPassword = "HAIL_PULL_PASSWORD"
+	envPullToken    = "HAIL_PULL_TOKEN"
+)
+
+// maxListedRejections bounds the rejections pull lists; it counts them all.
+const maxListedRejections = 100
+
+func runPull(ctx context.Context, env *environ, args []string) error {
+	var db dbFlags
+	fs := newFlagSet(env, "pull", &db)
+	apiRoot := fs.String("url", "", "API root URL of the remote TAXII 2.1 server, such as https://host/taxii2/api/ (required)")
+	remote := fs.String("taxii-collection", "", "remote collection id or alias (required)")
+	coll := fs.String("collection", bootstrap.DefaultAlias, "local collection alias or id to add into")
+	root := fs.String("api-root", bootstrap.APIRootName, "local API root of the collection")
+	user := fs.String("user", "", "HTTP Basic user name")
+	password := fs.String("password", "", "HTTP Basic password (env "+envPullPassword+")")
+	token := fs.String("token", "", "API key sent as Authorization: Bearer (env "+envPullToken+")")
+	addedAfter := fs.String("added-after", "", "pull only what the remote added after this timestamp: the high-water mark of the last pull")
+	insecure := fs.Bool("insecure", false, "accept any TLS certificate (test servers only)")
+	caFile := fs.String("ca", "", "PEM file of the CA certificates that sign the server's certificate")
+	limit := fs.Int("limit", 0, "objects per page asked of the server (default: the server's choice)")
+	batch := fs.Int("batch", 2000, "objects per transaction")
+	if err := parse(fs, env, args); err != nil {
+		return err
+	}
+	if *apiRoot == "" || *remote == "" || fs.NArg() != 0 {
+		return errors.New("usage: hail pull --url API_ROOT_URL --taxii-collection ID|ALIAS [--collection ALIAS] [--token KEY | --user U --password P]")
+	}
+	var after time.Time
+	if *addedAfter != "" {
+		t, err := taxii.ParseTimestamp(*addedAfter)
+		if err != nil {
+			return fmt.Errorf("--added-after %q is not a timestamp such as 2025-05-01T00:00:00Z", *addedAfter)
+		}
+		after = t
+	}
+	opts, err := pullOptions(env, *user, *password, *token, *insecure, *caFile)
+	if err != nil {
+		return err
+	}
+	cl, err := client.New(*apiRoot, opts...)
+	if err != nil {
+		return err
+	}
+
+	st, err := db.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	res, err := bootstrap.Ensure(ctx, st, time.Now())
+	if err != nil {
+		return err
+	}
+	if res.AdminKey != "" {
+		// Shown once, as `hail serve` does on a first start: it is never stored in clear.
+		fmt.Fprintf(env.stderr, "created API root %q, collection %q and admin API key (shown once):\n  %s\n",
+			bootstrap.APIRootName, bootstrap.DefaultAlias, res.AdminKey)
+	}
+	local, err := st.Collection(ctx, *root, *coll)
+	if hail.ErrorCode(err) == hail.ENOTFOUND {
+		return fmt.Errorf("no collection %q in API root %q; create it with: hail collection add --alias %s", *coll, *root, *coll)
+	} else if err != nil {
+		return err
+	}
+	if local.Kind == store.KindFilter {
+		return fmt.Errorf("collection %q is a filter collection, which holds what matches its filter; pull into an explicit one", *coll)
+	}
+	rc, err := remoteCollection(ctx, cl, *remote)
+	if err != nil {
+		return remoteError(cl, err)
+	}
+	name := local.Alias
+	if name == "" {
+		name = local.ID
+	}
+	fmt.Fprintf(env.stderr, "pulling %q (%s) from %s into %q\n", rc.Title, rc.ID, cl.URL(), name)
+
+	p := &puller{st: st, collectionID: local.ID, batch: max(*batch, 1), env: env, progressLine: isTerminal(env.stderr)}
+	start := time.Now()
+	last, err := cl.Walk(ctx, rc.ID, client.Filter{AddedAfter: after, Limit: *limit}, func(page client.Page) error {
+		if err := p.add(ctx, page.Objects); err != nil {
+			return err
+		}
+		p.progress(page.DateAddedLast, time.Since(start))
+		return nil
+	})
+	if p.progressLine {
+		fmt.Fprintln(env.stderr)
+	}
+	p.summary(last, time.Since(start))
+	if err != nil {
+		resume := "run the same pull again to go on"
+		if !last.IsZero() {
+			resume = "run again with --added-after " + formatMark(last) + " to go on"
+		}
+		fmt.Fprintf(env.stderr, "pull stopped; what was added is kept: %s\n", resume)
+		return remoteError(cl, err)
+	}
+	return nil
+}
+
+// remoteError names the remote server in an error that came from it,
+// keeping its hail code so that the message reaches the user.
+func remoteError(cl *client.Client, err error) error {
+	if code := hail.ErrorCode(err); code != hail.EINTERNAL {
+		return &hail.Error{Code: code, Message: cl.URL() + ": " + hail.ErrorMessage(err)}
+	}
+	return fmt.Errorf("%s: %w", cl.URL(), err)
+}
+
+// pullOptions turns the connection flags into client options. Flags win
+// over the environment; Basic and bearer credentials exclude each other.
+func pullOptions(env *environ, user, password, token string, insecure bool, caFile string) ([]client.Option, error) {
+	if password == "" {
+		password = env.getenv(envPullPassword)
+	}
+	if token == "" && user == "" && password == "" {
+		token = env.getenv(envPullToken)
+	}
+	if token != "" && (user != "" || password != "") {
+		return nil, errors.New("give --token or --user/--password, not both")
+	}
+	opts := []client.Option{client.WithUserAgent("hail-pull/" + hail.Version)}
+	switch {
+	case token != "":
+		opts = append(opts, client.WithToken(token))
+	case user != "" || password != "":
+		opts = append(opts, client.WithBasicAuth(user, password))
+	}
+	if insecure {
+		opts = append(opts, client.WithInsecureSkipVerify())
+	}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("--ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--ca %s holds no PEM certificate", caFile)
+		}
+		opts = append(opts, client.WithRootCAs(pool))
+	}
+	return opts, nil
+}
+
+// remoteCollection finds the remote collection named by id or alias among
+// those the server lists, and asks for it directly when it is not listed:
+// hail and some other servers also answer to an alias in the URL.
+func remoteCollection(ctx context.Context, cl *client.Client, idOrAlias string) (taxii.Collection, error) {
+	cols, err := cl.Collections(ctx)
+	if err != nil && hail.ErrorCode(err) != hail.ENOTFOUND {
+		return taxii.Collection{}, err
+	}
+	found := -1
+	for i, c := range cols {
+		if c.ID == idOrAlias {
+			found = i
+			break
+		}
+		if c.Alias == idOrAlias && found < 0 {
+			found = i
+		}
+	}
+	var c taxii.Collection
+	if found >= 0 {
+		c = cols[found]
+	} else if c, err = cl.Collection(ctx, idOrAlias); hail.ErrorCode(err) == hail.ENOTFOUND {
+		return c, fmt.Errorf("the server lists no collection %q that these credentials can see%s", idOrAlias, listed(cols))
+	} else if err != nil {
+		return c, err
+	}
+	if !c.CanRead {
+		return c, fmt.Errorf("the server's collection %q (%s) is not readable with these credentials", c.Title, c.ID)
+	}
+	return c, nil
+}
+
+// listed names the collections a server offers, for an error message.
+func listed(cols []taxii.Collection) string {
+	if len(cols) == 0 {
+		return ""
+	}
+	s := "; it lists"
+	for i, c := range cols {
+		if i > 0 {
+			s += ","
+		}
+		s += " " + c.ID
+		if c.Alias != "" {
+			s += " (" + c.Alias + ")"
+		}
+	}
+	return s
+}
+
+// puller adds pulled objects to the local collection and counts them.
+type puller struct {
+	st           store.Store
+	collectionID string
+	batch        int
+	env          *environ
+	progressLine bool // rewrite one progress line (a terminal) rather than print one per page
+
+	fetched, added, duplicates, rejected int
+}
+
+// add checks and stores one page of objects, in transactions of p.batch.
+// A rejected object is counted and listed; it never stops the others.
+func (p *puller) add(ctx context.Context, raws []json.RawMessage) error {
+	type version struct {
+		id string
+		ns int64
+	}
+	seen := make(map[version]bool, len(raws))
+	valid := make([]stix.Object, 0, len(raws))
+	for _, raw := range raws {
+		p.fetched++
+		o, err := stix.Parse(raw)
+		if err == nil {
+			err = stix.Validate(o)
+		}
+		if err != nil {
+			p.reject(o.ID, hail.ErrorMessage(err))
+			continue
+		}
+		// The same version twice in a page is stored once.
+		v := version{o.ID, o.Version.UnixNano()}
+		if seen[v] {
+			p.duplicates++
+			continue
+		}
+		seen[v] = true
+		valid = append(valid, o)
+	}
+	for len(valid) > 0 {
+		n := min(len(valid), p.batch)
+		res, err := p.st.AddObjects(ctx, p.collectionID, valid[:n])
+		if err != nil {
+			return err
+		}
+		for _, r := range res {
+			if r.Duplicate {
+				p.duplicates++
+			} else {
+				p.added++
+			}
+		}
+		valid = valid[n:]
+	}
+	return nil
+}
+
+// reject counts a rejected object and lists the first ones on stderr.
+func (p *puller) reject(id, reason string) {
+	p.rejected++
+	if id == "" {
+		id = fmt.Sprintf("object %d (no id)", p.fetched)
+	}
+	switch {
+	case p.rejected <= maxListedRejections:
+		if p.progressLine {
+			fmt.Fprintln(p.env.stderr)
+		}
+		fmt.Fprintf(p.env.stderr, "rejected %s: %s\n", id, reason)
+	case p.rejected == maxListedRejections+1:
+		fmt.Fprintf(p.env.stderr, "more rejections are counted but not listed\n")
+	}
+}
+
+// progress reports the totals after a page.
+func (p *puller) progress(mark time.Time, took time.Duration) {
+	line := fmt.Sprintf("%d fetched, %d added, %d duplicate, %d rejected (%.0f/s), up to %s",
+		p.fetched, p.added, p.duplicates, p.rejected, float64(p.fetched)/max(took.Seconds(), 1e-3), formatMark(mark))
+	if p.progressLine {
+		fmt.Fprintf(p.env.stderr, "\r%s   ", line)
+	} else {
+		fmt.Fprintln(p.env.stderr, line)
+	}
+}
+
+// summary prints the totals and the high-water mark to stdout.
+func (p *puller) summary(mark time.Time, took time.Duration) {
+	fmt.Fprintf(p.env.stdout, "fetched:    %d\nadded:      %d\nduplicates: %d\nrejected:   %d\nhigh-water: %s\ntook:       %s\n",
+		p.fetched, p.added, p.duplicates, p.rejected, formatMark(mark), took.Round(time.Millisecond))
+}
+
+// formatMark formats a high-water mark, "none" before anything was pulled.
+func formatMark(t time.Time) string {
+	if t.IsZero() {
+		return "none"
+	}
+	return taxii.FormatTimestamp(t)
+}

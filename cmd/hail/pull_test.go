@@ -1,0 +1,304 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"hail"
+	"hail/bootstrap"
+	"hail/server"
+	"hail/stix"
+	"hail/store"
+	"hail/store/sqlite"
+)
+
+// remoteColl is the id of the collection the remote test server serves.
+const remoteColl = "8a1c2e34-5b6d-4e7f-8a9b-0c1d2e3f4a5b"
+
+// remote is a hail server over its own SQLite store, the far side of a pull.
+type remote struct {
+	db  *sqlite.DB
+	url string // API root URL
+	key string // admin key
+}
+
+// newRemote starts a remote hail server with collection "src".
+func newRemote(t *testing.T) *remote {
+	t.Helper()
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "remote.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	res, err := bootstrap.Ensure(context.Background(), db, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateCollection(context.Background(), store.Collection{ID: remoteColl, APIRoot: bootstrap.APIRootName,
+		Alias: "src", Title: "Source feed"}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(server.New(server.Config{}, db, nil))
+	t.Cleanup(srv.Close)
+	return &remote{db: db, url: srv.URL + "/taxii2/api/", key: res.AdminKey}
+}
+
+// add stores raw objects in the remote collection as they are, without
+// validation, as a server with laxer rules than hail's would hold them.
+func (r *remote) add(t *testing.T, raws ...[]byte) []string {
+	t.Helper()
+	var objs []stix.Object
+	var ids []string
+	for _, raw := range raws {
+		o, err := stix.Parse(raw)
+		if err != nil {
+			t.Fatalf("parse %s: %v", raw, err)
+		}
+		objs = append(objs, o)
+		ids = append(ids, o.ID)
+	}
+	for len(objs) > 0 {
+		n := min(len(objs), 1000)
+		if _, err := r.db.AddObjects(context.Background(), remoteColl, objs[:n]); err != nil {
+			t.Fatal(err)
+		}
+		objs = objs[n:]
+	}
+	return ids
+}
+
+// pull runs `hail pull` with args after the common ones and returns its
+// stdout and stderr.
+func pull(t *testing.T, getenv func(string) string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err = run(context.Background(), append([]string{"pull"}, args...), getenv, strings.NewReader(""), &out, &errOut)
+	return out.String(), errOut.String(), err
+}
+
+// summaryValue reads one line of pull's summary.
+func summaryValue(t *testing.T, out, name string) string {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^` + name + `:\s+(\S+)$`).FindStringSubmatch(out)
+	if m == nil {
+		t.Errorf("no %q in the summary:\n%s", name, out)
+		return ""
+	}
+	return m[1]
+}
+
+// localIDs returns the ids of every version in a local collection, oldest
+// date_added first.
+func localIDs(t *testing.T, db, alias string) []string {
+	t.Helper()
+	st, err := sqlite.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	c, err := st.Collection(ctx, bootstrap.APIRootName, alias)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	f := store.Filter{Versions: []string{"all"}, SpecVersions: []string{"2.0", "2.1"}}
+	for {
+		p, err := st.Objects(ctx, c.ID, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range p.Entries {
+			ids = append(ids, e.Object.ID)
+		}
+		if !p.More {
+			return ids
+		}
+		f.AddedAfter = p.Entries[len(p.Entries)-1].DateAdded
+	}
+}
+
+// pullIndicator returns a valid STIX 2.1 indicator numbered n.
+func pullIndicator(n int) []byte {
+	return fmt.Appendf(nil, `{"type":"indicator","spec_version":"2.1","id":"indicator--%08x-0000-4000-8000-%012x",`+
+		`"created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","name":"IOC %d",`+
+		`"pattern":"[ipv4-addr:value = '203.0.113.%d']","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z"}`, n, n, n, n%256)
+}
+
+func TestPullMirrorsACollection(t *testing.T) {
+	r := newRemote(t)
+	var want []string
+	for i := 1; i <= 30; i++ {
+		want = append(want, r.add(t, pullIndicator(i))...)
+	}
+	// Parses, but lacks what STIX 2.1 requires of an indicator.
+	bad := `indicator--0000ffff-0000-4000-8000-00000000ffff`
+	r.add(t, []byte(`{"type":"indicator","spec_version":"2.1","id":"`+bad+`","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z"}`))
+	want = append(want, r.add(t, pullIndicator(31))...)
+
+	db := filepath.Join(t.TempDir(), "local.db")
+	args := []string{"--db", db, "--url", r.url, "--taxii-collection", "src", "--token", r.key, "--limit", "7", "--batch", "5"}
+	out, errOut, err := pull(t, noenv, args...)
+	if err != nil {
+		t.Fatalf("pull: %v\n%s\n%s", err, out, errOut)
+	}
+	for name, v := range map[string]string{"fetched": "32", "added": "31", "duplicates": "0", "rejected": "1"} {
+		if got := summaryValue(t, out, name); got != v {
+			t.Errorf("%s = %s, want %s\n%s", name, got, v, out)
+		}
+	}
+	if !strings.Contains(errOut, "rejected "+bad+": ") {
+		t.Errorf("stderr does not list the rejected object %s with a reason:\n%s", bad, errOut)
+	}
+	if got := localIDs(t, db, "default"); !reflect.DeepEqual(got, want) {
+		t.Errorf("local ids = %v\nwant %v", got, want)
+	}
+	mark := summaryValue(t, out, "high-water")
+	if _, err := time.Parse(time.RFC3339Nano, mark); err != nil {
+		t.Errorf("high-water %q is not a timestamp", mark)
+	}
+
+	// Again: everything is a duplicate, and nothing new is stored.
+	out, errOut, err = pull(t, noenv, args...)
+	if err != nil {
+		t.Fatalf("second pull: %v\n%s", err, errOut)
+	}
+	for name, v := range map[string]string{"fetched": "32", "added": "0", "duplicates": "31", "rejected": "1"} {
+		if got := summaryValue(t, out, name); got != v {
+			t.Errorf("second pull: %s = %s, want %s", name, got, v)
+		}
+	}
+	if got := localIDs(t, db, "default"); len(got) != len(want) {
+		t.Errorf("after the second pull the collection holds %d versions, want %d", len(got), len(want))
+	}
+
+	// From the high-water mark, only what the remote added since.
+	newer := r.add(t, pullIndicator(40), pullIndicator(41))
+	out, errOut, err = pull(t, noenv, append(args, "--added-after", mark)...)
+	if err != nil {
+		t.Fatalf("pull --added-after: %v\n%s", err, errOut)
+	}
+	if f, a := summaryValue(t, out, "fetched"), summaryValue(t, out, "added"); f != "2" || a != "2" {
+		t.Errorf("pull --added-after %s: fetched %s, added %s; want 2 and 2", mark, f, a)
+	}
+	if got := localIDs(t, db, "default"); !reflect.DeepEqual(got[len(got)-2:], newer) {
+		t.Errorf("last local ids = %v, want %v", got[len(got)-2:], newer)
+	}
+}
+
+func TestPullCredentials(t *testing.T) {
+	r := newRemote(t)
+	want := r.add(t, pullIndicator(1), pullIndicator(2))
+	db := filepath.Join(t.TempDir(), "local.db")
+	base := []string{"--db", db, "--url", r.url, "--taxii-collection", remoteColl}
+
+	// Basic, with the key as password.
+	if out, errOut, err := pull(t, noenv, append(base, "--user", "apikey", "--password", r.key)...); err != nil ||
+		summaryValue(t, out, "added") != "2" {
+		t.Errorf("pull with Basic: %v\n%s%s", err, out, errOut)
+	}
+	// A token from the environment.
+	getenv := func(k string) string {
+		if k == envPullToken {
+			return r.key
+		}
+		return ""
+	}
+	if out, errOut, err := pull(t, getenv, base...); err != nil || summaryValue(t, out, "duplicates") != "2" {
+		t.Errorf("pull with %s: %v\n%s%s", envPullToken, err, out, errOut)
+	}
+	if got := localIDs(t, db, "default"); !reflect.DeepEqual(got, want) {
+		t.Errorf("local ids = %v, want %v", got, want)
+	}
+
+	_, _, err := pull(t, noenv, append(base, "--token", "hail_not_a_key")...)
+	if hail.ErrorCode(err) != hail.EUNAUTHENTICATED || !strings.Contains(hail.ErrorMessage(err), r.url) {
+		t.Errorf("pull with a wrong key: %v, want %s naming %s", err, hail.EUNAUTHENTICATED, r.url)
+	}
+	if _, _, err := pull(t, noenv, append(base, "--token", r.key, "--password", "x")...); err == nil {
+		t.Error("pull with both --token and --password succeeded")
+	}
+}
+
+func TestPullErrors(t *testing.T) {
+	r := newRemote(t)
+	db := filepath.Join(t.TempDir(), "local.db")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string // in the error
+	}{
+		{"no url", []string{"--taxii-collection", "src"}, "usage"},
+		{"no remote collection", []string{"--url", r.url}, "usage"},
+		{"unknown remote collection", []string{"--url", r.url, "--taxii-collection", "nosuch"}, "lists no collection \"nosuch\""},
+		{"unknown local collection", []string{"--url", r.url, "--taxii-collection", "src", "--collection", "nosuch"}, "no collection \"nosuch\""},
+		{"bad added-after", []string{"--url", r.url, "--taxii-collection", "src", "--added-after", "yesterday"}, "--added-after"},
+		{"not an API root", []string{"--url", "ftp://example.org/", "--taxii-collection", "src"}, "http"},
+	} {
+		_, _, err := pull(t, noenv, append([]string{"--db", db, "--token", r.key}, tc.args...)...)
+		if err == nil || !strings.Contains(message(err), tc.want) {
+			t.Errorf("%s: %v, want an error containing %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+func TestPullRealBundle(t *testing.T) {
+	path := filepath.Join("..", "..", "..", "shared", "data", "mobile-attack-17.1.json")
+	body, err := os.ReadFile(path)
+	if err != nil {
+		t.Skipf("real data not available (%v); it lives in ../shared/data beside the repository", err)
+	}
+	var bundle struct{ Objects []json.RawMessage }
+	if err := json.Unmarshal(body, &bundle); err != nil {
+		t.Fatal(err)
+	}
+	r := newRemote(t)
+	var raws [][]byte
+	for _, o := range bundle.Objects {
+		raws = append(raws, o)
+	}
+	r.add(t, raws...)
+	db := filepath.Join(t.TempDir(), "local.db")
+	out, errOut, err := pull(t, noenv, "--db", db, "--url", r.url, "--taxii-collection", "src", "--token", r.key)
+	if err != nil {
+		t.Fatalf("pull: %v\n%s", err, errOut)
+	}
+	fetched := summaryValue(t, out, "fetched")
+	if want := fmt.Sprint(len(bundle.Objects)); fetched != want {
+		t.Errorf("fetched %s, want %s", fetched, want)
+	}
+	// Every object the local store accepted is there, once per version.
+	got := localIDs(t, db, "default")
+	if added := summaryValue(t, out, "added"); added != fmt.Sprint(len(got)) {
+		t.Errorf("added %s, but the collection holds %d versions", added, len(got))
+	}
+	rejected := strings.Count(errOut, "\nrejected ") + boolInt(strings.HasPrefix(errOut, "rejected "))
+	if summaryValue(t, out, "rejected") != fmt.Sprint(rejected) && rejected < maxListedRejections {
+		t.Errorf("summary says %s rejected, stderr lists %d:\n%s", summaryValue(t, out, "rejected"), rejected, errOut)
+	}
+	for _, o := range bundle.Objects {
+		var h struct{ ID string }
+		json.Unmarshal(o, &h)
+		if !slices.Contains(got, h.ID) && !strings.Contains(errOut, "rejected "+h.ID+":") {
+			t.Errorf("%s is neither in the local collection nor listed as rejected", h.ID)
+		}
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
