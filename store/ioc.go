@@ -4,6 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"net/netip"
+	"slices"
+	"strings"
 	"time"
 
 	"hail/stix"
@@ -274,4 +277,186 @@ func TLP(refs []string) string {
 		}
 	}
 	return best
+}
+
+// Indexed reports whether objects of type typ can have IOCs: indicators and
+// vulnerabilities.
+func Indexed(typ string) bool { return typ == "indicator" || typ == "vulnerability" }
+
+// Blocks and addresses are compared in the IPv6 space, IPv4 mapped into
+// ::ffff:0:0/96, so that one index serves both families: a block is keyed
+// by its prefix length there (96 + bits for IPv4) and its network address
+// as 16 big-endian bytes, which compare bytewise as addresses do. An
+// address lies in a block when masking it to the block's prefix length
+// gives the block's key; a lookup probes each prefix length the index
+// holds, O(lengths × log n), where a scan of blocks by range would visit
+// every block that starts below the address.
+
+// BlockKey returns the key of a cidr value: its prefix length and network
+// address in the IPv6 space. ok is false when value is not a block.
+func BlockKey(value string) (plen int, network []byte, ok bool) {
+	p, err := netip.ParsePrefix(value)
+	if err != nil {
+		return 0, nil, false
+	}
+	p = p.Masked()
+	plen = p.Bits()
+	if p.Addr().Is4() {
+		plen += 96
+	}
+	a := p.Addr().As16()
+	return plen, a[:], true
+}
+
+// AddressKey returns the key of an ipv4 or ipv6 value, as a block of one
+// address, and false when value is not an address.
+func AddressKey(value string) ([16]byte, bool) {
+	a, err := netip.ParseAddr(value)
+	if err != nil || a.Zone() != "" {
+		return [16]byte{}, false
+	}
+	return a.As16(), true
+}
+
+// MaskKey returns the network address of the block of prefix length plen
+// (0–128, in the IPv6 space) that holds addr.
+func MaskKey(addr [16]byte, plen int) []byte {
+	out := make([]byte, 16)
+	for i := range out {
+		switch bits := plen - 8*i; {
+		case bits >= 8:
+			out[i] = addr[i]
+		case bits > 0:
+			out[i] = addr[i] & (0xff << (8 - bits))
+		}
+	}
+	return out
+}
+
+// IOCLookup gathers the answers to a LookupIOCs call, so that backends
+// share how queries map to rows and how answers are ordered. A backend
+// asks the index for the values ByType gives (exact matches, passed to
+// AddExact) and, for each prefix length its blocks have, for the blocks
+// Networks gives (passed to AddBlock), then returns Matches.
+type IOCLookup struct {
+	values  []IOCValue
+	exact   map[IOCValue][]int       // value → indexes in values
+	addrs   map[[16]byte][]int       // address key → indexes in values
+	nets    map[int]map[string][]int // prefix length → network → indexes in values
+	answers map[int]map[[2]int64]IOC // value index → rows by (date_added, ordinal)
+}
+
+// NewIOCLookup prepares a lookup of values; repeated values are looked up
+// once.
+func NewIOCLookup(values []IOCValue) *IOCLookup {
+	l := &IOCLookup{exact: make(map[IOCValue][]int), addrs: make(map[[16]byte][]int), nets: make(map[int]map[string][]int), answers: make(map[int]map[[2]int64]IOC)}
+	for _, v := range values {
+		if _, ok := l.exact[v]; ok {
+			continue
+		}
+		i := len(l.values)
+		l.values = append(l.values, v)
+		l.exact[v] = append(l.exact[v], i)
+		if v.Type == "ipv4" || v.Type == "ipv6" {
+			if k, ok := AddressKey(v.Value); ok {
+				l.addrs[k] = append(l.addrs[k], i)
+			}
+		}
+	}
+	return l
+}
+
+// ByType returns the values to match exactly, by type, in input order.
+func (l *IOCLookup) ByType() map[string][]string {
+	out := make(map[string][]string)
+	for _, v := range l.values {
+		out[v.Type] = append(out[v.Type], v.Value)
+	}
+	return out
+}
+
+// HasAddresses reports whether some values are addresses, which blocks
+// may hold.
+func (l *IOCLookup) HasAddresses() bool { return len(l.addrs) > 0 }
+
+// Networks returns the distinct network addresses (see BlockKey) of the
+// blocks of prefix length plen that would hold the addresses looked up.
+func (l *IOCLookup) Networks(plen int) [][]byte {
+	byNet := l.nets[plen]
+	if byNet == nil {
+		byNet = make(map[string][]int)
+		for k, is := range l.addrs {
+			n := string(MaskKey(k, plen))
+			byNet[n] = append(byNet[n], is...)
+		}
+		l.nets[plen] = byNet
+	}
+	out := make([][]byte, 0, len(byNet))
+	for n := range byNet {
+		out = append(out, []byte(n))
+	}
+	slices.SortFunc(out, func(a, b []byte) int { return strings.Compare(string(a), string(b)) })
+	return out
+}
+
+// AddExact records a row found by type and value.
+func (l *IOCLookup) AddExact(c IOC) {
+	for _, i := range l.exact[IOCValue{c.Type, c.Value}] {
+		l.answer(i, c)
+	}
+}
+
+// AddBlock records a cidr row found by its key, after Networks was called
+// for its prefix length: it answers every address looked up that the
+// block holds.
+func (l *IOCLookup) AddBlock(c IOC) {
+	plen, network, ok := BlockKey(c.Value)
+	if !ok {
+		return
+	}
+	for _, i := range l.nets[plen][string(network)] {
+		l.answer(i, c)
+	}
+}
+
+func (l *IOCLookup) answer(i int, c IOC) {
+	m := l.answers[i]
+	if m == nil {
+		m = make(map[[2]int64]IOC)
+		l.answers[i] = m
+	}
+	m[[2]int64{c.DateAdded.UnixMicro(), int64(c.Ordinal)}] = c
+}
+
+// Matches returns the answers grouped by looked-up value, in the order of
+// the values, each group in (DateAdded, Ordinal) order.
+func (l *IOCLookup) Matches() []IOCMatch {
+	var out []IOCMatch
+	for i, v := range l.values {
+		m := l.answers[i]
+		keys := make([][2]int64, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		slices.SortFunc(keys, func(a, b [2]int64) int {
+			if a[0] != b[0] {
+				return cmpInt64(a[0], b[0])
+			}
+			return cmpInt64(a[1], b[1])
+		})
+		for _, k := range keys {
+			out = append(out, IOCMatch{Query: v, IOC: m[k]})
+		}
+	}
+	return out
+}
+
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }

@@ -67,43 +67,59 @@ func (db *DB) APIRoot(ctx context.Context, name string) (store.APIRoot, error) {
 
 // CreateCollection creates a collection. Returns ENOTFOUND if the API root
 // does not exist, ECONFLICT if the id is taken anywhere or the alias is taken
-// in that API root. An empty Kind is stored as store.KindExplicit.
+// in that API root, EINVALID for a bad kind or filter. An empty Kind is
+// stored as store.KindExplicit. A filter collection is then filled from the
+// API root's other collections, in batches (see backfill).
 func (db *DB) CreateCollection(ctx context.Context, c store.Collection) error {
+	c, filter, err := store.PrepareCollection(c)
+	if err != nil {
+		return err
+	}
+	seq, err := db.insertCollection(ctx, c)
+	if err != nil || filter == nil {
+		return err
+	}
+	return db.backfill(ctx, c.APIRoot, filterColl{seq: seq, filter: *filter})
+}
+
+// insertCollection inserts the collection row and returns its seq.
+func (db *DB) insertCollection(ctx context.Context, c store.Collection) (int64, error) {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("create collection: %w", err)
+		return 0, fmt.Errorf("create collection: %w", err)
 	}
 	defer tx.Rollback()
 	var rootExists bool
 	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM api_roots WHERE name = ?)`, c.APIRoot).Scan(&rootExists); err != nil {
-		return fmt.Errorf("create collection: %w", err)
+		return 0, fmt.Errorf("create collection: %w", err)
 	}
 	if !rootExists {
-		return hail.Errorf(hail.ENOTFOUND, "API root %q not found.", c.APIRoot)
-	}
-	if c.Kind == "" {
-		c.Kind = store.KindExplicit
+		return 0, hail.Errorf(hail.ENOTFOUND, "API root %q not found.", c.APIRoot)
 	}
 	var alias any
 	if c.Alias != "" {
 		alias = c.Alias
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO collections (id, api_root, alias, title, description, public, kind, filter, created)
+	r, err := tx.ExecContext(ctx, `INSERT INTO collections (id, api_root, alias, title, description, public, kind, filter, created)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.APIRoot, alias, c.Title, c.Description, c.Public, c.Kind, c.Filter, micros(db.nowOr(c.Created)))
 	if isUnique(err) {
 		if c.Alias != "" {
-			return hail.Errorf(hail.ECONFLICT, "Collection id %q or alias %q is already taken.", c.ID, c.Alias)
+			return 0, hail.Errorf(hail.ECONFLICT, "Collection id %q or alias %q is already taken.", c.ID, c.Alias)
 		}
-		return hail.Errorf(hail.ECONFLICT, "Collection id %q is already taken.", c.ID)
+		return 0, hail.Errorf(hail.ECONFLICT, "Collection id %q is already taken.", c.ID)
 	}
 	if err != nil {
-		return fmt.Errorf("create collection: %w", err)
+		return 0, fmt.Errorf("create collection: %w", err)
+	}
+	seq, err := r.LastInsertId()
+	if err != nil {
+		return 0, fmt.Errorf("create collection: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("create collection: %w", err)
+		return 0, fmt.Errorf("create collection: %w", err)
 	}
-	return nil
+	return seq, nil
 }
 
 const collectionColumns = `id, api_root, coalesce(alias, ''), title, description, public, kind, filter, created`

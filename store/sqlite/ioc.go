@@ -2,19 +2,356 @@ package sqlite
 
 import (
 	"context"
-	"errors"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+	"time"
 
+	"hail"
 	"hail/store"
 )
 
-// IOCs returns one page of a collection's IOC index matching f.
+// iocWriter maintains the IOC index (0002_ioc.sql) inside one write
+// transaction; its statements are prepared on first use.
+type iocWriter struct {
+	ctx              context.Context
+	tx               *sql.Tx
+	insert, meta     *sql.Stmt
+	replace, setName *sql.Stmt
+}
+
+// prepare prepares the statements once per transaction.
+func (iw *iocWriter) prepare() error {
+	if iw.insert != nil {
+		return nil
+	}
+	var err error
+	prep := func(q string) *sql.Stmt {
+		if err != nil {
+			return nil
+		}
+		var st *sql.Stmt
+		st, err = iw.tx.PrepareContext(iw.ctx, q)
+		return st
+	}
+	iw.insert = prep(`INSERT INTO iocs (date_added, ordinal, collection, stix_id, object, type, value, plen, net,
+		confidence, valid_until, revoked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	iw.meta = prep(`INSERT OR IGNORE INTO ioc_meta (object, name, description, threat_type, labels, tlp, created_by,
+		valid_from, created, modified, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	iw.replace = prep(`DELETE FROM iocs WHERE collection = ? AND stix_id = ?`)
+	iw.setName = prep(`INSERT INTO identity_names (stix_id, version, name) VALUES (?, ?, ?)
+		ON CONFLICT (stix_id) DO UPDATE SET version = excluded.version, name = excluded.name
+		WHERE excluded.version >= identity_names.version`)
+	return err
+}
+
+// index makes v, stored in collection seq with date_added da, the current
+// version of its object in the IOC index; replace drops the rows of the
+// version it supersedes.
+func (iw *iocWriter) index(seq int64, v *arrival, da int64, replace bool) error {
+	if err := iw.prepare(); err != nil {
+		return err
+	}
+	if replace {
+		if _, err := iw.replace.ExecContext(iw.ctx, seq, v.obj.ID); err != nil {
+			return err
+		}
+	}
+	info := v.inspect()
+	if len(info.Observables) == 0 {
+		return nil
+	}
+	labels, err := json.Marshal(info.Labels)
+	if err != nil {
+		return err
+	}
+	o := v.obj
+	if _, err := iw.meta.ExecContext(iw.ctx, v.rid, info.Name, info.Description, info.ThreatType(), string(labels),
+		info.TLP, info.CreatedBy, micros(info.ValidFrom), o.Created, o.Modified, versionNanos(o.Version)); err != nil {
+		return err
+	}
+	var confidence any
+	if info.Confidence != nil {
+		confidence = *info.Confidence
+	}
+	for i, ob := range info.Observables {
+		var plen, network any
+		if p, n, ok := store.BlockKey(ob.Value); ok && ob.Type == "cidr" {
+			plen, network = p, n
+		}
+		if _, err := iw.insert.ExecContext(iw.ctx, da, i, seq, o.ID, v.rid, ob.Type, ob.Value, plen, network,
+			confidence, micros(info.ValidUntil), o.Revoked); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recordIdentities keeps identity_names up to date with the identities
+// among arrivals.
+func (w *writer) recordIdentities(arrivals []*arrival) error {
+	for _, v := range arrivals {
+		if v.obj.Type != "identity" {
+			continue
+		}
+		if err := w.iocs.prepare(); err != nil {
+			return err
+		}
+		if _, err := w.iocs.setName.ExecContext(w.ctx, v.obj.ID, versionNanos(v.obj.Version), v.inspect().Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reindex rebuilds the IOC rows of one object of collection seq from its
+// newest remaining version, after versions were deleted.
+func (iw *iocWriter) reindex(seq int64, objectID string) error {
+	if _, err := iw.tx.ExecContext(iw.ctx, `DELETE FROM iocs WHERE collection = ? AND stix_id = ?`, seq, objectID); err != nil {
+		return err
+	}
+	var v arrival
+	var da, ns int64
+	o := &v.obj
+	err := iw.tx.QueryRowContext(iw.ctx, `SELECT e.date_added, e.object, e.stix_id, e.type, e.spec_version, e.version,
+		o.created, o.modified, o.revoked, o.raw
+		FROM entries AS e JOIN objects AS o ON o.rid = e.object
+		WHERE e.collection = ? AND e.stix_id = ? ORDER BY e.version DESC LIMIT 1`, seq, objectID).
+		Scan(&da, &v.rid, &o.ID, &o.Type, &o.SpecVersion, &ns, &o.Created, &o.Modified, &o.Revoked, (*[]byte)(&o.Raw))
+	if err == sql.ErrNoRows || err == nil && !store.Indexed(o.Type) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	o.Version = objectVersion(ns, o.Created, o.Modified)
+	return iw.index(seq, &v, da, false)
+}
+
+// iocColumns are what a listing reads of a row, its indicator version and
+// the indicator's creator, in scanIOC's order.
+const iocColumns = `i.date_added, i.ordinal, i.stix_id, i.type, i.value, i.confidence, i.valid_until, i.revoked,
+	m.name, m.description, m.threat_type, m.labels, m.tlp, m.created_by, m.valid_from, m.created, m.modified,
+	m.version, coalesce(n.name, '')`
+
+// iocJoins follows a row (aliased i) to its indicator version and creator.
+const iocJoins = ` JOIN ioc_meta AS m ON m.object = i.object LEFT JOIN identity_names AS n ON n.stix_id = m.created_by`
+
+// scanIOC reads one row of iocColumns.
+func scanIOC(rows *sql.Rows) (store.IOC, error) {
+	var c store.IOC
+	var da, validUntil, validFrom, ns int64
+	var confidence sql.NullInt64
+	var labels string
+	if err := rows.Scan(&da, &c.Ordinal, &c.IndicatorID, &c.Type, &c.Value, &confidence, &validUntil, &c.Revoked,
+		&c.Name, &c.Description, &c.ThreatType, &labels, &c.TLP, &c.CreatedBy, &validFrom, &c.Created, &c.Modified,
+		&ns, &c.Source); err != nil {
+		return c, err
+	}
+	if confidence.Valid {
+		n := int(confidence.Int64)
+		c.Confidence = &n
+	}
+	if err := json.Unmarshal([]byte(labels), &c.Labels); err != nil {
+		return c, err
+	}
+	c.ID = store.IOCID(c.IndicatorID, c.Type, c.Value)
+	c.DateAdded, c.ValidUntil, c.ValidFrom = fromMicros(da), fromMicros(validUntil), fromMicros(validFrom)
+	c.Version = objectVersion(ns, c.Created, c.Modified)
+	return c, nil
+}
+
+// iocConditions adds f's confidence, expiry and revocation conditions on
+// rows aliased i.
+func iocConditions(q *query, f store.IOCFilter, now time.Time) {
+	if f.MinConfidence != nil {
+		q.and("i.confidence >= ?", *f.MinConfidence)
+	}
+	if !f.IncludeExpired {
+		q.and("(i.valid_until = 0 OR i.valid_until > ?)", now.UnixMicro())
+	}
+	if !f.IncludeRevoked {
+		q.and("i.revoked = 0")
+	}
+}
+
+// IOCs returns one page of the collection's IOC index matching f. Several
+// types are read as one ordered range scan per type, merged, as Objects
+// does, since one index cannot serve "type IN (...) ORDER BY date_added".
 func (db *DB) IOCs(ctx context.Context, collectionID string, f store.IOCFilter) (store.IOCPage, error) {
-	return store.IOCPage{}, errIOCUnimplemented
+	seq, err := collectionSeq(ctx, db.read, collectionID)
+	if err != nil {
+		return store.IOCPage{}, err
+	}
+	n := f.PageSize()
+	now := db.nowOr(f.Now)
+	// The start position: after the cursor, or after every row of the
+	// Since microsecond, whichever is later.
+	after, ordinal := int64(math.MinInt64), math.MaxInt32
+	if !f.After.DateAdded.IsZero() {
+		after, ordinal = f.After.DateAdded.UnixMicro(), f.After.Ordinal
+	}
+	if !f.Since.IsZero() && f.Since.UnixMicro() >= after {
+		after, ordinal = f.Since.UnixMicro(), math.MaxInt32
+	}
+	arm := func(types []string) (string, []any) {
+		var q query
+		q.and("i.collection = ?", seq)
+		if len(types) > 0 {
+			q.and("i.type = ?", types[0])
+		}
+		q.and("(i.date_added, i.ordinal) > (?, ?)", after, ordinal)
+		iocConditions(&q, f, now)
+		return `SELECT i.date_added AS date_added, i.ordinal AS ordinal, i.object AS object, i.stix_id AS stix_id,
+			i.type AS type, i.value AS value, i.confidence AS confidence, i.valid_until AS valid_until, i.revoked AS revoked
+			FROM iocs AS i WHERE ` + q.cond.String() + ` ORDER BY i.date_added, i.ordinal LIMIT ?`, append(q.args, n+1)
+	}
+	var from string
+	var args []any
+	if types := distinct(f.Types); len(types) > 1 {
+		var arms []string
+		for _, t := range types {
+			sql, a := arm([]string{t})
+			arms = append(arms, "SELECT * FROM ("+sql+")")
+			args = append(args, a...)
+		}
+		from = "(" + strings.Join(arms, " UNION ALL ") + " ORDER BY 1, 2 LIMIT ?)"
+		args = append(args, n+1)
+	} else {
+		from, args = arm(types)
+		from = "(" + from + ")"
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT `+iocColumns+` FROM `+from+` AS i`+iocJoins+
+		` ORDER BY i.date_added, i.ordinal`, args...)
+	if err != nil {
+		return store.IOCPage{}, fmt.Errorf("IOCs: %w", err)
+	}
+	defer rows.Close()
+	p := store.IOCPage{IOCs: make([]store.IOC, 0, min(n, 1024))}
+	for rows.Next() {
+		if len(p.IOCs) == n {
+			p.More = true
+			break
+		}
+		c, err := scanIOC(rows)
+		if err != nil {
+			return store.IOCPage{}, fmt.Errorf("IOCs: %w", err)
+		}
+		p.IOCs = append(p.IOCs, c)
+	}
+	if err := rows.Err(); err != nil {
+		return store.IOCPage{}, fmt.Errorf("IOCs: %w", err)
+	}
+	return p, nil
 }
 
-// LookupIOCs finds the rows of a collection's IOC index that answer values.
+// LookupIOCs finds the rows of the collection's IOC index that answer
+// values: exact matches through (collection, type, value), and addresses
+// in blocks by probing, for each prefix length the collection's blocks
+// have, the block that would hold the address (see store.BlockKey).
 func (db *DB) LookupIOCs(ctx context.Context, collectionID string, values []store.IOCValue, f store.IOCFilter) ([]store.IOCMatch, error) {
-	return nil, errIOCUnimplemented
+	if len(values) > store.MaxLookup {
+		return nil, hail.Errorf(hail.EINVALID, "At most %d values can be looked up at once, not %d.", store.MaxLookup, len(values))
+	}
+	seq, err := collectionSeq(ctx, db.read, collectionID)
+	if err != nil {
+		return nil, err
+	}
+	l := store.NewIOCLookup(values)
+	now := db.nowOr(f.Now)
+	for typ, vs := range l.ByType() {
+		for chunk := range chunks(vs, preloadChunk) {
+			var q query
+			q.and("i.collection = ?", seq)
+			q.and("i.type = ?", typ)
+			q.and("i.value IN ("+placeholders(len(chunk))+")", strings2any(chunk)...)
+			iocConditions(&q, f, now)
+			if err := db.lookupRows(ctx, q, l.AddExact); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if l.HasAddresses() {
+		plens, err := db.blockLengths(ctx, seq)
+		if err != nil {
+			return nil, err
+		}
+		for _, plen := range plens {
+			nets := l.Networks(plen)
+			for chunk := range chunks(nets, preloadChunk) {
+				var q query
+				q.and("i.collection = ?", seq)
+				q.and("i.plen = ?", plen)
+				args := make([]any, len(chunk))
+				for i, n := range chunk {
+					args[i] = n
+				}
+				q.and("i.net IN ("+placeholders(len(chunk))+")", args...)
+				iocConditions(&q, f, now)
+				if err := db.lookupRows(ctx, q, l.AddBlock); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return l.Matches(), nil
 }
 
-var errIOCUnimplemented = errors.New("IOC index: not implemented yet")
+// lookupRows runs a lookup query and hands each row to add.
+func (db *DB) lookupRows(ctx context.Context, q query, add func(store.IOC)) error {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+iocColumns+` FROM iocs AS i`+iocJoins+` WHERE `+q.cond.String(), q.args...)
+	if err != nil {
+		return fmt.Errorf("lookup IOCs: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		c, err := scanIOC(rows)
+		if err != nil {
+			return fmt.Errorf("lookup IOCs: %w", err)
+		}
+		add(c)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("lookup IOCs: %w", err)
+	}
+	return nil
+}
+
+// blockLengths returns the distinct prefix lengths of the collection's
+// cidr rows, each found with one probe of iocs_cidr (a skip scan), so that
+// the cost grows with the number of lengths, not of blocks.
+func (db *DB) blockLengths(ctx context.Context, seq int64) ([]int, error) {
+	rows, err := db.read.QueryContext(ctx, `WITH RECURSIVE p(l) AS (
+			SELECT (SELECT min(plen) FROM iocs WHERE collection = ?1 AND plen IS NOT NULL)
+			UNION ALL
+			SELECT (SELECT min(plen) FROM iocs WHERE collection = ?1 AND plen > p.l) FROM p WHERE p.l IS NOT NULL)
+		SELECT l FROM p WHERE l IS NOT NULL`, seq)
+	if err != nil {
+		return nil, fmt.Errorf("lookup IOCs: %w", err)
+	}
+	defer rows.Close()
+	var out []int
+	for rows.Next() {
+		var l int
+		if err := rows.Scan(&l); err != nil {
+			return nil, fmt.Errorf("lookup IOCs: %w", err)
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// chunks yields s in pieces of at most n.
+func chunks[T any](s []T, n int) func(func([]T) bool) {
+	return func(yield func([]T) bool) {
+		for len(s) > 0 {
+			k := min(n, len(s))
+			if !yield(s[:k]) {
+				return
+			}
+			s = s[k:]
+		}
+	}
+}

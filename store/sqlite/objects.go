@@ -103,45 +103,57 @@ func collectionSeq(ctx context.Context, q interface {
 // AddObjects adds object versions to a collection in one transaction. Each
 // new version's date_added is max(Now, the last one assigned + 1 µs), taken
 // under the write lock, so commit order is date_added order and a poller
-// that resumes after the last date_added it saw misses nothing.
+// that resumes after the last date_added it saw misses nothing. The new
+// versions then go to the API root's filter collections that match them
+// (see fanout), and the IOC index of every collection written is updated.
 func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []stix.Object) ([]store.AddResult, error) {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("add objects: %w", err)
 	}
 	defer tx.Rollback()
-	seq, err := collectionSeq(ctx, tx, collectionID)
-	if err != nil {
-		return nil, err
+	var seq int64
+	var root string
+	err = tx.QueryRowContext(ctx, `SELECT seq, api_root FROM collections WHERE id = ?`, collectionID).Scan(&seq, &root)
+	if err == sql.ErrNoRows {
+		return nil, collectionNotFound(collectionID)
 	}
-	var last int64
-	if err := tx.QueryRowContext(ctx, `SELECT last_date_added FROM clock WHERE id = 1`).Scan(&last); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("add objects: %w", err)
 	}
-	next := max(db.Now().UnixMicro(), last+1)
-	a := adder{ctx: ctx, tx: tx, seq: seq,
-		insertObj:   tx.StmtContext(ctx, db.add.insertObj),
-		insertEntry: tx.StmtContext(ctx, db.add.insertEntry),
-		setFlags:    tx.StmtContext(ctx, db.add.setFlags),
+	w, err := db.begin(ctx, tx)
+	if err != nil {
+		return nil, fmt.Errorf("add objects: %w", err)
 	}
-	if err := a.preload(objs); err != nil {
+	a := w.adder(seq)
+	ids := make([]string, len(objs))
+	for i, o := range objs {
+		ids[i] = o.ID
+	}
+	if err := a.preload(ids); err != nil {
 		return nil, fmt.Errorf("add objects: %w", err)
 	}
 	results := make([]store.AddResult, len(objs))
+	arrivals := make([]*arrival, 0, len(objs))
 	for i, o := range objs {
-		res, err := a.add(o, next)
+		v := &arrival{obj: o}
+		res, err := a.add(v)
 		if err != nil {
 			return nil, fmt.Errorf("add objects: %w", err)
 		}
 		if !res.Duplicate {
-			next++
+			arrivals = append(arrivals, v)
 		}
 		results[i] = res
 	}
-	if next-1 > last {
-		if _, err := tx.ExecContext(ctx, `UPDATE clock SET last_date_added = ? WHERE id = 1`, next-1); err != nil {
-			return nil, fmt.Errorf("add objects: %w", err)
-		}
+	if err := w.recordIdentities(arrivals); err != nil {
+		return nil, fmt.Errorf("add objects: %w", err)
+	}
+	if err := w.fanout(root, seq, arrivals); err != nil {
+		return nil, fmt.Errorf("add objects: %w", err)
+	}
+	if err := w.finish(); err != nil {
+		return nil, fmt.Errorf("add objects: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("add objects: %w", err)
@@ -149,14 +161,71 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []stix.O
 	return results, nil
 }
 
-// adder adds objects to one collection inside one transaction.
-type adder struct {
+// writer is one write transaction that adds entries, to one collection or
+// several, drawing their date_added from one sequence.
+type writer struct {
 	ctx                              context.Context
 	tx                               *sql.Tx
-	seq                              int64
+	now                              time.Time // the clock when the transaction began
+	last                             int64     // the clock's last_date_added when the transaction began
+	next                             int64     // the date_added of the next new entry
 	insertObj, insertEntry, setFlags *sql.Stmt
-	// known holds the stored versions of every object of the batch, kept
-	// up to date as the batch is added.
+	iocs                             *iocWriter
+}
+
+// begin starts adding entries in tx, which holds the write lock.
+func (db *DB) begin(ctx context.Context, tx *sql.Tx) (*writer, error) {
+	var last int64
+	if err := tx.QueryRowContext(ctx, `SELECT last_date_added FROM clock WHERE id = 1`).Scan(&last); err != nil {
+		return nil, err
+	}
+	now := db.Now()
+	return &writer{ctx: ctx, tx: tx, now: now, last: last, next: max(now.UnixMicro(), last+1),
+		insertObj:   tx.StmtContext(ctx, db.add.insertObj),
+		insertEntry: tx.StmtContext(ctx, db.add.insertEntry),
+		setFlags:    tx.StmtContext(ctx, db.add.setFlags),
+		iocs:        &iocWriter{ctx: ctx, tx: tx},
+	}, nil
+}
+
+// finish advances the clock past every date_added the writer assigned.
+func (w *writer) finish() error {
+	if w.next-1 <= w.last {
+		return nil
+	}
+	_, err := w.tx.ExecContext(w.ctx, `UPDATE clock SET last_date_added = ? WHERE id = 1`, w.next-1)
+	return err
+}
+
+// adder returns an adder of entries to collection seq.
+func (w *writer) adder(seq int64) *adder {
+	return &adder{w: w, seq: seq, known: make(map[string][]version)}
+}
+
+// arrival is an object version being added, with its objects row once it
+// has one, and its properties, decoded at most once whatever the number of
+// collections it goes to.
+type arrival struct {
+	obj  stix.Object
+	rid  int64 // 0 until stored
+	info *store.ObjectInfo
+}
+
+// inspect returns store.Inspect(v.obj), decoding it on first use.
+func (v *arrival) inspect() store.ObjectInfo {
+	if v.info == nil {
+		info := store.Inspect(v.obj)
+		v.info = &info
+	}
+	return *v.info
+}
+
+// adder adds entries to one collection.
+type adder struct {
+	w   *writer
+	seq int64
+	// known holds the stored versions of every object preloaded, kept up
+	// to date as entries are added.
 	known map[string][]version
 }
 
@@ -178,15 +247,15 @@ type flags struct {
 const preloadChunk = 500
 
 // preload reads the versions the collection already holds of the objects
-// in objs, with one query per preloadChunk ids rather than one per object.
-func (a *adder) preload(objs []stix.Object) error {
-	a.known = make(map[string][]version, len(objs))
-	ids := make([]any, 0, min(len(objs), preloadChunk))
+// ids names, with one query per preloadChunk ids rather than one per object.
+// Ids preloaded before are skipped.
+func (a *adder) preload(objectIDs []string) error {
+	ids := make([]any, 0, min(len(objectIDs), preloadChunk))
 	flush := func() error {
 		if len(ids) == 0 {
 			return nil
 		}
-		rows, err := a.tx.QueryContext(a.ctx, `SELECT stix_id, date_added, spec_version, version, latest_spec, is_first, is_last
+		rows, err := a.w.tx.QueryContext(a.w.ctx, `SELECT stix_id, date_added, spec_version, version, latest_spec, is_first, is_last
 			FROM entries WHERE collection = ? AND stix_id IN (`+placeholders(len(ids))+`)`, append([]any{a.seq}, ids...)...)
 		if err != nil {
 			return err
@@ -203,12 +272,12 @@ func (a *adder) preload(objs []stix.Object) error {
 		ids = ids[:0]
 		return rows.Err()
 	}
-	for _, o := range objs {
-		if _, ok := a.known[o.ID]; ok {
+	for _, id := range objectIDs {
+		if _, ok := a.known[id]; ok {
 			continue
 		}
-		a.known[o.ID] = nil
-		ids = append(ids, o.ID)
+		a.known[id] = nil
+		ids = append(ids, id)
 		if len(ids) == preloadChunk {
 			if err := flush(); err != nil {
 				return err
@@ -218,33 +287,42 @@ func (a *adder) preload(objs []stix.Object) error {
 	return flush()
 }
 
-// add adds o with date_added da unless the collection holds that version.
-func (a *adder) add(o stix.Object, da int64) (store.AddResult, error) {
+// add adds v, with the next date_added, unless the collection holds that
+// version; v's objects row is inserted unless it has one. The object must
+// have been preloaded. When the version is the object's newest in the
+// collection, its observables replace the object's rows in the IOC index.
+func (a *adder) add(v *arrival) (store.AddResult, error) {
+	o := v.obj
 	ns := versionNanos(o.Version)
 	res := store.AddResult{ID: o.ID, Version: o.Version}
 	vs := a.known[o.ID]
-	for _, v := range vs {
-		if v.ns == ns {
+	current := true
+	for _, x := range vs {
+		if x.ns == ns {
 			res.Duplicate = true
-			res.DateAdded = fromMicros(v.dateAdded)
+			res.DateAdded = fromMicros(x.dateAdded)
 			return res, nil
 		}
+		current = current && x.ns < ns
 	}
-	r, err := a.insertObj.ExecContext(a.ctx, o.ID, o.Type, o.SpecVersion, ns, o.Created, o.Modified, o.Revoked, string(o.Raw))
-	if err != nil {
-		return res, err
+	if v.rid == 0 {
+		r, err := a.w.insertObj.ExecContext(a.w.ctx, o.ID, o.Type, o.SpecVersion, ns, o.Created, o.Modified, o.Revoked, string(o.Raw))
+		if err != nil {
+			return res, err
+		}
+		if v.rid, err = r.LastInsertId(); err != nil {
+			return res, err
+		}
 	}
-	rid, err := r.LastInsertId()
-	if err != nil {
-		return res, err
-	}
+	da := a.w.next
+	a.w.next++
 	vs = append(vs, version{dateAdded: da, specVersion: o.SpecVersion, ns: ns})
 	newFlags := computeFlags(vs)
 	// Rewrite only the flags that changed; usually none, or the previous
 	// last version's is_last.
 	for i := range vs[:len(vs)-1] {
 		if newFlags[i] != vs[i].flags {
-			if _, err := a.setFlags.ExecContext(a.ctx, newFlags[i].latestSpec, newFlags[i].first, newFlags[i].last, vs[i].dateAdded); err != nil {
+			if _, err := a.w.setFlags.ExecContext(a.w.ctx, newFlags[i].latestSpec, newFlags[i].first, newFlags[i].last, vs[i].dateAdded); err != nil {
 				return res, err
 			}
 			vs[i].flags = newFlags[i]
@@ -252,12 +330,17 @@ func (a *adder) add(o stix.Object, da int64) (store.AddResult, error) {
 	}
 	f := newFlags[len(vs)-1]
 	vs[len(vs)-1].flags = f
-	if _, err := a.insertEntry.ExecContext(a.ctx, da, a.seq, rid, o.ID, o.Type, o.SpecVersion, ns,
+	if _, err := a.w.insertEntry.ExecContext(a.w.ctx, da, a.seq, v.rid, o.ID, o.Type, o.SpecVersion, ns,
 		f.latestSpec, f.first, f.last); err != nil {
 		return res, err
 	}
 	a.known[o.ID] = vs
 	res.DateAdded = fromMicros(da)
+	if current && store.Indexed(o.Type) {
+		if err := a.w.iocs.index(a.seq, v, da, len(vs) > 1); err != nil {
+			return res, err
+		}
+	}
 	return res, nil
 }
 
@@ -325,6 +408,10 @@ func (db *DB) DeleteObject(ctx context.Context, collectionID, objectID string, f
 		}
 	}
 	if err := refreshFlags(ctx, tx, seq, objectID); err != nil {
+		return fmt.Errorf("delete object: %w", err)
+	}
+	iw := iocWriter{ctx: ctx, tx: tx}
+	if err := iw.reindex(seq, objectID); err != nil {
 		return fmt.Errorf("delete object: %w", err)
 	}
 	if err := tx.Commit(); err != nil {

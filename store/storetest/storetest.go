@@ -83,6 +83,21 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opt Options) {
 		sub(t, "Conflicts", testKeyConflicts)
 		sub(t, "Revoke", testKeyRevoke)
 	})
+	t.Run("IOC", func(t *testing.T) {
+		sub(t, "Extract", testIOCExtract)
+		sub(t, "Vulnerability", testIOCVulnerability)
+		sub(t, "Supersede", testIOCSupersede)
+		sub(t, "RevokedExpired", testIOCRevokedExpired)
+		sub(t, "Paging", testIOCPaging)
+		sub(t, "Lookup", testIOCLookup)
+	})
+	t.Run("FilterCollections", func(t *testing.T) {
+		sub(t, "Create", testFilterCollectionCreate)
+		sub(t, "Arrival", testFilterCollectionArrival)
+		sub(t, "AllOnce", testFilterCollectionAllOnce)
+		sub(t, "Backfill", testFilterCollectionBackfill)
+		sub(t, "MaxAge", testFilterCollectionMaxAge)
+	})
 	if opt.Concurrent {
 		sub(t, "ConcurrentWriters", testConcurrentWriters)
 	}

@@ -1,0 +1,249 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"hail/store"
+)
+
+// filterColl is a filter collection of the API root being written.
+type filterColl struct {
+	seq    int64
+	filter store.CollectionFilter
+}
+
+// filterCollections returns the filter collections of API root root, but
+// the collection except.
+func (w *writer) filterCollections(root string, except int64) ([]filterColl, error) {
+	rows, err := w.tx.QueryContext(w.ctx, `SELECT seq, filter FROM collections
+		WHERE api_root = ? AND kind = ? AND seq <> ? ORDER BY seq`, root, store.KindFilter, except)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []filterColl
+	for rows.Next() {
+		var fc filterColl
+		var text string
+		if err := rows.Scan(&fc.seq, &text); err != nil {
+			return nil, err
+		}
+		if fc.filter, err = store.ParseCollectionFilter(text); err != nil {
+			return nil, fmt.Errorf("stored filter of collection %d: %w", fc.seq, err)
+		}
+		out = append(out, fc)
+	}
+	return out, rows.Err()
+}
+
+// fanout adds the versions that just arrived in collection from to the
+// other filter collections of its API root.
+func (w *writer) fanout(root string, from int64, arrivals []*arrival) error {
+	if len(arrivals) == 0 {
+		return nil
+	}
+	fcs, err := w.filterCollections(root, from)
+	if err != nil {
+		return err
+	}
+	for _, fc := range fcs {
+		if err := w.fill(root, fc, arrivals); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fill adds to filter collection fc, in order: the versions among arrivals
+// its filter matches; the new versions of context objects (identities and
+// marking definitions) it holds a version of; and the context objects the
+// matched versions refer to that it lacks, in their newest version in API
+// root root, so that a poller of fc can resolve an indicator's creator and
+// markings.
+func (w *writer) fill(root string, fc filterColl, arrivals []*arrival) error {
+	var members, updates []*arrival
+	var ids, refs []string
+	seen := make(map[string]bool)
+	for _, v := range arrivals {
+		switch info := v.inspect(); {
+		case fc.filter.Match(v.obj, info, w.now):
+			members = append(members, v)
+			for _, r := range append([]string{info.CreatedBy}, info.MarkingRefs...) {
+				if isContextID(r) && !seen[r] {
+					seen[r] = true
+					refs = append(refs, r)
+				}
+			}
+		case isContextType(v.obj.Type):
+			updates = append(updates, v)
+		default:
+			continue
+		}
+		ids = append(ids, v.obj.ID)
+	}
+	if len(members) == 0 && len(updates) == 0 {
+		return nil
+	}
+	a := w.adder(fc.seq)
+	if err := a.preload(append(ids, refs...)); err != nil {
+		return err
+	}
+	for _, v := range members {
+		if _, err := a.add(v); err != nil {
+			return err
+		}
+	}
+	for _, v := range updates {
+		if len(a.known[v.obj.ID]) == 0 {
+			continue
+		}
+		if _, err := a.add(v); err != nil {
+			return err
+		}
+	}
+	var missing []string
+	for _, r := range refs {
+		if len(a.known[r]) == 0 {
+			missing = append(missing, r)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	ctxObjs, err := w.latestVersions(root, missing)
+	if err != nil {
+		return err
+	}
+	for _, v := range ctxObjs {
+		if _, err := a.add(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// isContextType reports whether objects of type typ are context that
+// travels with the objects referring to them.
+func isContextType(typ string) bool { return typ == "identity" || typ == "marking-definition" }
+
+// isContextID reports whether id names a context object.
+func isContextID(id string) bool {
+	typ, _, ok := strings.Cut(id, "--")
+	return ok && isContextType(typ)
+}
+
+// latestVersions returns the newest version held anywhere in API root root
+// of each object ids names, with its objects row; objects the root does not
+// hold are left out. Raw is not read: context objects have no IOCs.
+func (w *writer) latestVersions(root string, ids []string) ([]*arrival, error) {
+	rows, err := w.tx.QueryContext(w.ctx, `SELECT e.object, e.stix_id, e.type, e.spec_version, e.version,
+			o.created, o.modified, o.revoked
+		FROM entries AS e JOIN objects AS o ON o.rid = e.object
+		WHERE e.collection IN (SELECT seq FROM collections WHERE api_root = ?)
+			AND e.stix_id IN (`+placeholders(len(ids))+`)
+		ORDER BY e.stix_id, e.version DESC, e.date_added`, append([]any{root}, strings2any(ids)...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	latest := make(map[string]*arrival, len(ids))
+	for rows.Next() {
+		v := &arrival{}
+		var ns int64
+		o := &v.obj
+		if err := rows.Scan(&v.rid, &o.ID, &o.Type, &o.SpecVersion, &ns, &o.Created, &o.Modified, &o.Revoked); err != nil {
+			return nil, err
+		}
+		if latest[o.ID] != nil {
+			continue
+		}
+		o.Version = objectVersion(ns, o.Created, o.Modified)
+		latest[o.ID] = v
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// In the order of ids: the order in which the batch refers to them.
+	out := make([]*arrival, 0, len(latest))
+	for _, id := range ids {
+		if v := latest[id]; v != nil {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// backfillBatch is how many entries of the API root one backfill
+// transaction reads; it bounds how long writers wait for one.
+var backfillBatch = 500
+
+// backfill adds to the new filter collection fc the object versions the
+// other collections of API root root hold, oldest date_added first, one
+// batch per transaction. It stops at the last date_added assigned when it
+// starts: later versions went through AddObjects, which saw fc.
+func (db *DB) backfill(ctx context.Context, root string, fc filterColl) error {
+	var end int64
+	if err := db.write.QueryRowContext(ctx, `SELECT last_date_added FROM clock WHERE id = 1`).Scan(&end); err != nil {
+		return fmt.Errorf("fill collection: %w", err)
+	}
+	var after int64
+	for after < end {
+		var err error
+		if after, err = db.backfillBatch(ctx, root, fc, after, end); err != nil {
+			return fmt.Errorf("fill collection: %w", err)
+		}
+	}
+	return nil
+}
+
+// backfillBatch adds one batch of entries with date_added in (after, end]
+// and returns the date_added to resume after (end when done).
+func (db *DB) backfillBatch(ctx context.Context, root string, fc filterColl, after, end int64) (int64, error) {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT e.date_added, e.object, e.stix_id, e.type, e.spec_version, e.version,
+			o.created, o.modified, o.revoked, o.raw
+		FROM entries AS e JOIN objects AS o ON o.rid = e.object
+		WHERE e.date_added > ? AND e.date_added <= ?
+			AND e.collection IN (SELECT seq FROM collections WHERE api_root = ? AND seq <> ?)
+		ORDER BY e.date_added LIMIT ?`, after, end, root, fc.seq, backfillBatch)
+	if err != nil {
+		return 0, err
+	}
+	var arrivals []*arrival
+	for rows.Next() {
+		v := &arrival{}
+		var ns int64
+		o := &v.obj
+		if err := rows.Scan(&after, &v.rid, &o.ID, &o.Type, &o.SpecVersion, &ns, &o.Created, &o.Modified, &o.Revoked,
+			(*[]byte)(&o.Raw)); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		o.Version = objectVersion(ns, o.Created, o.Modified)
+		arrivals = append(arrivals, v)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	if len(arrivals) < backfillBatch {
+		after = end
+	}
+	w, err := db.begin(ctx, tx)
+	if err != nil {
+		return 0, err
+	}
+	if err := w.fill(root, fc, arrivals); err != nil {
+		return 0, err
+	}
+	if err := w.finish(); err != nil {
+		return 0, err
+	}
+	return after, tx.Commit()
+}
