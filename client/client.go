@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -72,9 +73,7 @@ func WithHTTPClient(hc *http.Client) Option {
 // with any user name.
 func WithBasicAuth(user, password string) Option {
 	return func(c *Client) error {
-		req := &http.Request{Header: http.Header{}}
-		req.SetBasicAuth(user, password)
-		c.authz = req.Header.Get("Authorization")
+		c.authz = "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))
 		return nil
 	}
 }
@@ -98,7 +97,8 @@ func WithUserAgent(ua string) Option {
 	}
 }
 
-// WithTLSConfig sets the TLS configuration of the transport.
+// WithTLSConfig sets the TLS configuration of the transport. It replaces
+// what WithInsecureSkipVerify or WithRootCAs set before it.
 func WithTLSConfig(cfg *tls.Config) Option {
 	return func(c *Client) error {
 		if cfg == nil {

@@ -34,7 +34,7 @@ type remote struct {
 }
 
 // newRemote starts a remote hail server with collection "src".
-func newRemote(t *testing.T) *remote {
+func newRemote(t testing.TB) *remote {
 	t.Helper()
 	db, err := sqlite.Open(filepath.Join(t.TempDir(), "remote.db"))
 	if err != nil {
@@ -56,7 +56,7 @@ func newRemote(t *testing.T) *remote {
 
 // add stores raw objects in the remote collection as they are, without
 // validation, as a server with laxer rules than hail's would hold them.
-func (r *remote) add(t *testing.T, raws ...[]byte) []string {
+func (r *remote) add(t testing.TB, raws ...[]byte) []string {
 	t.Helper()
 	var objs []stix.Object
 	var ids []string
@@ -80,7 +80,7 @@ func (r *remote) add(t *testing.T, raws ...[]byte) []string {
 
 // pull runs `hail pull` with args after the common ones and returns its
 // stdout and stderr.
-func pull(t *testing.T, getenv func(string) string, args ...string) (stdout, stderr string, err error) {
+func pull(t testing.TB, getenv func(string) string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	err = run(context.Background(), append([]string{"pull"}, args...), getenv, strings.NewReader(""), &out, &errOut)
@@ -301,4 +301,27 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// BenchmarkPull pulls 10,000 indicators from a hail server into a new
+// SQLite store: fetching, parsing, validating and storing.
+func BenchmarkPull(b *testing.B) {
+	r := newRemote(b)
+	const total = 10000
+	raws := make([][]byte, total)
+	for i := range raws {
+		raws[i] = pullIndicator(i + 1)
+	}
+	r.add(b, raws...)
+	dir := b.TempDir()
+	n := 0
+	for b.Loop() {
+		n++
+		db := filepath.Join(dir, fmt.Sprintf("local%d.db", n))
+		out, errOut, err := pull(b, noenv, "--db", db, "--url", r.url, "--taxii-collection", "src", "--token", r.key)
+		if err != nil || !strings.Contains(out, fmt.Sprintf("added:      %d\n", total)) {
+			b.Fatalf("pull: %v\n%s%s", err, out, errOut)
+		}
+	}
+	b.ReportMetric(float64(n*total)/b.Elapsed().Seconds(), "objects/s")
 }
