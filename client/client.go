@@ -30,7 +30,7 @@ const (
 
 // DefaultUserAgent is the User-Agent sent unless WithUserAgent sets another
 // (TAXII 2.1 §3.2: clients SHOULD send one).
-var DefaultUserAgent = "hail/" + hail.Version
+const DefaultUserAgent = "hail/" + hail.Version
 
 // Client talks to one TAXII 2.1 API root. It is safe for concurrent use.
 type Client struct {

@@ -5,7 +5,9 @@
 //
 // A Client is bound to one API root URL. Requests send Accept:
 // application/taxii+json;version=2.1 and the chosen credentials (HTTP Basic
-// or a bearer token); responses must come back as application/taxii+json.
+// or a bearer token); a response must come back as application/taxii+json
+// (or plain application/json, which some servers send), else it is refused
+// as not TAXII: an HTML login page at a wrong URL, for instance.
 // Requests that fail with 429, 502, 503 or 504, or on a network error, are
 // retried with capped exponential backoff and jitter, honouring the
 // server's Retry-After. Every request is safe to repeat: TAXII adds an
