@@ -62,7 +62,7 @@ func collectionAdd(ctx context.Context, env *environ, args []string) error {
 		return err
 	}
 	defer st.Close()
-	if _, err := bootstrap.Ensure(ctx, st, time.Now()); err != nil {
+	if err := ensure(ctx, env, st); err != nil {
 		return err
 	}
 	c := store.Collection{ID: *id, APIRoot: *root, Alias: *alias, Title: *title, Description: *desc,

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
+	"hail/bootstrap"
 	"hail/store"
 	"hail/store/sqlite"
 )
@@ -82,4 +84,19 @@ func (d dbFlags) describe() string {
 		return "postgresql"
 	}
 	return "sqlite:" + strings.TrimPrefix(d.path, "sqlite:")
+}
+
+// ensure prepares a fresh store as `hail serve` would, for commands that may
+// be the first to touch it, and shows the admin key if it made one: the key
+// is never stored in clear, so this is the only chance to see it.
+func ensure(ctx context.Context, env *environ, st store.Store) error {
+	res, err := bootstrap.Ensure(ctx, st, time.Now())
+	if err != nil {
+		return err
+	}
+	if res.AdminKey != "" {
+		fmt.Fprintf(env.stderr, "created API root %q, its collections and the admin API key %q (shown once):\n  %s\n",
+			bootstrap.APIRootName, bootstrap.AdminKeyName, res.AdminKey)
+	}
+	return nil
 }

@@ -54,7 +54,7 @@ func runImport(ctx context.Context, env *environ, args []string) error {
 		return err
 	}
 	defer st.Close()
-	if _, err := bootstrap.Ensure(ctx, st, time.Now()); err != nil {
+	if err := ensure(ctx, env, st); err != nil {
 		return err
 	}
 	c, err := st.Collection(ctx, *root, *coll)

@@ -50,7 +50,7 @@ func keyAdd(ctx context.Context, env *environ, args []string) error {
 		return err
 	}
 	defer st.Close()
-	if _, err := bootstrap.Ensure(ctx, st, time.Now()); err != nil {
+	if err := ensure(ctx, env, st); err != nil {
 		return err
 	}
 	readIDs, err := resolveCollections(ctx, st, *root, *read)

@@ -70,14 +70,8 @@ func runPull(ctx context.Context, env *environ, args []string) error {
 		return err
 	}
 	defer st.Close()
-	res, err := bootstrap.Ensure(ctx, st, time.Now())
-	if err != nil {
+	if err := ensure(ctx, env, st); err != nil {
 		return err
-	}
-	if res.AdminKey != "" {
-		// Shown once, as `hail serve` does on a first start: it is never stored in clear.
-		fmt.Fprintf(env.stderr, "created API root %q, collection %q and admin API key (shown once):\n  %s\n",
-			bootstrap.APIRootName, bootstrap.DefaultAlias, res.AdminKey)
 	}
 	local, err := st.Collection(ctx, *root, *coll)
 	if hail.ErrorCode(err) == hail.ENOTFOUND {
