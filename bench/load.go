@@ -1,0 +1,150 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/google/uuid"
+
+	"hail/auth"
+	"hail/bootstrap"
+	"hail/store"
+	"hail/store/postgres"
+	"hail/store/sqlite"
+)
+
+// BulkImport is the loading of the data set straight into the store with
+// AddObjects, in batches, before the server starts: the path of `hail
+// import` and of a fresh install's first feed.
+type BulkImport struct {
+	Objects       int     `json:"objects"` // object versions stored
+	Duplicates    int     `json:"duplicates"`
+	Batch         int     `json:"batch"`
+	Seconds       float64 `json:"seconds"` // time spent in AddObjects only
+	ObjectsPerSec float64 `json:"objects_per_sec"`
+	// GenerateSeconds is the time spent generating and parsing the
+	// objects, which Seconds leaves out.
+	GenerateSeconds float64 `json:"generate_seconds"`
+	// StoreBytes is the size of the store after the load: the SQLite file
+	// and its WAL, or the PostgreSQL schema's tables with their indexes.
+	StoreBytes int64 `json:"store_bytes"`
+}
+
+// backend is the store a run loads and then serves.
+type backend struct {
+	name      string // "sqlite" or "postgresql"
+	serveArgs []string
+	open      func(ctx context.Context) (store.Store, error)
+	size      func(ctx context.Context) (int64, error)
+	cleanup   func() error
+}
+
+// newBackend prepares an empty store: a file in dir, or a new schema on
+// the PostgreSQL server at pgDSN.
+func newBackend(ctx context.Context, dir, pgDSN string) (*backend, error) {
+	if pgDSN == "" {
+		path := filepath.Join(dir, "hail.db")
+		return &backend{
+			name:      "sqlite",
+			serveArgs: []string{"--db", path},
+			open:      func(context.Context) (store.Store, error) { return sqlite.Open(path) },
+			size: func(context.Context) (int64, error) {
+				var total int64
+				for _, p := range []string{path, path + "-wal"} {
+					if fi, err := os.Stat(p); err == nil {
+						total += fi.Size()
+					}
+				}
+				return total, nil
+			},
+			cleanup: func() error { return nil }, // dir is removed by Run
+		}, nil
+	}
+	schema, dsn, err := createSchema(ctx, pgDSN)
+	if err != nil {
+		return nil, err
+	}
+	return &backend{
+		name:      "postgresql",
+		serveArgs: []string{"--postgres", dsn},
+		open:      func(ctx context.Context) (store.Store, error) { return postgres.Open(ctx, dsn) },
+		size:      func(ctx context.Context) (int64, error) { return schemaSize(ctx, pgDSN, schema) },
+		cleanup:   func() error { return dropSchema(pgDSN, schema) },
+	}, nil
+}
+
+// prepare creates the default API root and collection, as a first `hail
+// serve` would, and an admin key of the harness's own, so that nothing
+// depends on reading the key the server prints on its first start.
+func prepare(ctx context.Context, st store.Store) (collectionID, key string, err error) {
+	now := time.Now()
+	if _, err := bootstrap.Ensure(ctx, st, now); err != nil {
+		return "", "", err
+	}
+	c, err := st.Collection(ctx, bootstrap.APIRootName, bootstrap.DefaultAlias)
+	if err != nil {
+		return "", "", err
+	}
+	key, hash := auth.NewKey()
+	k := store.Key{ID: uuid.NewString(), Name: "hail-bench", Hash: hash, Admin: true, Created: now}
+	if err := st.CreateKey(ctx, k); err != nil {
+		return "", "", fmt.Errorf("create key: %w", err)
+	}
+	return c.ID, key, nil
+}
+
+// headBack is how many versions before the last one the small polls start
+// from: enough for a full page of 10 after it.
+const headBack = 50
+
+// load adds everything g generates to the collection in batches of batch,
+// and returns the figures and the date_added headBack versions before the
+// end, where the small polls start. progress, when not nil, is called after
+// each batch.
+func load(ctx context.Context, st store.Store, collectionID string, g *Generator, batch int, progress func(done int)) (BulkImport, time.Time, error) {
+	res := BulkImport{Batch: batch}
+	var inStore, generating time.Duration
+	var recent [headBack + 1]time.Time // a ring of the last date_added values
+	for ctx.Err() == nil {
+		t0 := time.Now()
+		objs, err := g.Next(batch)
+		generating += time.Since(t0)
+		if err != nil {
+			return res, time.Time{}, err
+		}
+		if objs == nil {
+			break
+		}
+		t1 := time.Now()
+		results, err := st.AddObjects(ctx, collectionID, objs)
+		inStore += time.Since(t1)
+		if err != nil {
+			return res, time.Time{}, fmt.Errorf("bulk import: %w", err)
+		}
+		for _, r := range results {
+			if r.Duplicate {
+				res.Duplicates++
+				continue
+			}
+			recent[res.Objects%len(recent)] = r.DateAdded
+			res.Objects++
+		}
+		if progress != nil {
+			progress(res.Objects + res.Duplicates)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return res, time.Time{}, err
+	}
+	res.Seconds = inStore.Seconds()
+	res.ObjectsPerSec = float64(res.Objects) / res.Seconds
+	res.GenerateSeconds = generating.Seconds()
+	head := recent[0] // fewer versions than the ring holds: the first one
+	if res.Objects > len(recent) {
+		head = recent[res.Objects%len(recent)] // the oldest in the ring
+	}
+	return res, head, nil
+}

@@ -1,0 +1,230 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Bounds on the server process's life.
+const (
+	startTimeout = 2 * time.Minute  // exec to the "serving" log line
+	stopTimeout  = 15 * time.Second // SIGINT to exit, before SIGKILL
+	tailLines    = 20               // stderr lines kept for error messages
+)
+
+// buildHail builds the hail command of the module the working directory is
+// in, into dir, and returns the binary's path.
+func buildHail(ctx context.Context, dir string) (string, error) {
+	path := filepath.Join(dir, "hail")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", path, "hail/cmd/hail")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build hail (run from inside the hail module, or give the binary with --hail): %v\n%s", err, out)
+	}
+	return path, nil
+}
+
+// server is a running `hail serve` child process.
+type server struct {
+	cmd     *exec.Cmd
+	addr    string // host:port it listens on
+	started time.Time
+	exited  chan struct{} // closed when the process has exited
+	waitErr error         // set before exited is closed
+	tail    *tail
+}
+
+// startServer runs `hail serve` with storeArgs (--db FILE or --postgres URL)
+// on a free loopback port and returns once it has logged that it is
+// serving.
+func startServer(ctx context.Context, hail string, storeArgs []string) (*server, error) {
+	args := append([]string{"serve"}, storeArgs...)
+	args = append(args, "--addr", "127.0.0.1:0")
+	cmd := exec.Command(hail, args...)
+	cmd.Env = environWithout("HAIL_")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	s := &server{cmd: cmd, exited: make(chan struct{}), tail: &tail{max: tailLines}}
+	addrc := make(chan string, 1)
+	s.started = time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", hail, err)
+	}
+	var reading sync.WaitGroup
+	reading.Add(1)
+	go func() {
+		defer reading.Done()
+		s.readLog(stderr, addrc)
+	}()
+	go func() {
+		reading.Wait() // Wait closes the pipe: read it to the end first
+		s.waitErr = cmd.Wait()
+		close(s.exited)
+	}()
+	timer := time.NewTimer(startTimeout)
+	defer timer.Stop()
+	select {
+	case s.addr = <-addrc:
+		return s, nil
+	case <-s.exited:
+		return nil, fmt.Errorf("hail serve exited before serving: %v\n%s", s.waitErr, s.tail)
+	case <-timer.C:
+		err = fmt.Errorf("hail serve did not log \"serving\" within %s\n%s", startTimeout, s.tail)
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	s.stop()
+	return nil, err
+}
+
+// readLog reads the server's JSON log to the end, sending the address of
+// its "serving" line on addrc and keeping the last lines for errors.
+func (s *server) readLog(r io.Reader, addrc chan<- string) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	found := false
+	for {
+		line, err := br.ReadSlice('\n')
+		if len(line) > 0 {
+			if !found {
+				if addr, ok := parseServing(line); ok {
+					found = true
+					addrc <- addr
+				}
+			}
+			s.tail.add(line)
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// parseServing reads the address from hail serve's log line
+// {"msg":"serving","addr":"127.0.0.1:PORT",...}. Only loopback addresses
+// are accepted: the harness never drives anything else.
+func parseServing(line []byte) (string, bool) {
+	var l struct {
+		Msg  string `json:"msg"`
+		Addr string `json:"addr"`
+	}
+	if !bytes.Contains(line, []byte(`"serving"`)) || json.Unmarshal(line, &l) != nil || l.Msg != "serving" {
+		return "", false
+	}
+	host, port, err := net.SplitHostPort(l.Addr)
+	if err != nil {
+		return "", false
+	}
+	if n, err := strconv.Atoi(port); err != nil || n <= 0 || n > 65535 {
+		return "", false
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return "", false
+	}
+	return l.Addr, true
+}
+
+// peakRSS returns the server's peak resident set size in bytes (VmHWM).
+func (s *server) peakRSS() (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	kb, ok := statusField(b, "VmHWM")
+	if !ok {
+		return 0, errors.New("no VmHWM in /proc/PID/status")
+	}
+	return kb * 1024, nil
+}
+
+// statusField reads a "Name:   1234 kB" line of /proc/PID/status and
+// returns the number.
+func statusField(status []byte, name string) (int64, bool) {
+	for line := range bytes.Lines(status) {
+		rest, ok := bytes.CutPrefix(line, []byte(name+":"))
+		if !ok {
+			continue
+		}
+		f := strings.Fields(string(rest))
+		if len(f) != 2 || f[1] != "kB" {
+			return 0, false
+		}
+		n, err := strconv.ParseInt(f[0], 10, 64)
+		return n, err == nil && n >= 0
+	}
+	return 0, false
+}
+
+// stop interrupts the server, as an operator would, and kills it if it has
+// not exited within stopTimeout.
+func (s *server) stop() error {
+	select {
+	case <-s.exited:
+		return s.waitErr
+	default:
+	}
+	s.cmd.Process.Signal(os.Interrupt)
+	timer := time.NewTimer(stopTimeout)
+	defer timer.Stop()
+	select {
+	case <-s.exited:
+		return s.waitErr
+	case <-timer.C:
+		s.cmd.Process.Kill()
+		<-s.exited
+		return fmt.Errorf("hail serve did not stop within %s of an interrupt; killed", stopTimeout)
+	}
+}
+
+// environWithout returns the environment without the variables whose names
+// start with prefix, so that a HAIL_DB or HAIL_POSTGRES of the caller's
+// shell cannot point the server elsewhere.
+func environWithout(prefix string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, prefix) {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// tail keeps the last lines written to it.
+type tail struct {
+	mu    sync.Mutex
+	max   int
+	lines []string
+}
+
+func (t *tail) add(line []byte) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.lines) == t.max {
+		t.lines = append(t.lines[:0], t.lines[1:]...)
+	}
+	t.lines = append(t.lines, string(bytes.TrimRight(line, "\n")))
+}
+
+// String returns the lines kept, for error messages.
+func (t *tail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return strings.Join(t.lines, "\n")
+}

@@ -1,0 +1,187 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Report is the result of one run. Its JSON form is what --json writes;
+// rates are per second, sizes in bytes, latencies in milliseconds, MB are
+// 10^6 bytes and MiB 2^20.
+type Report struct {
+	HailVersion string       `json:"hail_version"`
+	Time        time.Time    `json:"time"`
+	Machine     Machine      `json:"machine"`
+	Store       string       `json:"store"` // "sqlite" or "postgresql"
+	N           int          `json:"n"`
+	Seed        int64        `json:"seed"`
+	Dataset     DatasetStats `json:"dataset"`
+	BulkImport  BulkImport   `json:"bulk_import"`
+	// StartupSeconds is from exec of `hail serve` to its first successful
+	// discovery response.
+	StartupSeconds float64     `json:"startup_seconds"`
+	FullPoll       FullPoll    `json:"full_poll"`
+	RawHTTP        RawHTTP     `json:"raw_http"`
+	SmallPolls     []SmallPoll `json:"small_polls"`
+	Ingest         Ingest      `json:"ingest"`
+	// PeakRSSBytes is the server process's VmHWM at the end of the run.
+	PeakRSSBytes int64 `json:"peak_rss_bytes"`
+	// Checks compares the figures with the project's targets, which are set
+	// for N = 1,000,000 on SQLite on a 2-core machine.
+	Checks []Check `json:"checks"`
+	// NotMeasured names what the issue asks for and this run cannot measure.
+	NotMeasured []string `json:"not_measured"`
+	// Problems lists what went wrong without stopping the run, such as a
+	// full poll that did not return every object.
+	Problems []string `json:"problems,omitempty"`
+	Seconds  float64  `json:"seconds"` // the whole run
+}
+
+// Check is one figure against its target.
+type Check struct {
+	Measure string  `json:"measure"`
+	Target  string  `json:"target"`
+	Value   float64 `json:"value"`
+	Met     bool    `json:"met"`
+}
+
+// notMeasured is what the harness leaves out, and why.
+var notMeasured = []string{
+	"IOC lookup: the REST endpoint does not exist yet",
+	"IOC export: the REST endpoint does not exist yet",
+}
+
+// check fills r.Checks from the figures.
+func (r *Report) check() {
+	r.Checks = nil
+	add := func(measure, target string, value float64, met bool) {
+		r.Checks = append(r.Checks, Check{measure, target, value, met})
+	}
+	add("bulk import objects/s", "≥ 50,000 objects/s", r.BulkImport.ObjectsPerSec, r.BulkImport.ObjectsPerSec >= 50000)
+	add("start-up s", "< 1 s", r.StartupSeconds, r.StartupSeconds < 1)
+	add("full poll % of raw HTTP", "≥ 50 %", r.FullPoll.PercentOfRaw, r.FullPoll.PercentOfRaw >= 50)
+	for _, p := range r.SmallPolls {
+		if p.Clients == 64 {
+			add("small poll p99 ms at 64 clients", "p99 < 20 ms", p.P99, p.P99 < 20 && p.Requests > 0)
+		}
+	}
+	add("POST ingest objects/s", "≥ 20,000 objects/s", r.Ingest.ObjectsPerSec, r.Ingest.ObjectsPerSec >= 20000)
+	mib := float64(r.PeakRSSBytes) / (1 << 20)
+	add("server peak RSS MiB", "< 200 MiB", mib, mib < 200 && r.PeakRSSBytes > 0)
+}
+
+// WriteJSON writes the report as indented JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// WriteTable writes the report as a table for people.
+func (r *Report) WriteTable(w io.Writer) error {
+	d := r.Dataset
+	fmt.Fprintf(w, "hail %s on %s: N = %s object versions (%s objects, %s with several versions, %s revoked; %.1f MB), seed %d\n",
+		r.HailVersion, storeName(r.Store), grouped(r.N), grouped(d.Objects), grouped(d.MultiVersion), grouped(d.Revoked),
+		float64(d.Bytes)/1e6, r.Seed)
+	m := r.Machine
+	fmt.Fprintf(w, "machine: %s, %d CPUs, %.1f GiB, %s, %s; load average %s before, %s after\n\n",
+		orDash(m.CPU), m.CPUs, float64(m.MemoryBytes)/(1<<30), m.OS, m.Go, orDash(m.LoadBefore), orDash(m.LoadAfter))
+
+	verdict := map[string]string{}
+	for _, c := range r.Checks {
+		v := "missed"
+		if c.Met {
+			v = "met"
+		}
+		verdict[c.Measure] = v + " (" + c.Target + ")"
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(measure, result, check string) { fmt.Fprintf(tw, "%s\t%s\t%s\n", measure, result, verdict[check]) }
+	fmt.Fprintln(tw, "MEASURE\tRESULT\tTARGET*")
+	b := r.BulkImport
+	row(fmt.Sprintf("bulk import (batches of %d)", b.Batch),
+		fmt.Sprintf("%s objects/s (%.1f s; store %.1f MB)", grouped(int(b.ObjectsPerSec)), b.Seconds, float64(b.StoreBytes)/1e6),
+		"bulk import objects/s")
+	row("start-up (exec to discovery response)", fmt.Sprintf("%.3f s", r.StartupSeconds), "start-up s")
+	f := r.FullPoll
+	row(fmt.Sprintf("full poll (limit %d)", f.Limit),
+		fmt.Sprintf("%s objects/s, %.1f MB/s (%s, %d pages, page p50 %.1f ms)",
+			grouped(int(f.ObjectsPerSec)), f.MBPerSec, plural(f.Rounds, "round"), f.Pages, f.Page.P50), "")
+	row("raw HTTP (same pages, from memory)",
+		fmt.Sprintf("%.1f MB/s (%d pages)", r.RawHTTP.MBPerSec, r.RawHTTP.Pages), "")
+	row("full poll / raw HTTP", fmt.Sprintf("%.1f %%", f.PercentOfRaw), "full poll % of raw HTTP")
+	for _, p := range r.SmallPolls {
+		check := ""
+		if p.Clients == 64 {
+			check = "small poll p99 ms at 64 clients"
+		}
+		result := fmt.Sprintf("%s req/s; p50 %.2f, p90 %.2f, p99 %.2f ms", grouped(int(p.ReqPerSec)), p.P50, p.P90, p.P99)
+		if p.Errors > 0 {
+			result += fmt.Sprintf("; %d errors", p.Errors)
+		}
+		row(fmt.Sprintf("small poll, limit %d, %s", p.Limit, plural(p.Clients, "client")), result, check)
+	}
+	in := r.Ingest
+	result := fmt.Sprintf("%s objects/s; request p50 %.1f, p99 %.1f ms", grouped(int(in.ObjectsPerSec)), in.Latency.P50, in.Latency.P99)
+	if in.Failures > 0 {
+		result += fmt.Sprintf("; %d objects failed", in.Failures)
+	}
+	row(fmt.Sprintf("POST ingest, %d per envelope, %s", in.Envelope, plural(in.Clients, "client")), result, "POST ingest objects/s")
+	row("server peak RSS (VmHWM)", fmt.Sprintf("%.1f MiB", float64(r.PeakRSSBytes)/(1<<20)), "server peak RSS MiB")
+	for _, s := range r.NotMeasured {
+		what, why, _ := strings.Cut(s, ": ")
+		row(what, "not measured: "+why, "")
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\n* targets are set for N = 1,000,000 on SQLite on a 2-core machine; run took %.0f s\n", r.Seconds)
+	for _, p := range r.Problems {
+		fmt.Fprintf(w, "PROBLEM: %s\n", p)
+	}
+	return nil
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}
+
+func storeName(s string) string {
+	if s == "postgresql" {
+		return "PostgreSQL"
+	}
+	return "SQLite"
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// grouped formats n with commas between thousands.
+func grouped(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}

@@ -1,0 +1,282 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"time"
+
+	"hail"
+	"hail/bootstrap"
+	"hail/taxii"
+)
+
+// Config is what one run does. The zero value of a field means its default.
+type Config struct {
+	N    int   // object versions to generate and load (10,000)
+	Seed int64 // seed of the data set (1)
+	// Postgres, when set, is the URL of a PostgreSQL server: the run creates
+	// a schema of its own there and drops it at the end. Otherwise the store
+	// is a SQLite file in Dir.
+	Postgres string
+	Hail     string // the hail binary; built from the module when empty
+	// Dir holds the SQLite file and the built binary. When empty a
+	// temporary directory is made and removed at the end.
+	Dir string
+
+	Batch     int           // objects per AddObjects call of the bulk import (5,000)
+	Limit     int           // page size of the full poll (1,000)
+	PollRound time.Duration // the full poll is repeated until this much time has passed (2 s)
+	// Capture bounds the bytes of the full poll's first pages that the raw
+	// HTTP reference serves again (64 MiB).
+	Capture int64
+
+	Clients    []int         // small-poll concurrency levels (1, 8, 64)
+	SmallLimit int           // page size of the small polls (10)
+	PollTime   time.Duration // time per small-poll level (5 s)
+
+	IngestObjects int // objects POSTed (N/10, at least 1,000, at most 50,000)
+	Envelope      int // objects per POSTed envelope (100)
+	IngestClients int // concurrent producers (4)
+
+	// Log receives progress lines; nil discards them.
+	Log io.Writer
+}
+
+// withDefaults returns c with its zero fields set.
+func (c Config) withDefaults() Config {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.N, 10000)
+	def(&c.Batch, 5000)
+	def(&c.Limit, 1000)
+	def(&c.SmallLimit, 10)
+	def(&c.IngestObjects, min(max(c.N/10, 1000), 50000))
+	def(&c.Envelope, 100)
+	def(&c.IngestClients, 4)
+	if c.Seed == 0 {
+		c.Seed = 1
+	}
+	if c.PollRound <= 0 {
+		c.PollRound = 2 * time.Second
+	}
+	if c.Capture <= 0 {
+		c.Capture = 64 << 20
+	}
+	if len(c.Clients) == 0 {
+		c.Clients = []int{1, 8, 64}
+	}
+	if c.PollTime <= 0 {
+		c.PollTime = 5 * time.Second
+	}
+	if c.Log == nil {
+		c.Log = io.Discard
+	}
+	return c
+}
+
+// Run generates the data set, loads it into a fresh store, starts a `hail
+// serve` process on it and measures it over loopback HTTP. Figures that a
+// phase could not produce are left zero and the reason is added to
+// Report.Problems; the error is for failures that stop the run.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	cfg = cfg.withDefaults()
+	r := &Report{
+		HailVersion: hail.Version, Time: time.Now().UTC(), Machine: describeMachine(),
+		N: cfg.N, Seed: cfg.Seed, NotMeasured: notMeasured,
+	}
+	began := time.Now()
+	logf := func(format string, args ...any) { fmt.Fprintf(cfg.Log, "hail-bench: "+format+"\n", args...) }
+
+	dir := cfg.Dir
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "hail-bench-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	binary := cfg.Hail
+	if binary == "" {
+		logf("building hail")
+		var err error
+		if binary, err = buildHail(ctx, dir); err != nil {
+			return nil, err
+		}
+	}
+
+	be, err := newBackend(ctx, dir, cfg.Postgres)
+	if err != nil {
+		return nil, err
+	}
+	r.Store = be.name
+	defer func() {
+		if err := be.cleanup(); err != nil {
+			logf("cleanup: %v", err)
+		}
+	}()
+
+	coll, key, head, err := loadStore(ctx, cfg, be, r, logf)
+	if err != nil {
+		return nil, err
+	}
+
+	logf("starting hail serve")
+	srv, err := startServer(ctx, binary, be.serveArgs)
+	if err != nil {
+		return nil, err
+	}
+	err = measure(ctx, cfg, srv, coll, key, head, r, logf)
+	if rss, e := srv.peakRSS(); e == nil {
+		r.PeakRSSBytes = rss
+	} else {
+		r.Problems = append(r.Problems, "peak RSS: "+e.Error())
+	}
+	if e := srv.stop(); e != nil && err == nil {
+		r.Problems = append(r.Problems, fmt.Sprintf("hail serve: %v\n%s", e, srv.tail))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w\nlast lines of the server's log:\n%s", err, srv.tail)
+	}
+	r.Machine.LoadAfter = loadAverage()
+	r.Seconds = time.Since(began).Seconds()
+	r.check()
+	return r, nil
+}
+
+// loadStore generates the data set into a fresh store and closes it, and
+// returns the collection, the API key and the small polls' starting point.
+func loadStore(ctx context.Context, cfg Config, be *backend, r *Report, logf func(string, ...any)) (coll, key string, head time.Time, err error) {
+	st, err := be.open(ctx)
+	if err != nil {
+		return "", "", head, fmt.Errorf("open store: %w", err)
+	}
+	defer func() {
+		if e := st.Close(); e != nil && err == nil {
+			err = e
+		}
+	}()
+	if coll, key, err = prepare(ctx, st); err != nil {
+		return "", "", head, err
+	}
+	logf("generating and loading %s object versions into %s", grouped(cfg.N), storeName(be.name))
+	g := NewGenerator(cfg.Seed, cfg.N)
+	step := max(cfg.N/10, 1)
+	nextReport := step
+	r.BulkImport, head, err = load(ctx, st, coll, g, cfg.Batch, func(done int) {
+		if done >= nextReport && done < cfg.N {
+			logf("  %s loaded", grouped(done))
+			nextReport += step
+		}
+	})
+	if err != nil {
+		return "", "", head, err
+	}
+	r.Dataset = g.Stats()
+	if size, e := be.size(ctx); e == nil {
+		r.BulkImport.StoreBytes = size
+	}
+	if r.BulkImport.Objects != cfg.N {
+		r.Problems = append(r.Problems, fmt.Sprintf("bulk import stored %d of %d versions (%d duplicates)",
+			r.BulkImport.Objects, cfg.N, r.BulkImport.Duplicates))
+	}
+	logf("bulk import: %s objects/s", grouped(int(r.BulkImport.ObjectsPerSec)))
+	return coll, key, head, nil
+}
+
+// measure runs the HTTP phases against the server.
+func measure(ctx context.Context, cfg Config, srv *server, coll, key string, head time.Time, r *Report, logf func(string, ...any)) error {
+	base := "http://" + srv.addr
+	objectsURL := base + "/taxii2/" + bootstrap.APIRootName + "/collections/" + coll + "/objects/"
+	c := newClient(max(64, maxOf(cfg.Clients), cfg.IngestClients)+4, key)
+	defer c.close()
+
+	up, err := firstDiscovery(ctx, c, base+"/taxii2/", srv)
+	if err != nil {
+		return err
+	}
+	r.StartupSeconds = up.Seconds()
+	logf("start-up: %.3f s", r.StartupSeconds)
+
+	logf("full poll, limit %d", cfg.Limit)
+	maxPages := r.Dataset.Objects/max(1, min(cfg.Limit, 10000)) + 100
+	var pages [][]byte
+	r.FullPoll, pages, err = fullPoll(ctx, c, objectsURL, cfg.Limit, maxPages, cfg.PollRound, cfg.Capture)
+	if err != nil {
+		return err
+	}
+	if got, want := r.FullPoll.Objects, r.FullPoll.Rounds*r.Dataset.Objects; got != want {
+		r.Problems = append(r.Problems, fmt.Sprintf("full poll returned %d objects in %d rounds, want %d (the latest version of each of %d objects)",
+			got, r.FullPoll.Rounds, want, r.Dataset.Objects))
+	}
+	logf("raw HTTP reference")
+	r.RawHTTP, err = rawReference(ctx, pages, r.FullPoll.Pages)
+	pages = nil
+	if err != nil {
+		return err
+	}
+	if r.RawHTTP.MBPerSec > 0 {
+		r.FullPoll.PercentOfRaw = 100 * r.FullPoll.MBPerSec / r.RawHTTP.MBPerSec
+	}
+
+	small := objectsURL + "?added_after=" + taxii.FormatTimestamp(head) + "&limit=" + fmt.Sprint(cfg.SmallLimit)
+	for _, n := range cfg.Clients {
+		logf("small polls, %d clients", n)
+		p, err := smallPolls(ctx, c, small, n, cfg.SmallLimit, cfg.PollTime)
+		if err != nil {
+			r.Problems = append(r.Problems, fmt.Sprintf("small polls at %d clients: %d errors, the first: %v", n, p.Errors, err))
+		}
+		r.SmallPolls = append(r.SmallPolls, p)
+	}
+
+	logf("POST ingest of %s objects", grouped(cfg.IngestObjects))
+	bodies, err := envelopes(newGenerator(uint64(cfg.Seed), ingestBase, cfg.IngestObjects), cfg.Envelope)
+	if err != nil {
+		return err
+	}
+	r.Ingest, err = ingest(ctx, c, objectsURL, bodies, cfg.Envelope, cfg.IngestClients)
+	if err != nil {
+		r.Problems = append(r.Problems, err.Error())
+	}
+	return ctx.Err()
+}
+
+// firstDiscovery returns the time from the server's exec to its first
+// successful discovery response. The server logs "serving" once it
+// listens, so the first request normally succeeds; a few retries cover a
+// listener that is not yet accepting.
+func firstDiscovery(ctx context.Context, c *client, u string, srv *server) (time.Duration, error) {
+	var buf bytes.Buffer
+	var err error
+	for range 50 {
+		var resp response
+		resp, err = c.do(ctx, http.MethodGet, u, nil, &buf)
+		if err == nil && resp.status == http.StatusOK {
+			return time.Since(srv.started), nil
+		}
+		if err == nil {
+			return 0, statusError(http.MethodGet, u, resp.status, buf.Bytes())
+		}
+		if errors.Is(err, context.Canceled) {
+			return 0, err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return 0, fmt.Errorf("discovery: %w", err)
+}
+
+func maxOf(ns []int) int {
+	m := 0
+	for _, n := range ns {
+		m = max(m, n)
+	}
+	return m
+}
