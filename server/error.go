@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"hail"
 	"hail/taxii"
@@ -41,6 +42,7 @@ func (e *transportError) Error() string { return e.message }
 // Errors every handler may return.
 var (
 	errNoEndpoint       = hail.Errorf(hail.ENOTFOUND, "No TAXII endpoint at this path.")
+	errNoRESTEndpoint   = hail.Errorf(hail.ENOTFOUND, "No IOC API endpoint at this path.")
 	errMethodNotAllowed = &transportError{http.StatusMethodNotAllowed, "The endpoint does not support this method."}
 	errNotAcceptable    = &transportError{http.StatusNotAcceptable, "The Accept header admits no media type this server sends; use " + taxii.MediaType + "."}
 	errUnsupportedType  = &transportError{http.StatusUnsupportedMediaType, "The Content-Type must be " + taxii.MediaType + "."}
@@ -48,12 +50,17 @@ var (
 	errBadCredentials   = hail.Errorf(hail.EUNAUTHENTICATED, "The API key is not valid.")
 )
 
-// error writes err as a TAXII error resource (TAXII 2.1 §3.6.1). Internal
-// errors are logged here, once, and reach the client only as
-// "Internal error.".
+// error writes err as a TAXII error resource (TAXII 2.1 §3.6.1), or on the
+// IOC API as {"error": {"code", "message"}}. Internal errors are logged
+// here, once, and reach the client only as "Internal error.".
 func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
+	rest := isREST(r)
 	var te *transportError
 	if errors.As(err, &te) {
+		if rest {
+			writeRESTError(w, te.status, strings.ReplaceAll(strings.ToLower(http.StatusText(te.status)), " ", "_"), te.message)
+			return
+		}
 		writeError(w, te.status, te.message, "", "")
 		return
 	}
@@ -68,6 +75,17 @@ func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 		} else {
 			s.logger.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 		}
+	}
+	if rest {
+		if code == hail.EUNAUTHENTICATED {
+			// RFC 6750 §3: the IOC API takes API keys as bearer tokens.
+			w.Header()["WWW-Authenticate"] = []string{`Bearer realm="hail"`}
+		}
+		if errors.Is(err, errNoEndpoint) {
+			err = errNoRESTEndpoint
+		}
+		writeRESTError(w, c.status, code, hail.ErrorMessage(err))
+		return
 	}
 	if code == hail.EUNAUTHENTICATED {
 		// TAXII 2.1 §1.6.9: a 401 carries at least one challenge. Basic is
@@ -89,4 +107,14 @@ func writeError(w http.ResponseWriter, status int, title, description, code stri
 	})
 	w.WriteHeader(status)
 	w.Write(body)
+}
+
+// writeRESTError writes an IOC API error: {"error": {"code", "message"}},
+// the code one of hail's codes or, for transport failures, the status
+// text in snake case ("method_not_allowed").
+func writeRESTError(w http.ResponseWriter, status int, code, message string) {
+	body, _ := json.Marshal(map[string]map[string]string{"error": {"code": code, "message": message}})
+	w.Header().Set("Content-Type", restMediaType)
+	w.WriteHeader(status)
+	w.Write(append(body, '\n'))
 }

@@ -12,11 +12,18 @@ import (
 // negotiate sets the Content-Type of every response, errors included, to
 // exactly application/taxii+json;version=2.1 (TAXII 2.1 §3.1; taxii2-client
 // compares its tokens with those of its Accept header), and answers 406 when
-// the Accept header admits nothing hail sends.
+// the Accept header admits nothing hail sends. The IOC API is no TAXII: it
+// answers in JSON, or in the text its export format names, whatever the
+// Accept header says.
 func (s *Server) negotiate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", taxii.MediaType)
 		w.Header().Set("X-Content-Type-Options", "nosniff")
+		if isREST(r) {
+			w.Header().Set("Content-Type", restMediaType)
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", taxii.MediaType)
 		if !acceptable(strings.Join(r.Header.Values("Accept"), ",")) {
 			s.error(w, r, errNotAcceptable)
 			return

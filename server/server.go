@@ -95,10 +95,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.handler.ServeHTTP(w, r)
 }
 
-// routes registers every TAXII endpoint (TAXII 2.1 §4, §5). Each path is
-// served with and without its trailing slash and never redirected: some
-// clients omit the slash, and a redirect can lose the Authorization header
-// or a POST body. A method the path does not support gets a TAXII 405.
+// routes registers every TAXII endpoint (TAXII 2.1 §4, §5) and the IOC
+// API. Each path is served with and without its trailing slash and never
+// redirected: some clients omit the slash, and a redirect can lose the
+// Authorization header or a POST body. A method the path does not support
+// gets a 405.
 func (s *Server) routes() http.Handler {
 	const (
 		root       = "/taxii2/{root}/"
@@ -120,6 +121,11 @@ func (s *Server) routes() http.Handler {
 		{"GET", object, s.handleObjectGet},
 		{"DELETE", object, s.handleObjectDelete},
 		{"GET", object + "versions/", s.handleVersionsGet},
+		// The IOC API (server/ioc.go), not TAXII.
+		{"GET", "/api/v1/iocs/", s.handleIOCsGet},
+		{"GET", "/api/v1/iocs/lookup/", s.handleIOCsLookupGet},
+		{"POST", "/api/v1/iocs/lookup/", s.handleIOCsLookupPost},
+		{"GET", "/api/v1/iocs/export/", s.handleIOCsExport},
 	}
 	mux := http.NewServeMux()
 	allowed := map[string][]string{}
