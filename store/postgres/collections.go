@@ -52,11 +52,13 @@ func (db *DB) APIRoot(ctx context.Context, name string) (store.APIRoot, error) {
 
 // CreateCollection creates a collection; an empty Kind is stored as
 // store.KindExplicit. Returns ENOTFOUND if the API root does not exist,
-// ECONFLICT if the id or the alias in that API root is taken.
+// ECONFLICT if the id or the alias in that API root is taken, EINVALID for
+// a bad kind or filter. A filter collection is then filled from the API
+// root's other collections, in batches (see backfill).
 func (db *DB) CreateCollection(ctx context.Context, c store.Collection) error {
-	kind := c.Kind
-	if kind == "" {
-		kind = store.KindExplicit
+	c, filter, err := store.PrepareCollection(c)
+	if err != nil {
+		return err
 	}
 	var alias *string
 	if c.Alias != "" {
@@ -64,17 +66,22 @@ func (db *DB) CreateCollection(ctx context.Context, c store.Collection) error {
 	}
 	// The INSERT … SELECT inserts nothing when the API root is missing,
 	// and its foreign key keeps a concurrent delete of the root out.
-	tag, err := db.pool.Exec(ctx, `INSERT INTO collections
+	var seq int64
+	err = db.pool.QueryRow(ctx, `INSERT INTO collections
 		(id, api_root, alias, title, description, public, kind, filter, created)
-		SELECT $1, name, $3, $4, $5, $6, $7, $8, $9 FROM api_roots WHERE name = $2`,
-		c.ID, c.APIRoot, alias, c.Title, c.Description, c.Public, kind, c.Filter, db.nowOr(c.Created))
+		SELECT $1, name, $3, $4, $5, $6, $7, $8, $9 FROM api_roots WHERE name = $2
+		RETURNING seq`,
+		c.ID, c.APIRoot, alias, c.Title, c.Description, c.Public, c.Kind, c.Filter, db.nowOr(c.Created)).Scan(&seq)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return hail.Errorf(hail.ENOTFOUND, "API root %q not found.", c.APIRoot)
+	}
 	if err != nil {
 		return dbError("create collection", err)
 	}
-	if tag.RowsAffected() == 0 {
-		return hail.Errorf(hail.ENOTFOUND, "API root %q not found.", c.APIRoot)
+	if filter == nil {
+		return nil
 	}
-	return nil
+	return db.backfill(ctx, filterColl{seq: seq, filter: *filter})
 }
 
 const collectionColumns = `id, api_root, coalesce(alias, ''), title, description, public, kind, filter, created`
@@ -150,6 +157,9 @@ func (db *DB) DeleteCollection(ctx context.Context, id string) error {
 		if err := deleteOrphans(ctx, tx, rids); err != nil {
 			return dbError("delete collection", err)
 		}
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM iocs WHERE collection = $1`, seq); err != nil {
+		return dbError("delete collection", err)
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM collections WHERE seq = $1`, seq); err != nil {
 		return dbError("delete collection", err)

@@ -33,7 +33,9 @@ import (
 //
 // The statements are sent in two pipelined batches around the objects
 // insert, so a call costs five round trips whatever its size (six when some
-// bodies are stored already, in another collection).
+// bodies are stored already, in another collection). afterAdd then copies
+// the new versions to the API root's filter collections and updates the
+// IOC index: two round trips more, three when there are filter collections.
 func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []stix.Object) ([]store.AddResult, error) {
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
@@ -50,6 +52,9 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []stix.O
 		return results, dbError("add objects", tx.Commit(ctx))
 	}
 	if err := a.insert(ctx, tx); err != nil {
+		return nil, dbError("add objects", err)
+	}
+	if err := db.afterAdd(ctx, tx, &a); err != nil {
 		return nil, dbError("add objects", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -76,6 +81,7 @@ type newEntry struct {
 	obj       stix.Object
 	version   string
 	dateAdded int64
+	rid       int64 // the objects row, once stored
 }
 
 // start locks the collection row (KEY SHARE, so it is not deleted under
@@ -94,8 +100,15 @@ func (a *adder) start(ctx context.Context, tx pgx.Tx, collectionID string, objs 
 	var b pgx.Batch
 	b.Queue(`SELECT seq FROM collections WHERE id = $1 FOR KEY SHARE`, collectionID)
 	b.Queue(`SELECT last_date_added FROM clock WHERE id = 1 FOR UPDATE`)
-	b.Queue(`SELECT stix_id, version, date_added FROM entries
-		WHERE collection = (SELECT seq FROM collections WHERE id = $1) AND stix_id = ANY($2)`, collectionID, ids)
+	// One probe of entries_object_version per id. The lateral subquery is
+	// fenced (OFFSET 0) because, left to itself, the planner may scan the
+	// whole collection and filter when the table's statistics are young
+	// (a first bulk import, before autovacuum analyses it), which makes
+	// every add cost O(collection).
+	b.Queue(`SELECT u.id, x.version, x.date_added FROM unnest($2::text[]) AS u(id)
+		CROSS JOIN LATERAL (SELECT version, date_added FROM entries AS e
+			WHERE e.collection = (SELECT seq FROM collections WHERE id = $1) AND e.stix_id = u.id
+			OFFSET 0) AS x`, collectionID, ids)
 	br := tx.SendBatch(ctx, &b)
 	err := a.readStart(br, collectionID)
 	if cerr := br.Close(); err == nil {
@@ -167,6 +180,9 @@ func (a *adder) insert(ctx context.Context, tx pgx.Tx) error {
 	if err != nil {
 		return err
 	}
+	for i := range a.added {
+		a.added[i].rid = rids[i]
+	}
 	n := len(a.added)
 	das := make([]int64, n)
 	ids, types, specs, versions := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -196,14 +212,17 @@ func (a *adder) insert(ctx context.Context, tx pgx.Tx) error {
 
 // refreshFlagsSQL recomputes the flags (see 0001_init.sql) of every
 // version of the objects $2 in collection $1, rewriting only those that
-// change.
+// change. The versions are read one id at a time through a fenced lateral
+// subquery, for the reason given in adder.start.
 const refreshFlagsSQL = `UPDATE entries AS e
 	SET latest_spec = f.latest_spec, is_first = f.is_first, is_last = f.is_last
-	FROM (SELECT date_added,
-			spec_version = max(spec_version) OVER (PARTITION BY stix_id) AS latest_spec,
-			version = min(version) OVER (PARTITION BY stix_id, spec_version) AS is_first,
-			version = max(version) OVER (PARTITION BY stix_id, spec_version) AS is_last
-		FROM entries WHERE collection = $1 AND stix_id = ANY($2)) AS f
+	FROM (SELECT x.date_added,
+			x.spec_version = max(x.spec_version) OVER (PARTITION BY x.stix_id) AS latest_spec,
+			x.version = min(x.version) OVER (PARTITION BY x.stix_id, x.spec_version) AS is_first,
+			x.version = max(x.version) OVER (PARTITION BY x.stix_id, x.spec_version) AS is_last
+		FROM (SELECT DISTINCT unnest($2::text[]) AS id) AS u
+		CROSS JOIN LATERAL (SELECT date_added, stix_id, spec_version, version FROM entries AS v
+			WHERE v.collection = $1 AND v.stix_id = u.id OFFSET 0) AS x) AS f
 	WHERE e.collection = $1 AND e.date_added = f.date_added
 		AND (e.latest_spec, e.is_first, e.is_last) IS DISTINCT FROM (f.latest_spec, f.is_first, f.is_last)`
 
@@ -401,6 +420,9 @@ func (db *DB) DeleteObject(ctx context.Context, collectionID, objectID string, f
 		return hail.Errorf(hail.ENOTFOUND, "Object %q not found.", objectID)
 	}
 	if _, err := tx.Exec(ctx, refreshFlagsSQL, seq, []string{objectID}); err != nil {
+		return dbError("delete object", err)
+	}
+	if err := reindex(ctx, tx, seq, objectID); err != nil {
 		return dbError("delete object", err)
 	}
 	if err := deleteOrphans(ctx, tx, rids); err != nil {
