@@ -187,17 +187,17 @@ func (info ObjectInfo) ThreatType() string {
 // type is skipped (encoding/json carries on past type errors), so a
 // malformed optional property never hides the others.
 type properties struct {
-	Name               string   `json:"name"`
-	Description        string   `json:"description"`
-	Labels             []string `json:"labels"`
-	Confidence         *int     `json:"confidence"`
-	CreatedBy          string   `json:"created_by_ref"`
-	ObjectMarkingRefs  []string `json:"object_marking_refs"`
-	IndicatorTypes     []string `json:"indicator_types"`
-	ValidFrom          string   `json:"valid_from"`
-	ValidUntil         string   `json:"valid_until"`
-	Pattern            string   `json:"pattern"`
-	PatternType        string   `json:"pattern_type"`
+	Name               string          `json:"name"`
+	Description        string          `json:"description"`
+	Labels             []string        `json:"labels"`
+	Confidence         json.RawMessage `json:"confidence"`
+	CreatedBy          string          `json:"created_by_ref"`
+	ObjectMarkingRefs  []string        `json:"object_marking_refs"`
+	IndicatorTypes     []string        `json:"indicator_types"`
+	ValidFrom          string          `json:"valid_from"`
+	ValidUntil         string          `json:"valid_until"`
+	Pattern            string          `json:"pattern"`
+	PatternType        string          `json:"pattern_type"`
 	ExternalReferences []struct {
 		SourceName string `json:"source_name"`
 		ExternalID string `json:"external_id"`
@@ -214,7 +214,7 @@ func Inspect(o stix.Object) ObjectInfo {
 	var p properties
 	json.Unmarshal(o.Raw, &p) // type errors skip a field; see properties
 	info := ObjectInfo{
-		Name: p.Name, Description: p.Description, Labels: p.Labels, Confidence: p.Confidence,
+		Name: p.Name, Description: p.Description, Labels: p.Labels, Confidence: confidence(p.Confidence),
 		CreatedBy: p.CreatedBy, MarkingRefs: p.ObjectMarkingRefs, TLP: TLP(p.ObjectMarkingRefs),
 	}
 	switch o.Type {
@@ -242,6 +242,16 @@ func Inspect(o stix.Object) ObjectInfo {
 		}
 	}
 	return info
+}
+
+// confidence reads a confidence property: an integer 0–100 (STIX 2.1
+// §3.2), else nil, so that a malformed value never passes for a low one.
+func confidence(raw json.RawMessage) *int {
+	var n int
+	if len(raw) == 0 || json.Unmarshal(raw, &n) != nil || n < 0 || n > 100 {
+		return nil
+	}
+	return &n
 }
 
 func containsValue(vs []IOCValue, value string) bool {
