@@ -101,6 +101,12 @@ func readLookupBody(w http.ResponseWriter, r *http.Request) ([]string, error) {
 	if err != nil {
 		return nil, hail.Errorf(hail.EINVALID, "The request body could not be read.")
 	}
+	return decodeLookupBody(body)
+}
+
+// decodeLookupBody reads the values of a lookup body, {"values": […]}.
+// Errors are hail.EINVALID.
+func decodeLookupBody(body []byte) ([]string, error) {
 	var req struct {
 		Values []string `json:"values"`
 	}

@@ -341,6 +341,8 @@ func TestIOCListFilters(t *testing.T) {
 		{"include both", "include_revoked=yes&include_expired=on&type=ipv4", append(values(want, "ipv4"), "192.0.2.100", "192.0.2.99")},
 		{"since is exclusive", "since=" + url.QueryEscape(idx5), sinceWant},
 		{"since date", "since=2025-01-01", all},
+		{"since as Logic Apps' utcNow writes it", "since=2025-01-01T00:00:00.1234567Z", all},
+		{"since with an offset", "since=" + url.QueryEscape("2025-01-01T02:00:00+02:00"), all},
 		{"since later than all", "since=2030-01-01T00:00:00Z", nil},
 		{"filters combined", "type=ipv4,domain&min_confidence=60&since=" + url.QueryEscape(idx5), []string{"192.0.2.1", "192.0.2.2"}},
 	}
