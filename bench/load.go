@@ -102,9 +102,9 @@ const headBack = 50
 
 // load adds everything g generates to the collection in batches of batch,
 // and returns the figures and the date_added headBack versions before the
-// end, where the small polls start. progress, when not nil, is called after
-// each batch.
-func load(ctx context.Context, st store.Store, collectionID string, g *Generator, batch int, progress func(done int)) (BulkImport, time.Time, error) {
+// end, where the small polls start. Every object is shown to sample, and
+// progress is called after each batch, when they are not nil.
+func load(ctx context.Context, st store.Store, collectionID string, g *Generator, batch int, sample *sampler, progress func(done int)) (BulkImport, time.Time, error) {
 	res := BulkImport{Batch: batch}
 	var inStore, generating time.Duration
 	var recent [headBack + 1]time.Time // a ring of the last date_added values
@@ -131,6 +131,11 @@ func load(ctx context.Context, st store.Store, collectionID string, g *Generator
 			}
 			recent[res.Objects%len(recent)] = r.DateAdded
 			res.Objects++
+		}
+		if sample != nil {
+			for _, o := range objs {
+				sample.add(o)
+			}
 		}
 		if progress != nil {
 			progress(res.Objects + res.Duplicates)

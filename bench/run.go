@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"hail"
@@ -42,6 +43,11 @@ type Config struct {
 	IngestObjects int // objects POSTed (N/10, at least 1,000, at most 50,000)
 	Envelope      int // objects per POSTed envelope (100)
 	IngestClients int // concurrent producers (4)
+
+	// ImportProfile, when set, is a file for a CPU profile of the bulk
+	// import, which runs in the harness's own process. (The HTTP phases run
+	// in the server process: profile those on the server.)
+	ImportProfile string
 
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
@@ -90,7 +96,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	cfg = cfg.withDefaults()
 	r := &Report{
 		HailVersion: hail.Version, Time: time.Now().UTC(), Machine: describeMachine(),
-		N: cfg.N, Seed: cfg.Seed, NotMeasured: notMeasured,
+		N: cfg.N, Seed: cfg.Seed,
 	}
 	began := time.Now()
 	logf := func(format string, args ...any) { fmt.Fprintf(cfg.Log, "hail-bench: "+format+"\n", args...) }
@@ -124,7 +130,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}()
 
-	coll, key, head, err := loadStore(ctx, cfg, be, r, logf)
+	sample := newSampler(cfg.N, iocSamples)
+	coll, key, head, err := loadStore(ctx, cfg, be, r, sample, logf)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +141,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = measure(ctx, cfg, srv, coll, key, head, r, logf)
+	err = measure(ctx, cfg, srv, coll, key, head, sample.values, r, logf)
 	if rss, e := srv.peakRSS(); e == nil {
 		r.PeakRSSBytes = rss
 	} else {
@@ -154,7 +161,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 
 // loadStore generates the data set into a fresh store and closes it, and
 // returns the collection, the API key and the small polls' starting point.
-func loadStore(ctx context.Context, cfg Config, be *backend, r *Report, logf func(string, ...any)) (coll, key string, head time.Time, err error) {
+func loadStore(ctx context.Context, cfg Config, be *backend, r *Report, sample *sampler, logf func(string, ...any)) (coll, key string, head time.Time, err error) {
 	st, err := be.open(ctx)
 	if err != nil {
 		return "", "", head, fmt.Errorf("open store: %w", err)
@@ -169,9 +176,16 @@ func loadStore(ctx context.Context, cfg Config, be *backend, r *Report, logf fun
 	}
 	logf("generating and loading %s object versions into %s", grouped(cfg.N), storeName(be.name))
 	g := NewGenerator(cfg.Seed, cfg.N)
+	if cfg.ImportProfile != "" {
+		stop, err := startProfile(cfg.ImportProfile)
+		if err != nil {
+			return "", "", head, err
+		}
+		defer stop()
+	}
 	step := max(cfg.N/10, 1)
 	nextReport := step
-	r.BulkImport, head, err = load(ctx, st, coll, g, cfg.Batch, func(done int) {
+	r.BulkImport, head, err = load(ctx, st, coll, g, cfg.Batch, sample, func(done int) {
 		if done >= nextReport && done < cfg.N {
 			logf("  %s loaded", grouped(done))
 			nextReport += step
@@ -193,7 +207,7 @@ func loadStore(ctx context.Context, cfg Config, be *backend, r *Report, logf fun
 }
 
 // measure runs the HTTP phases against the server.
-func measure(ctx context.Context, cfg Config, srv *server, coll, key string, head time.Time, r *Report, logf func(string, ...any)) error {
+func measure(ctx context.Context, cfg Config, srv *server, coll, key string, head time.Time, iocValues []string, r *Report, logf func(string, ...any)) error {
 	base := "http://" + srv.addr
 	objectsURL := base + "/taxii2/" + bootstrap.APIRootName + "/collections/" + coll + "/objects/"
 	c := newClient(max(64, maxOf(cfg.Clients), cfg.IngestClients)+4, key)
@@ -237,6 +251,8 @@ func measure(ctx context.Context, cfg Config, srv *server, coll, key string, hea
 		r.SmallPolls = append(r.SmallPolls, p)
 	}
 
+	measureIOCs(ctx, cfg, c, base, iocValues, r, logf)
+
 	logf("POST ingest of %s objects", grouped(cfg.IngestObjects))
 	bodies, err := envelopes(newGenerator(uint64(cfg.Seed), ingestBase, cfg.IngestObjects), cfg.Envelope)
 	if err != nil {
@@ -247,6 +263,31 @@ func measure(ctx context.Context, cfg Config, srv *server, coll, key string, hea
 		r.Problems = append(r.Problems, err.Error())
 	}
 	return ctx.Err()
+}
+
+// iocSamples is how many indicator values the IOC lookups cycle through.
+const iocSamples = 1000
+
+// measureIOCs runs the IOC API phases. A server without the API, or a
+// failing one, leaves a note rather than stopping the run.
+func measureIOCs(ctx context.Context, cfg Config, c *client, base string, values []string, r *Report, logf func(string, ...any)) {
+	for _, n := range cfg.Clients {
+		logf("IOC lookups, %d clients", n)
+		l, err := iocLookups(ctx, c, base, values, n, cfg.PollTime)
+		if errors.Is(err, errNoIOCAPI) {
+			r.NotMeasured = append(r.NotMeasured, "IOC lookup and export: "+err.Error())
+			return
+		}
+		if err != nil {
+			r.Problems = append(r.Problems, fmt.Sprintf("IOC lookups at %d clients: %d errors, the first: %v", n, l.Errors, err))
+		}
+		r.IOCLookups = append(r.IOCLookups, l)
+	}
+	logf("IOC export")
+	var err error
+	if r.IOCExport, err = iocExport(ctx, c, base, cfg.PollRound); err != nil {
+		r.Problems = append(r.Problems, err.Error())
+	}
 }
 
 // firstDiscovery returns the time from the server's exec to its first
@@ -271,6 +312,22 @@ func firstDiscovery(ctx context.Context, c *client, u string, srv *server) (time
 		time.Sleep(20 * time.Millisecond)
 	}
 	return 0, fmt.Errorf("discovery: %w", err)
+}
+
+// startProfile starts a CPU profile into path and returns what stops it.
+func startProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 func maxOf(ns []int) int {
