@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -40,6 +41,11 @@ func collectionAdd(ctx context.Context, env *environ, args []string) error {
 	desc := fs.String("description", "", "description")
 	public := fs.Bool("public", false, "readable without an API key")
 	root := fs.String("api-root", bootstrap.APIRootName, "API root")
+	filter := fs.String("filter", "", "make a read-only collection of what matches this filter, as JSON "+
+		`('{"observables":["ipv4"],"min_confidence":50}') or key=value pairs ('observables=ipv4,ipv6 max_tlp=green'); `+
+		"keys: types, observables ("+strings.Join(store.IOCTypes(), ", ")+"), labels, indicator_types, "+
+		"min_confidence, max_tlp (clear, green, amber, amber+strict, red), created_by, max_age (36h, 30d, 2w); "+
+		`"{}" matches everything`)
 	if err := parse(fs, env, args); err != nil {
 		return err
 	}
@@ -57,6 +63,14 @@ func collectionAdd(ctx context.Context, env *environ, args []string) error {
 	if *alias != "" && stix.ValidUUID(*alias) {
 		return fmt.Errorf("--alias %q looks like a UUID; an alias must not be mistaken for an id", *alias)
 	}
+	kind := store.KindExplicit
+	if *filter != "" {
+		kind = store.KindFilter
+		// Checked before the store is opened, so that a typo costs nothing.
+		if _, err := store.ParseCollectionFilter(*filter); err != nil {
+			return fmt.Errorf("--filter: %s", hail.ErrorMessage(err))
+		}
+	}
 	st, err := db.open(ctx)
 	if err != nil {
 		return err
@@ -66,11 +80,22 @@ func collectionAdd(ctx context.Context, env *environ, args []string) error {
 		return err
 	}
 	c := store.Collection{ID: *id, APIRoot: *root, Alias: *alias, Title: *title, Description: *desc,
-		Public: *public, Kind: store.KindExplicit, Created: time.Now()}
+		Public: *public, Kind: kind, Filter: *filter, Created: time.Now()}
+	// A filter collection is filled from what the API root holds before
+	// CreateCollection returns.
 	if err := st.CreateCollection(ctx, c); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "created collection %s (alias %q) in API root %q\n", c.ID, c.Alias, c.APIRoot)
+	if kind == store.KindExplicit {
+		fmt.Fprintf(env.stdout, "created collection %s (alias %q) in API root %q\n", c.ID, c.Alias, c.APIRoot)
+		return nil
+	}
+	stats, err := st.CollectionStats(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "created filter collection %s (alias %q) in API root %q, holding %d objects\n",
+		c.ID, c.Alias, c.APIRoot, stats.Objects)
 	return nil
 }
 
@@ -82,6 +107,7 @@ type collectionRow struct {
 	Title       string `json:"title"`
 	Description string `json:"description,omitempty"`
 	Kind        string `json:"kind"`
+	Filter      string `json:"filter,omitempty"`
 	Public      bool   `json:"public"`
 	Objects     int64  `json:"objects"`
 	Versions    int64  `json:"versions"`
@@ -119,7 +145,8 @@ func collectionList(ctx context.Context, env *environ, args []string) error {
 				kind = store.KindExplicit
 			}
 			rows = append(rows, collectionRow{ID: c.ID, APIRoot: c.APIRoot, Alias: c.Alias, Title: c.Title,
-				Description: c.Description, Kind: kind, Public: c.Public, Objects: stats.Objects, Versions: stats.Versions})
+				Description: c.Description, Kind: kind, Filter: c.Filter, Public: c.Public,
+				Objects: stats.Objects, Versions: stats.Versions})
 		}
 	}
 	if *asJSON {
@@ -128,9 +155,10 @@ func collectionList(ctx context.Context, env *environ, args []string) error {
 		return enc.Encode(rows)
 	}
 	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tAPI ROOT\tALIAS\tTITLE\tKIND\tPUBLIC\tOBJECTS\tVERSIONS")
+	fmt.Fprintln(tw, "ID\tAPI ROOT\tALIAS\tTITLE\tKIND\tPUBLIC\tOBJECTS\tVERSIONS\tFILTER")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%v\t%d\t%d\n", r.ID, r.APIRoot, r.Alias, r.Title, r.Kind, r.Public, r.Objects, r.Versions)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%v\t%d\t%d\t%s\n", r.ID, r.APIRoot, r.Alias, r.Title, r.Kind, r.Public,
+			r.Objects, r.Versions, r.Filter)
 	}
 	return tw.Flush()
 }
