@@ -7,6 +7,12 @@
 // without its trailing slash, never redirected. Collections are named in URLs
 // by id or alias.
 //
+// The IOC API, beside TAXII, serves the store's IOC index as plain JSON:
+// GET /api/v1/iocs (pages with a cursor), GET and POST /api/v1/iocs/lookup,
+// and GET /api/v1/iocs/export (txt, csv or json, streamed). It takes the
+// same keys and rights, answers application/json whatever the Accept
+// header, and writes errors as {"error": {"code", "message"}}.
+//
 // # Access
 //
 // A request carries an API key (see auth.Credentials for where) or none.

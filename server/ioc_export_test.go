@@ -1,15 +1,23 @@
 package server_test
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
+	"time"
+
+	"hail/server"
+	"hail/store"
 )
 
 // export fetches an export and checks its status and Content-Type.
@@ -149,6 +157,60 @@ func TestIOCExportManyPages(t *testing.T) {
 	if err := json.Unmarshal(e.export(t, "format=json", "application/json"), &items); err != nil || len(items) != n {
 		t.Errorf("JSON export: %d items (%v), want %d", len(items), err, n)
 	}
+
+	// When the store fails after the first page, the consumer sees a broken
+	// transfer, never a clean end of a shortened list.
+	srv := httptest.NewServer(server.New(server.Config{Now: func() time.Time { return iocNow }}, faultyStore{e.db}, nil))
+	defer srv.Close()
+	for _, format := range []string{"txt", "csv", "json"} {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/v1/iocs/export?format="+format, nil)
+		req.Header.Set("Authorization", "Bearer "+e.keys["analyst"])
+		res, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || err == nil {
+			t.Errorf("%s export over a failing store: status %d, %d bytes, read error %v; want 200 and a broken body",
+				format, res.StatusCode, len(body), err)
+		}
+	}
+}
+
+// faultyStore is the real store whose IOC listing fails after the first
+// page and whose lookup panics.
+type faultyStore struct{ store.Store }
+
+func (f faultyStore) IOCs(ctx context.Context, collectionID string, filter store.IOCFilter) (store.IOCPage, error) {
+	if !filter.After.DateAdded.IsZero() {
+		return store.IOCPage{}, errors.New("disk on fire")
+	}
+	return f.Store.IOCs(ctx, collectionID, filter)
+}
+
+func (f faultyStore) LookupIOCs(context.Context, string, []store.IOCValue, store.IOCFilter) ([]store.IOCMatch, error) {
+	panic("lookup bug")
+}
+
+func TestIOCInternalErrors(t *testing.T) {
+	e := newIOCEnv(t)
+	seedIOCs(t, e)
+	srv := httptest.NewServer(server.New(server.Config{}, faultyStore{e.db}, nil))
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/v1/iocs/lookup?value=198.51.100.7", nil)
+	req.Header.Set("Authorization", "Bearer "+e.keys["analyst"])
+	res, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	r := &response{status: res.StatusCode, header: res.Header, body: body}
+	if r.status != http.StatusInternalServerError || errorCode(t, r) != "internal" {
+		t.Errorf("lookup that panics: status %d body %s, want 500 internal", r.status, body)
+	}
+	checkRESTError(t, r)
 }
 
 func TestIOCExportBadFormat(t *testing.T) {

@@ -118,6 +118,10 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 			if sw, ok := w.(*statusWriter); ok && sw.status != 0 {
 				return // the response has started; nothing sensible can be added
 			}
+			if isREST(r) {
+				writeRESTError(w, http.StatusInternalServerError, hail.EINTERNAL, "Internal error.")
+				return
+			}
 			writeError(w, http.StatusInternalServerError, "Internal error.",
 				codes[hail.EINTERNAL].description, hail.EINTERNAL)
 		}()
