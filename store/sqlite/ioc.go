@@ -186,45 +186,8 @@ func (db *DB) IOCs(ctx context.Context, collectionID string, f store.IOCFilter) 
 		return store.IOCPage{}, err
 	}
 	n := f.PageSize()
-	now := db.nowOr(f.Now)
-	// The start position: after the cursor, or after every row of the
-	// Since microsecond, whichever is later.
-	after, ordinal := int64(math.MinInt64), math.MaxInt32
-	if !f.After.DateAdded.IsZero() {
-		after, ordinal = f.After.DateAdded.UnixMicro(), f.After.Ordinal
-	}
-	if !f.Since.IsZero() && f.Since.UnixMicro() >= after {
-		after, ordinal = f.Since.UnixMicro(), math.MaxInt32
-	}
-	arm := func(types []string) (string, []any) {
-		var q query
-		q.and("i.collection = ?", seq)
-		if len(types) > 0 {
-			q.and("i.type = ?", types[0])
-		}
-		q.and("(i.date_added, i.ordinal) > (?, ?)", after, ordinal)
-		iocConditions(&q, f, now)
-		return `SELECT i.date_added AS date_added, i.ordinal AS ordinal, i.object AS object, i.stix_id AS stix_id,
-			i.type AS type, i.value AS value, i.confidence AS confidence, i.valid_until AS valid_until, i.revoked AS revoked
-			FROM iocs AS i WHERE ` + q.cond.String() + ` ORDER BY i.date_added, i.ordinal LIMIT ?`, append(q.args, n+1)
-	}
-	var from string
-	var args []any
-	if types := distinct(f.Types); len(types) > 1 {
-		var arms []string
-		for _, t := range types {
-			sql, a := arm([]string{t})
-			arms = append(arms, "SELECT * FROM ("+sql+")")
-			args = append(args, a...)
-		}
-		from = "(" + strings.Join(arms, " UNION ALL ") + " ORDER BY 1, 2 LIMIT ?)"
-		args = append(args, n+1)
-	} else {
-		from, args = arm(types)
-		from = "(" + from + ")"
-	}
-	rows, err := db.read.QueryContext(ctx, `SELECT `+iocColumns+` FROM `+from+` AS i`+iocJoins+
-		` ORDER BY i.date_added, i.ordinal`, args...)
+	q, args := selectIOCs(seq, f, db.nowOr(f.Now), n+1)
+	rows, err := db.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return store.IOCPage{}, fmt.Errorf("IOCs: %w", err)
 	}
@@ -247,6 +210,48 @@ func (db *DB) IOCs(ctx context.Context, collectionID string, f store.IOCFilter) 
 	return p, nil
 }
 
+// selectIOCs returns the query of the first limit rows of collection seq
+// that f matches at now, in (date_added, ordinal) order, and its arguments.
+func selectIOCs(seq int64, f store.IOCFilter, now time.Time, limit int) (string, []any) {
+	// The start position: after the cursor, or after every row of the
+	// Since microsecond, whichever is later.
+	after, ordinal := int64(math.MinInt64), math.MaxInt32
+	if !f.After.DateAdded.IsZero() {
+		after, ordinal = f.After.DateAdded.UnixMicro(), f.After.Ordinal
+	}
+	if !f.Since.IsZero() && f.Since.UnixMicro() >= after {
+		after, ordinal = f.Since.UnixMicro(), math.MaxInt32
+	}
+	arm := func(types []string) (string, []any) {
+		var q query
+		q.and("i.collection = ?", seq)
+		if len(types) > 0 {
+			q.and("i.type = ?", types[0])
+		}
+		q.and("(i.date_added, i.ordinal) > (?, ?)", after, ordinal)
+		iocConditions(&q, f, now)
+		return `SELECT i.date_added AS date_added, i.ordinal AS ordinal, i.object AS object, i.stix_id AS stix_id,
+			i.type AS type, i.value AS value, i.confidence AS confidence, i.valid_until AS valid_until, i.revoked AS revoked
+			FROM iocs AS i WHERE ` + q.cond.String() + ` ORDER BY i.date_added, i.ordinal LIMIT ?`, append(q.args, limit)
+	}
+	var from string
+	var args []any
+	if types := distinct(f.Types); len(types) > 1 {
+		var arms []string
+		for _, t := range types {
+			sql, a := arm([]string{t})
+			arms = append(arms, "SELECT * FROM ("+sql+")")
+			args = append(args, a...)
+		}
+		from = "(" + strings.Join(arms, " UNION ALL ") + " ORDER BY 1, 2 LIMIT ?)"
+		args = append(args, limit)
+	} else {
+		from, args = arm(types)
+		from = "(" + from + ")"
+	}
+	return `SELECT ` + iocColumns + ` FROM ` + from + ` AS i` + iocJoins + ` ORDER BY i.date_added, i.ordinal`, args
+}
+
 // LookupIOCs finds the rows of the collection's IOC index that answer
 // values: exact matches through (collection, type, value), and addresses
 // in blocks by probing, for each prefix length the collection's blocks
@@ -263,12 +268,7 @@ func (db *DB) LookupIOCs(ctx context.Context, collectionID string, values []stor
 	now := db.nowOr(f.Now)
 	for typ, vs := range l.ByType() {
 		for chunk := range chunks(vs, preloadChunk) {
-			var q query
-			q.and("i.collection = ?", seq)
-			q.and("i.type = ?", typ)
-			q.and("i.value IN ("+placeholders(len(chunk))+")", strings2any(chunk)...)
-			iocConditions(&q, f, now)
-			if err := db.lookupRows(ctx, q, l.AddExact); err != nil {
+			if err := db.lookupRows(ctx, exactQuery(seq, typ, chunk, f, now), l.AddExact); err != nil {
 				return nil, err
 			}
 		}
@@ -281,16 +281,7 @@ func (db *DB) LookupIOCs(ctx context.Context, collectionID string, values []stor
 		for _, plen := range plens {
 			nets := l.Networks(plen)
 			for chunk := range chunks(nets, preloadChunk) {
-				var q query
-				q.and("i.collection = ?", seq)
-				q.and("i.plen = ?", plen)
-				args := make([]any, len(chunk))
-				for i, n := range chunk {
-					args[i] = n
-				}
-				q.and("i.net IN ("+placeholders(len(chunk))+")", args...)
-				iocConditions(&q, f, now)
-				if err := db.lookupRows(ctx, q, l.AddBlock); err != nil {
+				if err := db.lookupRows(ctx, blockQuery(seq, plen, chunk, f, now), l.AddBlock); err != nil {
 					return nil, err
 				}
 			}
@@ -299,9 +290,40 @@ func (db *DB) LookupIOCs(ctx context.Context, collectionID string, values []stor
 	return l.Matches(), nil
 }
 
+// exactQuery selects the rows of collection seq of type typ whose value is
+// one of values.
+func exactQuery(seq int64, typ string, values []string, f store.IOCFilter, now time.Time) query {
+	var q query
+	q.and("i.collection = ?", seq)
+	q.and("i.type = ?", typ)
+	q.and("i.value IN ("+placeholders(len(values))+")", strings2any(values)...)
+	iocConditions(&q, f, now)
+	return q
+}
+
+// blockQuery selects the cidr rows of collection seq of prefix length plen
+// whose network is one of nets.
+func blockQuery(seq int64, plen int, nets [][]byte, f store.IOCFilter, now time.Time) query {
+	var q query
+	q.and("i.collection = ?", seq)
+	q.and("i.plen = ?", plen)
+	args := make([]any, len(nets))
+	for i, n := range nets {
+		args[i] = n
+	}
+	q.and("i.net IN ("+placeholders(len(nets))+")", args...)
+	iocConditions(&q, f, now)
+	return q
+}
+
+// lookupSQL is the text of a lookup query.
+func lookupSQL(q query) string {
+	return `SELECT ` + iocColumns + ` FROM iocs AS i` + iocJoins + ` WHERE ` + q.cond.String()
+}
+
 // lookupRows runs a lookup query and hands each row to add.
 func (db *DB) lookupRows(ctx context.Context, q query, add func(store.IOC)) error {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+iocColumns+` FROM iocs AS i`+iocJoins+` WHERE `+q.cond.String(), q.args...)
+	rows, err := db.read.QueryContext(ctx, lookupSQL(q), q.args...)
 	if err != nil {
 		return fmt.Errorf("lookup IOCs: %w", err)
 	}
@@ -323,11 +345,7 @@ func (db *DB) lookupRows(ctx context.Context, q query, add func(store.IOC)) erro
 // cidr rows, each found with one probe of iocs_cidr (a skip scan), so that
 // the cost grows with the number of lengths, not of blocks.
 func (db *DB) blockLengths(ctx context.Context, seq int64) ([]int, error) {
-	rows, err := db.read.QueryContext(ctx, `WITH RECURSIVE p(l) AS (
-			SELECT (SELECT min(plen) FROM iocs WHERE collection = ?1 AND plen IS NOT NULL)
-			UNION ALL
-			SELECT (SELECT min(plen) FROM iocs WHERE collection = ?1 AND plen > p.l) FROM p WHERE p.l IS NOT NULL)
-		SELECT l FROM p WHERE l IS NOT NULL`, seq)
+	rows, err := db.read.QueryContext(ctx, blockLengthsSQL, seq)
 	if err != nil {
 		return nil, fmt.Errorf("lookup IOCs: %w", err)
 	}
@@ -342,6 +360,14 @@ func (db *DB) blockLengths(ctx context.Context, seq int64) ([]int, error) {
 	}
 	return out, rows.Err()
 }
+
+// blockLengthsSQL lists the distinct plen of collection ?1, one index
+// probe each.
+const blockLengthsSQL = `WITH RECURSIVE p(l) AS (
+		SELECT (SELECT min(plen) FROM iocs WHERE collection = ?1 AND plen IS NOT NULL)
+		UNION ALL
+		SELECT (SELECT min(plen) FROM iocs WHERE collection = ?1 AND plen > p.l) FROM p WHERE p.l IS NOT NULL)
+	SELECT l FROM p WHERE l IS NOT NULL`
 
 // chunks yields s in pieces of at most n.
 func chunks[T any](s []T, n int) func(func([]T) bool) {

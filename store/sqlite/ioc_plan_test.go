@@ -1,0 +1,83 @@
+package sqlite
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"hail/store"
+)
+
+// TestIOCQueryPlans pins the index each IOC query is read through, so that
+// listings cost O(page) and lookups O(log n) per value, whatever the size
+// of the index (see TestQueryPlans on why the plans are stable).
+func TestIOCQueryPlans(t *testing.T) {
+	db := openTest(t)
+	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	min50 := 50
+	list := func(f store.IOCFilter) (string, []any) { return selectIOCs(1, f, now, 10) }
+	exact := func(q query) (string, []any) { return lookupSQL(q), q.args }
+	for _, tc := range []struct {
+		name string
+		sql  string
+		args []any
+		want []string // substrings of the plan, in order
+	}{
+		{name: "list", want: []string{"USING INDEX iocs_list (collection=? AND (date_added,ordinal)>(?,?))",
+			"SEARCH m USING INTEGER PRIMARY KEY", "SEARCH n USING PRIMARY KEY"}},
+		{name: "list since, confident", want: []string{"USING INDEX iocs_list (collection=? AND (date_added,ordinal)>(?,?))"}},
+		{name: "type", want: []string{"USING INDEX iocs_type (collection=? AND type=? AND (date_added,ordinal)>(?,?))"}},
+		{name: "types", want: []string{"MERGE (UNION ALL)", "iocs_type (collection=? AND type=?", "iocs_type (collection=? AND type=?"}},
+		{name: "exact", want: []string{"USING INDEX iocs_value (collection=? AND type=? AND value=?)"}},
+		{name: "block", want: []string{"USING INDEX iocs_cidr (collection=? AND plen=? AND net=?)"}},
+		{name: "block lengths", want: []string{"iocs_cidr (collection=? AND plen>?)", "iocs_cidr (collection=? AND plen>?)"}},
+	} {
+		switch tc.name {
+		case "list":
+			tc.sql, tc.args = list(store.IOCFilter{})
+		case "list since, confident":
+			tc.sql, tc.args = list(store.IOCFilter{Since: now, MinConfidence: &min50, IncludeRevoked: true})
+		case "type":
+			tc.sql, tc.args = list(store.IOCFilter{Types: []string{"ipv4"}, After: store.IOCCursor{DateAdded: now, Ordinal: 2}})
+		case "types":
+			tc.sql, tc.args = list(store.IOCFilter{Types: []string{"ipv4", "ipv6", "cidr"}})
+		case "exact":
+			tc.sql, tc.args = exact(exactQuery(1, "ipv4", []string{"10.0.0.1", "10.0.0.2"}, store.IOCFilter{}, now))
+		case "block":
+			tc.sql, tc.args = exact(blockQuery(1, 104, [][]byte{make([]byte, 16), make([]byte, 16)}, store.IOCFilter{}, now))
+		case "block lengths":
+			tc.sql, tc.args = blockLengthsSQL, []any{1}
+		}
+		rows, err := db.read.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+tc.sql, tc.args...)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		text := strings.Join(plan, "\n")
+		rest := text
+		for _, w := range tc.want {
+			i := strings.Index(rest, w)
+			if i < 0 {
+				t.Errorf("%s: plan lacks %q:\n%s", tc.name, w, text)
+				break
+			}
+			rest = rest[i+len(w):]
+		}
+		// "SCAN i" alone reads the page a subquery made; a scan of the
+		// table names an index or the table.
+		if strings.Contains(text, "SCAN i USING") || strings.Contains(text, "SCAN iocs") ||
+			strings.Contains(text, "TEMP B-TREE") && tc.name != "types" {
+			t.Errorf("%s: plan scans or sorts:\n%s", tc.name, text)
+		}
+	}
+}
