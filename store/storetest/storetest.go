@@ -98,6 +98,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opt Options) {
 		sub(t, "Backfill", testFilterCollectionBackfill)
 		sub(t, "MaxAge", testFilterCollectionMaxAge)
 	})
+	t.Run("Copy", func(t *testing.T) { runCopy(t, open) })
 	if opt.Concurrent {
 		sub(t, "ConcurrentWriters", testConcurrentWriters)
 	}
