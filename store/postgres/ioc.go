@@ -329,73 +329,98 @@ func (db *DB) LookupIOCs(ctx context.Context, collectionID string, values []stor
 	}
 	l := store.NewIOCLookup(values)
 	now := db.nowOr(f.Now)
+	var types, vals, hashes []string
 	for typ, vs := range l.ByType() {
-		hashes := make([]string, len(vs))
-		for i, v := range vs {
+		for _, v := range vs {
 			h := md5.Sum([]byte(v))
-			hashes[i] = hex.EncodeToString(h[:])
-		}
-		var q query
-		q.and("i.collection = " + q.arg(seq))
-		q.and("i.type = " + q.arg(typ))
-		q.and("md5(i.value) = ANY(" + q.arg(hashes) + ")")
-		q.and("i.value = ANY(" + q.arg(vs) + ")")
-		iocConditions(&q, f, now)
-		if err := db.lookupRows(ctx, q, l.AddExact); err != nil {
-			return nil, err
+			types, vals, hashes = append(types, typ), append(vals, v), append(hashes, hex.EncodeToString(h[:]))
 		}
 	}
+	// The exact matches and the prefix lengths go in one round trip.
+	var b pgx.Batch
+	var q query
+	q.and("i.collection = " + q.arg(seq))
+	q.and("(i.type, md5(i.value)) IN (SELECT * FROM unnest(" + q.arg(types) + "::text[], " + q.arg(hashes) + "::text[]))")
+	q.and("i.value = ANY(" + q.arg(vals) + ")")
+	iocConditions(&q, f, now)
+	b.Queue(lookupSQL(q), q.args...)
 	if l.HasAddresses() {
-		plens, err := db.blockLengths(ctx, seq)
+		b.Queue(blockLengthsSQL, seq)
+	}
+	var plens []int16
+	err = func() error {
+		br := db.pool.SendBatch(ctx, &b)
+		defer br.Close()
+		rows, err := br.Query()
 		if err != nil {
-			return nil, err
+			return err
 		}
-		for _, plen := range plens {
-			var q query
-			q.and("i.collection = " + q.arg(seq))
-			q.and("i.plen = " + q.arg(plen))
-			q.and("i.net = ANY(" + q.arg(l.Networks(int(plen))) + ")")
-			iocConditions(&q, f, now)
-			if err := db.lookupRows(ctx, q, l.AddBlock); err != nil {
-				return nil, err
+		if err := addRows(rows, l.AddExact); err != nil {
+			return err
+		}
+		if l.HasAddresses() {
+			if rows, err = br.Query(); err != nil {
+				return err
+			}
+			if plens, err = pgx.CollectRows(rows, pgx.RowTo[int16]); err != nil {
+				return err
 			}
 		}
+		return br.Close()
+	}()
+	if err != nil {
+		return nil, dbError("lookup IOCs", err)
+	}
+	var lens []int16
+	var nets [][]byte
+	for _, plen := range plens {
+		for _, n := range l.Networks(int(plen)) {
+			lens, nets = append(lens, plen), append(nets, n)
+		}
+	}
+	if len(nets) == 0 {
+		return l.Matches(), nil
+	}
+	q = query{}
+	q.and("i.collection = " + q.arg(seq))
+	q.and("(i.plen, i.net) IN (SELECT * FROM unnest(" + q.arg(lens) + "::smallint[], " + q.arg(nets) + "::bytea[]))")
+	iocConditions(&q, f, now)
+	rows, err := db.pool.Query(ctx, lookupSQL(q), q.args...)
+	if err == nil {
+		err = addRows(rows, l.AddBlock)
+	}
+	if err != nil {
+		return nil, dbError("lookup IOCs", err)
 	}
 	return l.Matches(), nil
 }
 
-// lookupRows runs a lookup query and hands each row to add.
-func (db *DB) lookupRows(ctx context.Context, q query, add func(store.IOC)) error {
-	rows, err := db.pool.Query(ctx, `SELECT `+iocColumns+` FROM iocs AS i`+iocJoins+` WHERE `+q.cond.String(), q.args...)
-	if err != nil {
-		return dbError("lookup IOCs", err)
-	}
+// lookupSQL is the text of a lookup query.
+func lookupSQL(q query) string {
+	return `SELECT ` + iocColumns + ` FROM iocs AS i` + iocJoins + ` WHERE ` + q.cond.String()
+}
+
+// addRows hands each row of rows to add.
+func addRows(rows pgx.Rows, add func(store.IOC)) error {
 	defer rows.Close()
 	for rows.Next() {
 		c, err := scanIOC(rows)
 		if err != nil {
-			return dbError("lookup IOCs", err)
+			return err
 		}
 		add(c)
 	}
-	return dbError("lookup IOCs", rows.Err())
+	return rows.Err()
 }
 
-// blockLengths returns the distinct prefix lengths of the collection's
-// cidr rows, each found with one probe of iocs_cidr (a skip scan), so that
-// the cost grows with the number of lengths, not of blocks.
-func (db *DB) blockLengths(ctx context.Context, seq int64) ([]int16, error) {
-	rows, err := db.pool.Query(ctx, `WITH RECURSIVE p(l) AS (
-			SELECT (SELECT min(plen) FROM iocs WHERE collection = $1 AND plen IS NOT NULL)
-			UNION ALL
-			SELECT (SELECT min(plen) FROM iocs WHERE collection = $1 AND plen > p.l) FROM p WHERE p.l IS NOT NULL)
-		SELECT l FROM p WHERE l IS NOT NULL`, seq)
-	if err != nil {
-		return nil, dbError("lookup IOCs", err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowTo[int16])
-	return out, dbError("lookup IOCs", err)
-}
+// blockLengthsSQL lists the distinct plen of the cidr rows of collection
+// $1, each found with one probe of iocs_cidr (a skip scan), so that the
+// cost grows with the number of lengths, not of blocks.
+const blockLengthsSQL = `WITH RECURSIVE p(l) AS (
+		SELECT (SELECT min(plen) FROM iocs WHERE collection = $1 AND plen IS NOT NULL)
+		UNION ALL
+		SELECT (SELECT min(plen) FROM iocs WHERE collection = $1 AND plen > p.l) FROM p WHERE p.l IS NOT NULL)
+	SELECT l FROM p WHERE l IS NOT NULL`
 
 // distinct returns ss without repeated values, in first-seen order.
 func distinct(ss []string) []string {

@@ -43,6 +43,7 @@ type DB struct {
 	write *sql.DB // one connection: SQLite has a single writer
 	read  *sql.DB
 	add   addStmts
+	reads stmtCache // prepared read queries, by text (see ioc.go)
 }
 
 // Pragmas every connection gets, in the form modernc.org/sqlite reads
@@ -118,6 +119,7 @@ func Open(path string) (*DB, error) {
 // Close closes the database.
 func (db *DB) Close() error {
 	db.add.close()
+	db.reads.close()
 	err := db.write.Close()
 	if db.read != nil {
 		if rerr := db.read.Close(); err == nil {

@@ -3,15 +3,64 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 	"time"
 
 	"hail"
 	"hail/store"
 )
+
+// stmtCache keeps read statements prepared on the read pool, by query
+// text. modernc.org/sqlite spends hundreds of microseconds preparing a
+// query of a few joins, more than running it, so queries that run often
+// have a fixed text (lists go in as one JSON argument) and are prepared
+// once.
+type stmtCache struct {
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt
+}
+
+// maxCachedStmts bounds the cache; query texts are a small fixed set but
+// for the listing's filter shapes.
+const maxCachedStmts = 256
+
+// query runs the query text on the read pool through a cached statement.
+func (db *DB) query(ctx context.Context, text string, args ...any) (*sql.Rows, error) {
+	c := &db.reads
+	c.mu.Lock()
+	st := c.stmts[text]
+	if st == nil && len(c.stmts) < maxCachedStmts {
+		var err error
+		if st, err = db.read.PrepareContext(ctx, text); err != nil {
+			c.mu.Unlock()
+			return nil, err
+		}
+		if c.stmts == nil {
+			c.stmts = make(map[string]*sql.Stmt)
+		}
+		c.stmts[text] = st
+	}
+	c.mu.Unlock()
+	if st == nil {
+		return db.read.QueryContext(ctx, text, args...)
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// close closes the cached statements.
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, st := range c.stmts {
+		st.Close()
+	}
+	c.stmts = nil
+}
 
 // iocWriter maintains the IOC index (0002_ioc.sql) inside one write
 // transaction; its statements are prepared on first use.
@@ -187,7 +236,7 @@ func (db *DB) IOCs(ctx context.Context, collectionID string, f store.IOCFilter) 
 	}
 	n := f.PageSize()
 	q, args := selectIOCs(seq, f, db.nowOr(f.Now), n+1)
-	rows, err := db.read.QueryContext(ctx, q, args...)
+	rows, err := db.query(ctx, q, args...)
 	if err != nil {
 		return store.IOCPage{}, fmt.Errorf("IOCs: %w", err)
 	}
@@ -255,7 +304,9 @@ func selectIOCs(seq int64, f store.IOCFilter, now time.Time, limit int) (string,
 // LookupIOCs finds the rows of the collection's IOC index that answer
 // values: exact matches through (collection, type, value), and addresses
 // in blocks by probing, for each prefix length the collection's blocks
-// have, the block that would hold the address (see store.BlockKey).
+// have, the block that would hold the address (see store.BlockKey). It
+// runs three statements whatever the number of values: the lists go in as
+// JSON, which SQLite reads as a table it probes the index with.
 func (db *DB) LookupIOCs(ctx context.Context, collectionID string, values []store.IOCValue, f store.IOCFilter) ([]store.IOCMatch, error) {
 	if len(values) > store.MaxLookup {
 		return nil, hail.Errorf(hail.EINVALID, "At most %d values can be looked up at once, not %d.", store.MaxLookup, len(values))
@@ -266,52 +317,70 @@ func (db *DB) LookupIOCs(ctx context.Context, collectionID string, values []stor
 	}
 	l := store.NewIOCLookup(values)
 	now := db.nowOr(f.Now)
+	var pairs [][2]string
 	for typ, vs := range l.ByType() {
-		for chunk := range chunks(vs, preloadChunk) {
-			if err := db.lookupRows(ctx, exactQuery(seq, typ, chunk, f, now), l.AddExact); err != nil {
-				return nil, err
-			}
+		for _, v := range vs {
+			pairs = append(pairs, [2]string{typ, v})
 		}
 	}
-	if l.HasAddresses() {
-		plens, err := db.blockLengths(ctx, seq)
-		if err != nil {
-			return nil, err
+	if err := db.lookupRows(ctx, exactQuery(seq, pairs, f, now), l.AddExact); err != nil {
+		return nil, err
+	}
+	if !l.HasAddresses() {
+		return l.Matches(), nil
+	}
+	plens, err := db.blockLengths(ctx, seq)
+	if err != nil {
+		return nil, err
+	}
+	var blocks []block
+	for _, plen := range plens {
+		for _, n := range l.Networks(plen) {
+			blocks = append(blocks, block{plen, n})
 		}
-		for _, plen := range plens {
-			nets := l.Networks(plen)
-			for chunk := range chunks(nets, preloadChunk) {
-				if err := db.lookupRows(ctx, blockQuery(seq, plen, chunk, f, now), l.AddBlock); err != nil {
-					return nil, err
-				}
-			}
+	}
+	if len(blocks) > 0 {
+		if err := db.lookupRows(ctx, blockQuery(seq, blocks, f, now), l.AddBlock); err != nil {
+			return nil, err
 		}
 	}
 	return l.Matches(), nil
 }
 
-// exactQuery selects the rows of collection seq of type typ whose value is
-// one of values.
-func exactQuery(seq int64, typ string, values []string, f store.IOCFilter, now time.Time) query {
+// block is a cidr row's key.
+type block struct {
+	plen    int
+	network []byte
+}
+
+// exactQuery selects the rows of collection seq whose (type, value) is one
+// of pairs.
+func exactQuery(seq int64, pairs [][2]string, f store.IOCFilter, now time.Time) query {
+	list, _ := json.Marshal(pairs) // strings always encode
 	var q query
 	q.and("i.collection = ?", seq)
-	q.and("i.type = ?", typ)
-	q.and("i.value IN ("+placeholders(len(values))+")", strings2any(values)...)
+	q.and("(i.type, i.value) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))", string(list))
 	iocConditions(&q, f, now)
 	return q
 }
 
-// blockQuery selects the cidr rows of collection seq of prefix length plen
-// whose network is one of nets.
-func blockQuery(seq int64, plen int, nets [][]byte, f store.IOCFilter, now time.Time) query {
+// blockQuery selects the cidr rows of collection seq whose key is one of
+// blocks.
+func blockQuery(seq int64, blocks []block, f store.IOCFilter, now time.Time) query {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, k := range blocks {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "[%d,%q]", k.plen, hex.EncodeToString(k.network))
+	}
+	b.WriteByte(']')
 	var q query
 	q.and("i.collection = ?", seq)
-	q.and("i.plen = ?", plen)
-	args := make([]any, len(nets))
-	for i, n := range nets {
-		args[i] = n
-	}
-	q.and("i.net IN ("+placeholders(len(nets))+")", args...)
+	// Spelt out so that the planner may use iocs_cidr, a partial index.
+	q.and("i.plen IS NOT NULL")
+	q.and("(i.plen, i.net) IN (SELECT value ->> 0, unhex(value ->> 1) FROM json_each(?))", b.String())
 	iocConditions(&q, f, now)
 	return q
 }
@@ -323,7 +392,7 @@ func lookupSQL(q query) string {
 
 // lookupRows runs a lookup query and hands each row to add.
 func (db *DB) lookupRows(ctx context.Context, q query, add func(store.IOC)) error {
-	rows, err := db.read.QueryContext(ctx, lookupSQL(q), q.args...)
+	rows, err := db.query(ctx, lookupSQL(q), q.args...)
 	if err != nil {
 		return fmt.Errorf("lookup IOCs: %w", err)
 	}
@@ -345,7 +414,7 @@ func (db *DB) lookupRows(ctx context.Context, q query, add func(store.IOC)) erro
 // cidr rows, each found with one probe of iocs_cidr (a skip scan), so that
 // the cost grows with the number of lengths, not of blocks.
 func (db *DB) blockLengths(ctx context.Context, seq int64) ([]int, error) {
-	rows, err := db.read.QueryContext(ctx, blockLengthsSQL, seq)
+	rows, err := db.query(ctx, blockLengthsSQL, seq)
 	if err != nil {
 		return nil, fmt.Errorf("lookup IOCs: %w", err)
 	}
@@ -368,16 +437,3 @@ const blockLengthsSQL = `WITH RECURSIVE p(l) AS (
 		UNION ALL
 		SELECT (SELECT min(plen) FROM iocs WHERE collection = ?1 AND plen > p.l) FROM p WHERE p.l IS NOT NULL)
 	SELECT l FROM p WHERE l IS NOT NULL`
-
-// chunks yields s in pieces of at most n.
-func chunks[T any](s []T, n int) func(func([]T) bool) {
-	return func(yield func([]T) bool) {
-		for len(s) > 0 {
-			k := min(n, len(s))
-			if !yield(s[:k]) {
-				return
-			}
-			s = s[k:]
-		}
-	}
-}

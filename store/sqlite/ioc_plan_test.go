@@ -43,9 +43,9 @@ func TestIOCQueryPlans(t *testing.T) {
 		case "types":
 			tc.sql, tc.args = list(store.IOCFilter{Types: []string{"ipv4", "ipv6", "cidr"}})
 		case "exact":
-			tc.sql, tc.args = exact(exactQuery(1, "ipv4", []string{"10.0.0.1", "10.0.0.2"}, store.IOCFilter{}, now))
+			tc.sql, tc.args = exact(exactQuery(1, [][2]string{{"ipv4", "10.0.0.1"}, {"domain", "a.example"}}, store.IOCFilter{}, now))
 		case "block":
-			tc.sql, tc.args = exact(blockQuery(1, 104, [][]byte{make([]byte, 16), make([]byte, 16)}, store.IOCFilter{}, now))
+			tc.sql, tc.args = exact(blockQuery(1, []block{{104, make([]byte, 16)}, {120, make([]byte, 16)}}, store.IOCFilter{}, now))
 		case "block lengths":
 			tc.sql, tc.args = blockLengthsSQL, []any{1}
 		}
