@@ -121,6 +121,31 @@ type Store interface {
 	// unrevoked key of that name.
 	RevokeKey(ctx context.Context, name string) error
 
+	// CreateFeed stores a feed (see Feed.Validate). Returns EINVALID if it
+	// does not validate, ENOTFOUND if its collection does not exist and
+	// ECONFLICT if the name is taken.
+	CreateFeed(ctx context.Context, f Feed) error
+	// Feeds returns every feed with its mark and latest run, ordered by name.
+	Feeds(ctx context.Context) ([]Feed, error)
+	// Feed returns one feed. Returns ENOTFOUND if it does not exist.
+	Feed(ctx context.Context, name string) (Feed, error)
+	// DeleteFeed removes a feed and its runs. Returns ENOTFOUND if it does
+	// not exist. Deleting a collection deletes its feeds.
+	DeleteFeed(ctx context.Context, name string) error
+	// ClaimFeed takes the lease of a feed until until, if no one holds it
+	// at now, and returns the feed as stored then. Replicas sharing a
+	// database claim before they run, so that one runs each feed at a
+	// time. Returns ECONFLICT if an unexpired lease is held, ENOTFOUND if
+	// the feed does not exist.
+	ClaimFeed(ctx context.Context, name string, now, until time.Time) (Feed, error)
+	// FinishFeedRun records a run, sets the feed's mark and next run, and
+	// releases its lease, in one transaction. Returns ENOTFOUND if the feed
+	// does not exist.
+	FinishFeedRun(ctx context.Context, name string, run FeedRun, mark FeedMark, next time.Time) error
+	// FeedRuns returns a feed's latest runs, newest first, at most limit
+	// (all when limit <= 0). Returns ENOTFOUND if the feed does not exist.
+	FeedRuns(ctx context.Context, name string, limit int) ([]FeedRun, error)
+
 	// Close releases the store's resources.
 	Close() error
 }

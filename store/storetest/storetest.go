@@ -99,6 +99,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opt Options) {
 		sub(t, "MaxAge", testFilterCollectionMaxAge)
 	})
 	t.Run("Copy", func(t *testing.T) { runCopy(t, open) })
+	t.Run("Feeds", func(t *testing.T) { testFeeds(t, open) })
 	if opt.Concurrent {
 		sub(t, "ConcurrentWriters", testConcurrentWriters)
 	}

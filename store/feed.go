@@ -1,0 +1,120 @@
+package store
+
+import (
+	"time"
+
+	"hail"
+)
+
+// Feed kinds: what a feed's URL serves.
+const (
+	FeedTAXII21     = "taxii21"     // a TAXII 2.1 API root; TAXIICollection names the collection
+	FeedSTIXBundle  = "stix-bundle" // a STIX bundle (or envelope) over HTTP
+	FeedText        = "txt"         // a plain IOC list over HTTP
+	FeedCSV         = "csv"         // a CSV IOC list over HTTP
+	minFeedInterval = time.Minute
+)
+
+// Feed is a scheduled pull from a remote source into a local collection.
+//
+// User, Password and Token are stored in clear: the server must present
+// them to the remote source unattended, so hashing is not possible, and
+// encrypting them with a key kept beside the database would protect
+// nothing the database's own access control does not. Listings never show
+// them.
+type Feed struct {
+	Name string // unique
+	Kind string // FeedTAXII21, FeedSTIXBundle, FeedText or FeedCSV
+	URL  string
+	// CollectionID is the local collection the feed adds to.
+	CollectionID string
+	// TAXIICollection is the remote collection id or alias (FeedTAXII21 only).
+	TAXIICollection string
+	User            string
+	Password        string
+	Token           string
+	// Every is the time between the starts of two runs.
+	Every time.Duration
+	// List describes the indicators made from an IOC list (FeedText and
+	// FeedCSV).
+	List FeedList
+	// Insecure accepts any TLS certificate from the source.
+	Insecure bool
+	Created  time.Time
+	// NextRun is when the feed is next due; zero means at once.
+	NextRun time.Time
+	// Mark is the high-water mark the next run starts from.
+	Mark FeedMark
+	// LastRun is the latest finished run, zero before the first.
+	LastRun FeedRun
+}
+
+// FeedList holds what an IOC list feed states in the indicators it makes,
+// as ingest.ListOptions names it.
+type FeedList struct {
+	Source     string        `json:"source,omitempty"`
+	TLP        string        `json:"tlp,omitempty"`
+	Confidence int           `json:"confidence,omitempty"`
+	TTL        time.Duration `json:"ttl,omitempty"`
+	Labels     []string      `json:"labels,omitempty"`
+	Columns    []string      `json:"columns,omitempty"`
+	// Snapshot revokes the indicators of Source that the collection holds
+	// and a new list no longer names.
+	Snapshot bool `json:"snapshot,omitempty"`
+}
+
+// FeedMark is where a feed's next run starts, so that a restart resumes
+// without fetching again what was already stored.
+type FeedMark struct {
+	// AddedAfter is the date_added of the last object a TAXII feed stored
+	// (TAXII 2.1 §3.4.1, X-TAXII-Date-Added-Last).
+	AddedAfter time.Time
+	// ETag and LastModified are the validators of the last list an HTTP
+	// feed stored, sent back as If-None-Match and If-Modified-Since (RFC 9110
+	// §13.1).
+	ETag         string
+	LastModified string
+}
+
+// FeedRun records one run of a feed.
+type FeedRun struct {
+	Started    time.Time
+	Ended      time.Time
+	Read       int
+	Added      int
+	Duplicates int
+	Rejected   int
+	Revoked    int    // indicators revoked by a snapshot list
+	NotChanged bool   // the source answered 304 Not Modified
+	Error      string // "" for a run that succeeded
+}
+
+// Validate checks a feed before it is created. Returns EINVALID naming the
+// first problem.
+func (f Feed) Validate() error {
+	switch {
+	case f.Name == "":
+		return hail.Errorf(hail.EINVALID, "A feed needs a name.")
+	case f.URL == "":
+		return hail.Errorf(hail.EINVALID, "Feed %q needs a URL.", f.Name)
+	case f.CollectionID == "":
+		return hail.Errorf(hail.EINVALID, "Feed %q needs a collection.", f.Name)
+	case f.Every < minFeedInterval:
+		return hail.Errorf(hail.EINVALID, "Feed %q runs every %s; the least is %s.", f.Name, f.Every, minFeedInterval)
+	case f.Token != "" && (f.User != "" || f.Password != ""):
+		return hail.Errorf(hail.EINVALID, "Feed %q has both a token and a user or password.", f.Name)
+	}
+	switch f.Kind {
+	case FeedTAXII21:
+		if f.TAXIICollection == "" {
+			return hail.Errorf(hail.EINVALID, "TAXII feed %q needs the remote collection.", f.Name)
+		}
+	case FeedSTIXBundle, FeedText, FeedCSV:
+	default:
+		return hail.Errorf(hail.EINVALID, "Feed kind %q is unknown: use %s, %s, %s or %s.", f.Kind, FeedTAXII21, FeedSTIXBundle, FeedText, FeedCSV)
+	}
+	if f.List.Snapshot && (f.List.Source == "" || (f.Kind != FeedText && f.Kind != FeedCSV)) {
+		return hail.Errorf(hail.EINVALID, "Feed %q: a snapshot needs an IOC list feed with a source.", f.Name)
+	}
+	return nil
+}

@@ -1,0 +1,223 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"hail"
+	"hail/store"
+)
+
+// CreateFeed stores a feed. Returns EINVALID if it does not validate,
+// ENOTFOUND if its collection does not exist, ECONFLICT if the name is taken.
+func (db *DB) CreateFeed(ctx context.Context, f store.Feed) error {
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	list, err := json.Marshal(f.List)
+	if err != nil {
+		return fmt.Errorf("create feed: %w", err)
+	}
+	res, err := db.write.ExecContext(ctx, `INSERT INTO feeds (name, kind, url, collection, taxii_collection,
+			username, password, token, every, list, insecure, created, next_run, added_after, etag, last_modified, lease_until)
+		SELECT ?, ?, ?, seq, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0 FROM collections WHERE id = ?`,
+		f.Name, f.Kind, f.URL, f.TAXIICollection, f.User, f.Password, f.Token, int64(f.Every), string(list), f.Insecure,
+		micros(db.nowOr(f.Created)), micros(f.NextRun), micros(f.Mark.AddedAfter), f.Mark.ETag, f.Mark.LastModified,
+		f.CollectionID)
+	if isUnique(err) {
+		return hail.Errorf(hail.ECONFLICT, "A feed named %q already exists.", f.Name)
+	}
+	if err != nil {
+		return fmt.Errorf("create feed: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("create feed: %w", err)
+	} else if n == 0 {
+		return collectionNotFound(f.CollectionID)
+	}
+	return nil
+}
+
+// feedSelect reads a feed with its latest run, if any.
+const feedSelect = `SELECT f.name, f.kind, f.url, c.id, f.taxii_collection, f.username, f.password, f.token,
+		f.every, f.list, f.insecure, f.created, f.next_run, f.added_after, f.etag, f.last_modified,
+		coalesce(r.started, 0), coalesce(r.ended, 0), coalesce(r.read, 0), coalesce(r.added, 0),
+		coalesce(r.duplicates, 0), coalesce(r.rejected, 0), coalesce(r.revoked, 0),
+		coalesce(r.not_changed, 0), coalesce(r.error, '')
+	FROM feeds f JOIN collections c ON c.seq = f.collection
+	LEFT JOIN feed_runs r ON r.seq = (SELECT max(seq) FROM feed_runs WHERE feed = f.name)`
+
+func scanFeed(row interface{ Scan(...any) error }) (store.Feed, error) {
+	var f store.Feed
+	var every, created, next, after, started, ended int64
+	var list string
+	r := &f.LastRun
+	err := row.Scan(&f.Name, &f.Kind, &f.URL, &f.CollectionID, &f.TAXIICollection, &f.User, &f.Password, &f.Token,
+		&every, &list, &f.Insecure, &created, &next, &after, &f.Mark.ETag, &f.Mark.LastModified,
+		&started, &ended, &r.Read, &r.Added, &r.Duplicates, &r.Rejected, &r.Revoked, &r.NotChanged, &r.Error)
+	if err != nil {
+		return f, err
+	}
+	f.Every = time.Duration(every)
+	f.Created, f.NextRun, f.Mark.AddedAfter = fromMicros(created), fromMicros(next), fromMicros(after)
+	r.Started, r.Ended = fromMicros(started), fromMicros(ended)
+	if err := json.Unmarshal([]byte(list), &f.List); err != nil {
+		return f, fmt.Errorf("feed %q list options: %w", f.Name, err)
+	}
+	return f, nil
+}
+
+// Feeds returns every feed with its latest run, ordered by name.
+func (db *DB) Feeds(ctx context.Context) ([]store.Feed, error) {
+	rows, err := db.read.QueryContext(ctx, feedSelect+` ORDER BY f.name`)
+	if err != nil {
+		return nil, fmt.Errorf("feeds: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Feed
+	for rows.Next() {
+		f, err := scanFeed(rows)
+		if err != nil {
+			return nil, fmt.Errorf("feeds: %w", err)
+		}
+		out = append(out, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("feeds: %w", err)
+	}
+	return out, nil
+}
+
+// Feed returns one feed. Returns ENOTFOUND if it does not exist.
+func (db *DB) Feed(ctx context.Context, name string) (store.Feed, error) {
+	return feedIn(ctx, db.read, name)
+}
+
+// queryer is what feedIn needs of a *sql.DB or *sql.Tx.
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func feedIn(ctx context.Context, q queryer, name string) (store.Feed, error) {
+	f, err := scanFeed(q.QueryRowContext(ctx, feedSelect+` WHERE f.name = ?`, name))
+	if err == sql.ErrNoRows {
+		return f, feedNotFound(name)
+	}
+	if err != nil {
+		return f, fmt.Errorf("feed: %w", err)
+	}
+	return f, nil
+}
+
+func feedNotFound(name string) error {
+	return hail.Errorf(hail.ENOTFOUND, "Feed %q not found.", name)
+}
+
+// DeleteFeed removes a feed and its runs. Returns ENOTFOUND if it does not
+// exist.
+func (db *DB) DeleteFeed(ctx context.Context, name string) error {
+	res, err := db.write.ExecContext(ctx, `DELETE FROM feeds WHERE name = ?`, name)
+	if err != nil {
+		return fmt.Errorf("delete feed: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("delete feed: %w", err)
+	} else if n == 0 {
+		return feedNotFound(name)
+	}
+	return nil
+}
+
+// ClaimFeed takes a feed's lease until until if it is free at now. Returns
+// ECONFLICT if it is held, ENOTFOUND if the feed does not exist.
+func (db *DB) ClaimFeed(ctx context.Context, name string, now, until time.Time) (store.Feed, error) {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return store.Feed{}, fmt.Errorf("claim feed: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE feeds SET lease_until = ? WHERE name = ? AND lease_until <= ?`,
+		micros(until), name, micros(now))
+	if err != nil {
+		return store.Feed{}, fmt.Errorf("claim feed: %w", err)
+	}
+	f, err := feedIn(ctx, tx, name)
+	if err != nil {
+		return f, err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return f, fmt.Errorf("claim feed: %w", err)
+	} else if n == 0 {
+		return f, hail.Errorf(hail.ECONFLICT, "Feed %q is being run elsewhere.", name)
+	}
+	if err := tx.Commit(); err != nil {
+		return f, fmt.Errorf("claim feed: %w", err)
+	}
+	return f, nil
+}
+
+// FinishFeedRun records a run, sets the mark and next run and releases the
+// lease. Returns ENOTFOUND if the feed does not exist.
+func (db *DB) FinishFeedRun(ctx context.Context, name string, run store.FeedRun, mark store.FeedMark, next time.Time) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("finish feed run: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE feeds SET next_run = ?, added_after = ?, etag = ?, last_modified = ?,
+		lease_until = 0 WHERE name = ?`,
+		micros(next), micros(mark.AddedAfter), mark.ETag, mark.LastModified, name)
+	if err != nil {
+		return fmt.Errorf("finish feed run: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("finish feed run: %w", err)
+	} else if n == 0 {
+		return feedNotFound(name)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO feed_runs (feed, started, ended, read, added, duplicates,
+			rejected, revoked, not_changed, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		name, micros(run.Started), micros(run.Ended), run.Read, run.Added, run.Duplicates, run.Rejected,
+		run.Revoked, run.NotChanged, run.Error); err != nil {
+		return fmt.Errorf("finish feed run: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("finish feed run: %w", err)
+	}
+	return nil
+}
+
+// FeedRuns returns a feed's latest runs, newest first. Returns ENOTFOUND if
+// the feed does not exist.
+func (db *DB) FeedRuns(ctx context.Context, name string, limit int) ([]store.FeedRun, error) {
+	if _, err := db.Feed(ctx, name); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT started, ended, read, added, duplicates, rejected, revoked,
+		not_changed, error FROM feed_runs WHERE feed = ? ORDER BY seq DESC LIMIT ?`, name, limit)
+	if err != nil {
+		return nil, fmt.Errorf("feed runs: %w", err)
+	}
+	defer rows.Close()
+	var out []store.FeedRun
+	for rows.Next() {
+		var r store.FeedRun
+		var started, ended int64
+		if err := rows.Scan(&started, &ended, &r.Read, &r.Added, &r.Duplicates, &r.Rejected, &r.Revoked,
+			&r.NotChanged, &r.Error); err != nil {
+			return nil, fmt.Errorf("feed runs: %w", err)
+		}
+		r.Started, r.Ended = fromMicros(started), fromMicros(ended)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("feed runs: %w", err)
+	}
+	return out, nil
+}
