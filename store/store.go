@@ -146,6 +146,44 @@ type Store interface {
 	// (all when limit <= 0). Returns ENOTFOUND if the feed does not exist.
 	FeedRuns(ctx context.Context, name string, limit int) ([]FeedRun, error)
 
+	// CreateWebhook stores a webhook with its initial state; a zero Created
+	// is the store's clock. Returns ENOTFOUND if its collection does not
+	// exist, ECONFLICT if the id is taken. Deleting the collection deletes
+	// its webhooks.
+	CreateWebhook(ctx context.Context, w Webhook) error
+	// Webhook returns one webhook. Returns ENOTFOUND if it does not exist.
+	Webhook(ctx context.Context, id string) (Webhook, error)
+	// Webhooks returns every webhook, ordered by Created, then id.
+	Webhooks(ctx context.Context) ([]Webhook, error)
+	// DeleteWebhook removes a webhook and its log. Returns ENOTFOUND if it
+	// does not exist.
+	DeleteWebhook(ctx context.Context, id string) error
+	// AcquireWebhookLease makes holder the one process to deliver webhook
+	// id until now+ttl, if the lease is free, expired at now, or already
+	// holder's (then it is extended), and reports whether it did. Processes
+	// pass their own clocks, so these must agree to well within ttl.
+	// Returns ENOTFOUND if the webhook does not exist.
+	AcquireWebhookLease(ctx context.Context, id, holder string, now time.Time, ttl time.Duration) (bool, error)
+	// ReleaseWebhookLease frees the lease if holder holds it.
+	ReleaseWebhookLease(ctx context.Context, id, holder string) error
+	// RecordWebhookAttempt adds a to webhook id's log, dropping all but the
+	// newest WebhookLogSize attempts, and, when st is not nil, saves st as
+	// its state, in one transaction. A state is saved only by the lease
+	// holder: returns ECONFLICT if holder does not hold the lease then, so
+	// that a process that lost it cannot move the cursor. The cursor never
+	// moves back, and a state saved with Paused false leaves the webhook
+	// paused if an operator paused it meanwhile. Returns ENOTFOUND if the
+	// webhook does not exist.
+	RecordWebhookAttempt(ctx context.Context, id, holder string, a WebhookAttempt, st *WebhookState) error
+	// WebhookAttempts returns the newest attempts of a webhook's log, newest
+	// first, at most limit (all kept when limit <= 0). Returns ENOTFOUND if
+	// the webhook does not exist.
+	WebhookAttempts(ctx context.Context, id string, limit int) ([]WebhookAttempt, error)
+	// SetWebhookPaused pauses a webhook, giving reason, or resumes it:
+	// resuming clears the failure count and the retry wait, so that the
+	// next attempt is made at once. Returns ENOTFOUND if it does not exist.
+	SetWebhookPaused(ctx context.Context, id string, paused bool, reason string) error
+
 	// Close releases the store's resources.
 	Close() error
 }
