@@ -408,12 +408,18 @@ func (db *DB) backfillBatch(ctx context.Context, fc filterColl, after, end int64
 	if end < 0 {
 		end = last
 	}
+	// entries is keyed by (collection, date_added), so the batch is the
+	// first rows of each source collection's range, merged: O(batch ×
+	// collections) per batch, where a range on date_added across
+	// collections would sort every entry left to copy.
 	rows, err := tx.Query(ctx, `SELECT e.date_added, o.rid, e.stix_id, e.type, e.spec_version, e.version,
 			o.created, o.modified, o.revoked, o.raw
-		FROM entries AS e JOIN objects AS o ON o.rid = e.object
-		WHERE e.date_added > $1 AND e.date_added <= $2
-			AND e.collection IN (SELECT seq FROM collections
-				WHERE api_root = (SELECT api_root FROM collections WHERE seq = $3) AND seq <> $3)
+		FROM collections AS c
+		CROSS JOIN LATERAL (SELECT * FROM entries
+			WHERE collection = c.seq AND date_added > $1 AND date_added <= $2
+			ORDER BY date_added LIMIT $4) AS e
+		JOIN objects AS o ON o.rid = e.object
+		WHERE c.api_root = (SELECT api_root FROM collections WHERE seq = $3) AND c.seq <> $3
 		ORDER BY e.date_added LIMIT $4
 		FOR KEY SHARE OF o`, after, end, fc.seq, backfillBatch)
 	if err != nil {
