@@ -184,6 +184,36 @@ type Store interface {
 	// next attempt is made at once. Returns ENOTFOUND if it does not exist.
 	SetWebhookPaused(ctx context.Context, id string, paused bool, reason string) error
 
+	// UpdateKey changes the named key (see KeyUpdate). Returns ENOTFOUND if
+	// there is no unrevoked key of that name.
+	UpdateKey(ctx context.Context, name string, u KeyUpdate) error
+
+	// CreatePlan stores a plan. Returns ECONFLICT if the name is taken.
+	CreatePlan(ctx context.Context, p Plan) error
+	// Plan returns the named plan. Returns ENOTFOUND if there is none.
+	Plan(ctx context.Context, name string) (Plan, error)
+	// Plans returns every plan, ordered by name.
+	Plans(ctx context.Context) ([]Plan, error)
+	// DeletePlan removes the named plan. Returns ENOTFOUND if there is none
+	// and ECONFLICT if an unrevoked key is on it.
+	DeletePlan(ctx context.Context, name string) error
+	// TakeToken admits one request in the rate bucket named bucket, shared
+	// by every replica, by the generic cell rate algorithm: a request is
+	// admitted when, counting it, no more than burst requests have come
+	// faster than one per interval. It returns 0 when the request is
+	// admitted, and otherwise how long until one would be, leaving the
+	// bucket as it was. now is the caller's clock.
+	TakeToken(ctx context.Context, bucket string, now time.Time, interval time.Duration, burst int) (time.Duration, error)
+
+	// RecordActivity adds deltas to the per-key, per-collection activity
+	// record in one transaction (see Activity), and forgets hourly counts
+	// older than ActivityRetention before the latest Last.
+	RecordActivity(ctx context.Context, deltas []Activity) error
+	// Activity returns the record of the named key, ordered by collection,
+	// with Recent counting the hours that end after since. A key without
+	// activity has none.
+	Activity(ctx context.Context, key string, since time.Time) ([]Activity, error)
+
 	// Close releases the store's resources.
 	Close() error
 }

@@ -122,6 +122,13 @@ type Key struct {
 	Write   []string // collection ids; AllCollections for every one
 	Created time.Time
 	Revoked time.Time // zero while the key is valid
+	// Plan names the key's Plan; "" is the built-in UnrestrictedPlan.
+	Plan string
+	// Expires, when not zero, is when the key stops being accepted.
+	Expires time.Time
+	// AllowIPs lists the CIDR blocks or addresses requests with the key may
+	// come from; empty allows any address.
+	AllowIPs []string
 }
 
 // AllCollections in Key.Read or Key.Write grants the right on every collection.

@@ -26,19 +26,26 @@ func (db *DB) CreateKey(ctx context.Context, k store.Key) error {
 	if k.ID != "" {
 		id = &k.ID
 	}
-	_, err := db.pool.Exec(ctx, `INSERT INTO keys (name, id, hash, admin, read_ids, write_ids, created, revoked)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		k.Name, id, k.Hash, k.Admin, nonNil(k.Read), nonNil(k.Write), db.nowOr(k.Created), timeOrNil(k.Revoked))
+	_, err := db.pool.Exec(ctx, `INSERT INTO keys (name, id, hash, admin, read_ids, write_ids, created, revoked, plan, expires, allow_ips)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		k.Name, id, k.Hash, k.Admin, nonNil(k.Read), nonNil(k.Write), db.nowOr(k.Created), timeOrNil(k.Revoked),
+		k.Plan, timeOrNil(k.Expires), nonNil(k.AllowIPs))
 	return dbError("create key", err)
 }
 
-const keyColumns = `coalesce(id, ''), name, hash, admin, read_ids, write_ids, created, revoked`
+const keyColumns = `coalesce(id, ''), name, hash, admin, read_ids, write_ids, created, revoked, plan, expires, allow_ips`
 
 func scanKey(row pgx.Row) (store.Key, error) {
 	var k store.Key
-	var revoked *time.Time
-	if err := row.Scan(&k.ID, &k.Name, &k.Hash, &k.Admin, &k.Read, &k.Write, &k.Created, &revoked); err != nil {
+	var revoked, expires *time.Time
+	if err := row.Scan(&k.ID, &k.Name, &k.Hash, &k.Admin, &k.Read, &k.Write, &k.Created, &revoked, &k.Plan, &expires, &k.AllowIPs); err != nil {
 		return store.Key{}, err
+	}
+	if expires != nil {
+		k.Expires = utc(*expires)
+	}
+	if len(k.AllowIPs) == 0 {
+		k.AllowIPs = nil
 	}
 	if len(k.Read) == 0 {
 		k.Read = nil

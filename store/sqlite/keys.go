@@ -21,13 +21,18 @@ func (db *DB) CreateKey(ctx context.Context, k store.Key) error {
 	if err != nil {
 		return fmt.Errorf("create key: %w", err)
 	}
+	ips, err := json.Marshal(nonNil(k.AllowIPs))
+	if err != nil {
+		return fmt.Errorf("create key: %w", err)
+	}
 	var id any
 	if k.ID != "" {
 		id = k.ID
 	}
-	_, err = db.write.ExecContext(ctx, `INSERT INTO keys (name, id, hash, admin, read_ids, write_ids, created, revoked)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		k.Name, id, k.Hash, k.Admin, string(read), string(write), micros(db.nowOr(k.Created)), micros(k.Revoked))
+	_, err = db.write.ExecContext(ctx, `INSERT INTO keys (name, id, hash, admin, read_ids, write_ids, created, revoked, plan, expires, allow_ips)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		k.Name, id, k.Hash, k.Admin, string(read), string(write), micros(db.nowOr(k.Created)), micros(k.Revoked),
+		k.Plan, micros(k.Expires), string(ips))
 	if isUnique(err) {
 		return hail.Errorf(hail.ECONFLICT, "A key named %q, or with the same id or secret, already exists.", k.Name)
 	}
@@ -44,16 +49,22 @@ func nonNil(ss []string) []string {
 	return ss
 }
 
-const keyColumns = `name, coalesce(id, ''), hash, admin, read_ids, write_ids, created, revoked`
+const keyColumns = `name, coalesce(id, ''), hash, admin, read_ids, write_ids, created, revoked, plan, expires, allow_ips`
 
 func scanKey(row interface{ Scan(...any) error }) (store.Key, error) {
 	var k store.Key
-	var read, write string
-	var created, revoked int64
-	if err := row.Scan(&k.Name, &k.ID, &k.Hash, &k.Admin, &read, &write, &created, &revoked); err != nil {
+	var read, write, ips string
+	var created, revoked, expires int64
+	if err := row.Scan(&k.Name, &k.ID, &k.Hash, &k.Admin, &read, &write, &created, &revoked, &k.Plan, &expires, &ips); err != nil {
 		return k, err
 	}
-	k.Created, k.Revoked = fromMicros(created), fromMicros(revoked)
+	k.Created, k.Revoked, k.Expires = fromMicros(created), fromMicros(revoked), fromMicros(expires)
+	if err := json.Unmarshal([]byte(ips), &k.AllowIPs); err != nil {
+		return k, err
+	}
+	if len(k.AllowIPs) == 0 {
+		k.AllowIPs = nil
+	}
 	if err := json.Unmarshal([]byte(read), &k.Read); err != nil {
 		return k, err
 	}

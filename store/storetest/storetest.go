@@ -101,6 +101,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opt Options) {
 	t.Run("Copy", func(t *testing.T) { runCopy(t, open) })
 	t.Run("Feeds", func(t *testing.T) { testFeeds(t, open) })
 	t.Run("Webhooks", func(t *testing.T) { runWebhooks(t, open) })
+	t.Run("Plans", func(t *testing.T) { runPlans(t, open) })
 	if opt.Concurrent {
 		sub(t, "ConcurrentWriters", testConcurrentWriters)
 	}
