@@ -66,9 +66,6 @@ func newGenerator(seed, base uint64, n int) *Generator {
 // Stats returns what the generator has produced so far.
 func (g *Generator) Stats() DatasetStats { return g.stats }
 
-// Done reports whether every version has been produced.
-func (g *Generator) Done() bool { return g.stats.Versions >= g.limit }
-
 // Next returns up to max further object versions, parsed by stix.Parse, and
 // nil when the set is exhausted. The objects' Raw bytes are not reused.
 func (g *Generator) Next(max int) ([]stix.Object, error) {

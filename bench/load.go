@@ -36,6 +36,7 @@ type BulkImport struct {
 // backend is the store a run loads and then serves.
 type backend struct {
 	name      string // "sqlite" or "postgresql"
+	schema    string // the PostgreSQL schema; "" for SQLite
 	serveArgs []string
 	open      func(ctx context.Context) (store.Store, error)
 	size      func(ctx context.Context) (int64, error)
@@ -69,6 +70,7 @@ func newBackend(ctx context.Context, dir, pgDSN string) (*backend, error) {
 	}
 	return &backend{
 		name:      "postgresql",
+		schema:    schema,
 		serveArgs: []string{"--postgres", dsn},
 		open:      func(ctx context.Context) (store.Store, error) { return postgres.Open(ctx, dsn) },
 		size:      func(ctx context.Context) (int64, error) { return schemaSize(ctx, pgDSN, schema) },

@@ -28,6 +28,9 @@ type Config struct {
 	// Dir holds the SQLite file and the built binary. When empty a
 	// temporary directory is made and removed at the end.
 	Dir string
+	// Keep leaves the PostgreSQL schema in place after the run, for
+	// inspection (EXPLAIN); its name is logged. Drop it by hand afterwards.
+	Keep bool
 
 	Batch     int           // objects per AddObjects call of the bulk import (5,000)
 	Limit     int           // page size of the full poll (1,000)
@@ -125,6 +128,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	r.Store = be.name
 	defer func() {
+		if cfg.Keep && be.schema != "" {
+			logf("kept PostgreSQL schema %s", be.schema)
+			return
+		}
 		if err := be.cleanup(); err != nil {
 			logf("cleanup: %v", err)
 		}
