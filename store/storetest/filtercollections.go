@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -274,5 +275,71 @@ func checkSameVersions(t *testing.T, s store.Store, coll, what string, want []st
 	sort.Strings(w)
 	if !reflect.DeepEqual(got, w) {
 		t.Errorf("%s: %d versions, want %d:\n got %.400v\nwant %.400v", what, len(got), len(w), got, w)
+	}
+}
+
+// testFilterCollectionBackfillConcurrent creates a filter collection while
+// writers add to the collection it is filled from: whether a version came
+// before the collection existed (the backfill copies it), during the
+// backfill, or after (AddObjects copies it), the filter collection holds it
+// once, with its IOC rows.
+func testFilterCollectionBackfillConcurrent(t *testing.T, s store.Store) {
+	setup(t, s)
+	const before, writers, batches, perBatch = 1200, 3, 10, 20
+	ip := func(n int) stix.Object {
+		return ind(t, n, "2024-02-01T00:00:00.000Z", fmt.Sprintf("[ipv4-addr:value = '10.%d.%d.%d']", n>>16&255, n>>8&255, n&255), "")
+	}
+	var objs []stix.Object
+	for n := 0; n < before; n++ {
+		objs = append(objs, ip(n))
+	}
+	mustAdd(t, s, coll1, objs...)
+	var wg sync.WaitGroup
+	errs := make(chan error, writers+1)
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for b := 0; b < batches; b++ {
+				batch := make([]stix.Object, perBatch)
+				for i := range batch {
+					batch[i] = ip(before + (w*batches+b)*perBatch + i)
+				}
+				if _, err := s.AddObjects(ctx, coll1, batch); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := s.CreateCollection(ctx, filterColls[1]); err != nil {
+			errs <- err
+		}
+	}()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("concurrent writer or create: %v", err)
+	}
+	total := before + writers*batches*perBatch
+	got := contents(t, s, collIPs)
+	count := map[string]int{}
+	for _, l := range got {
+		count[l]++
+	}
+	for n := 0; n < total; n++ {
+		if l := label(ip(n)); count[l] != 1 {
+			t.Errorf("ips holds %s %d times, want once", l, count[l])
+		}
+	}
+	if len(got) != total {
+		t.Errorf("ips holds %d versions, want %d", len(got), total)
+	}
+	p := listIOCs(t, s, collIPs, store.IOCFilter{})
+	if len(p.IOCs) != total {
+		t.Errorf("ips has %d IOC rows, want %d", len(p.IOCs), total)
 	}
 }

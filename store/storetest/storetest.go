@@ -104,6 +104,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opt Options) {
 	t.Run("Plans", func(t *testing.T) { runPlans(t, open) })
 	if opt.Concurrent {
 		sub(t, "ConcurrentWriters", testConcurrentWriters)
+		sub(t, "FilterCollectionBackfillConcurrent", testFilterCollectionBackfillConcurrent)
 	}
 }
 
