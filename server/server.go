@@ -24,6 +24,9 @@ type Config struct {
 	// MaxContentLength is the largest request body, in bytes, for an API root
 	// that does not set its own (DefaultMaxContentLength when 0).
 	MaxContentLength int64
+	// MaxImportSize is the largest body POST /api/v1/import reads, in
+	// bytes (DefaultMaxImportSize when 0).
+	MaxImportSize int64
 	// DefaultLimit is the page size when a request gives no limit
 	// (DefaultLimit when 0); MaxLimit the largest page served, whatever the
 	// request asks (store.MaxLimit when 0 or above it).
@@ -126,6 +129,8 @@ func (s *Server) routes() http.Handler {
 		{"GET", "/api/v1/iocs/lookup/", s.handleIOCsLookupGet},
 		{"POST", "/api/v1/iocs/lookup/", s.handleIOCsLookupPost},
 		{"GET", "/api/v1/iocs/export/", s.handleIOCsExport},
+		{"GET", "/api/v1/feeds/", s.handleFeedsGet},     // server/feed.go
+		{"POST", "/api/v1/import/", s.handleImportPost}, // server/import.go
 	}
 	mux := http.NewServeMux()
 	allowed := map[string][]string{}

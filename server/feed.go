@@ -1,0 +1,134 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"time"
+
+	"hail"
+	"hail/store"
+	"hail/taxii"
+)
+
+// errAdminOnly answers a non-admin key on the admin endpoints of the API.
+var errAdminOnly = hail.Errorf(hail.EFORBIDDEN, "This endpoint needs an admin key.")
+
+// requireAdmin returns nil when the request carries an admin key.
+func requireAdmin(r *http.Request) error {
+	k := requestKey(r.Context())
+	switch {
+	case k == nil:
+		return errUnauthenticated
+	case !k.Admin:
+		return errAdminOnly
+	}
+	return nil
+}
+
+// feedJSON is one feed as GET /api/v1/feeds shows it: never its secrets.
+type feedJSON struct {
+	Name            string       `json:"name"`
+	Kind            string       `json:"kind"`
+	URL             string       `json:"url"`
+	Collection      string       `json:"collection"`
+	TAXIICollection string       `json:"taxii_collection,omitempty"`
+	Auth            string       `json:"auth"` // "token", "basic" or "none"
+	Every           string       `json:"every"`
+	EverySeconds    int64        `json:"every_seconds"`
+	Snapshot        bool         `json:"snapshot"`
+	Source          string       `json:"source,omitempty"`
+	NextRun         *string      `json:"next_run"`
+	Mark            feedMarkJSON `json:"mark"`
+	LastRun         *feedRunJSON `json:"last_run"`
+}
+
+type feedMarkJSON struct {
+	AddedAfter   *string `json:"added_after"`
+	ETag         string  `json:"etag,omitempty"`
+	LastModified string  `json:"last_modified,omitempty"`
+}
+
+type feedRunJSON struct {
+	Started     string `json:"started"`
+	Ended       string `json:"ended"`
+	Read        int    `json:"read"`
+	Added       int    `json:"added"`
+	Duplicates  int    `json:"duplicates"`
+	Rejected    int    `json:"rejected"`
+	Revoked     int    `json:"revoked"`
+	NotModified bool   `json:"not_modified"`
+	Error       string `json:"error"`
+}
+
+// handleFeedsGet lists the feeds with their high-water marks and last runs,
+// for admin keys.
+func (s *Server) handleFeedsGet(w http.ResponseWriter, r *http.Request) {
+	if err := requireAdmin(r); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	feeds, err := s.store.Feeds(r.Context())
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	out := struct {
+		Data []feedJSON `json:"data"`
+	}{Data: make([]feedJSON, 0, len(feeds))}
+	for _, f := range feeds {
+		out.Data = append(out.Data, feedView(f))
+	}
+	body, err := json.Marshal(out)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeREST(w, body)
+}
+
+// feedView is what the API shows of f.
+func feedView(f store.Feed) feedJSON {
+	v := feedJSON{
+		Name: f.Name, Kind: f.Kind, URL: redactURL(f.URL), Collection: f.CollectionID,
+		TAXIICollection: f.TAXIICollection, Auth: "none", Every: f.Every.String(),
+		EverySeconds: int64(f.Every / time.Second), Snapshot: f.List.Snapshot, Source: f.List.Source,
+		NextRun: optTime(f.NextRun),
+		Mark:    feedMarkJSON{AddedAfter: optTime(f.Mark.AddedAfter), ETag: f.Mark.ETag, LastModified: f.Mark.LastModified},
+	}
+	switch {
+	case f.Token != "":
+		v.Auth = "token"
+	case f.User != "" || f.Password != "":
+		v.Auth = "basic"
+	}
+	if r := f.LastRun; !r.Started.IsZero() {
+		v.LastRun = &feedRunJSON{
+			Started: taxii.FormatTimestamp(r.Started), Ended: taxii.FormatTimestamp(r.Ended),
+			Read: r.Read, Added: r.Added, Duplicates: r.Duplicates, Rejected: r.Rejected, Revoked: r.Revoked,
+			NotModified: r.NotChanged, Error: r.Error,
+		}
+	}
+	return v
+}
+
+// optTime formats t, or gives nil (JSON null) for the zero time.
+func optTime(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := taxii.FormatTimestamp(t)
+	return &s
+}
+
+// redactURL drops a password written into a feed's URL.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}

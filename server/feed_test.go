@@ -1,0 +1,71 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"hail/server"
+	"hail/store"
+)
+
+func TestFeedsGet(t *testing.T) {
+	e := newEnv(t, server.Config{}, false)
+	ctx := context.Background()
+	for _, f := range []store.Feed{
+		{Name: "peer", Kind: store.FeedTAXII21, URL: "https://taxii.example/api/", CollectionID: collDrop,
+			TAXIICollection: "remote", Token: "secret-token", Every: time.Hour},
+		{Name: "list", Kind: store.FeedText, URL: "https://me:hunter2@lists.example/l.txt", CollectionID: collDrop,
+			Every: 24 * time.Hour, List: store.FeedList{Source: "Lists", Snapshot: true}},
+	} {
+		if err := e.db.CreateFeed(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	run := store.FeedRun{Started: t0, Ended: t0.Add(2 * time.Second), Read: 5, Added: 4, Duplicates: 1}
+	if err := e.db.FinishFeedRun(ctx, "peer", run, store.FeedMark{AddedAfter: t0.Add(-time.Minute)}, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+
+	r := e.rest(t, http.MethodGet, "/api/v1/feeds", "admin", nil)
+	if r.status != http.StatusOK {
+		t.Fatalf("status %d: %s", r.status, r.body)
+	}
+	var got struct{ Data []map[string]any }
+	if err := json.Unmarshal(r.body, &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Data) != 2 {
+		t.Fatalf("feeds %s, want 2", r.body)
+	}
+	list, peer := got.Data[0], got.Data[1]
+	for k, want := range map[string]any{"name": "list", "kind": "txt", "url": "https://me:xxxxx@lists.example/l.txt",
+		"auth": "none", "every": "24h0m0s", "snapshot": true, "source": "Lists", "next_run": nil, "last_run": nil} {
+		if !reflect.DeepEqual(list[k], want) {
+			t.Errorf("list feed %s = %v, want %v", k, list[k], want)
+		}
+	}
+	wantRun := map[string]any{"started": "2025-06-01T12:00:00.000000Z", "ended": "2025-06-01T12:00:02.000000Z", "read": 5.0,
+		"added": 4.0, "duplicates": 1.0, "rejected": 0.0, "revoked": 0.0, "not_modified": false, "error": ""}
+	for k, want := range map[string]any{"auth": "token", "every_seconds": 3600.0, "collection": collDrop,
+		"taxii_collection": "remote", "next_run": "2025-06-01T13:00:00.000000Z",
+		"mark": map[string]any{"added_after": "2025-06-01T11:59:00.000000Z"}, "last_run": wantRun} {
+		if !reflect.DeepEqual(peer[k], want) {
+			t.Errorf("peer feed %s = %#v, want %#v", k, peer[k], want)
+		}
+	}
+	if body := string(r.body); strings.Contains(body, "secret-token") || strings.Contains(body, "hunter2") {
+		t.Errorf("feeds listing shows a secret: %s", body)
+	}
+
+	for key, want := range map[string]int{"": 401, "reader": 403} {
+		if r := e.rest(t, http.MethodGet, "/api/v1/feeds/", key, nil); r.status != want {
+			t.Errorf("GET /api/v1/feeds/ with key %q: %d, want %d", key, r.status, want)
+		}
+	}
+}

@@ -1,0 +1,181 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"hail"
+	"hail/feed"
+	"hail/ingest"
+)
+
+// DefaultMaxImportSize bounds the body of POST /api/v1/import unless
+// Config.MaxImportSize says otherwise.
+const DefaultMaxImportSize = 1 << 30 // 1 GiB: large IOC lists and bundles
+
+// importQuery is the query of POST /api/v1/import.
+type importQuery struct {
+	Collection string
+	Format     string // "stix", ingest.FormatText or ingest.FormatCSV
+	List       ingest.ListOptions
+	Snapshot   bool
+}
+
+// parseImportQuery reads collection, format, and for IOC lists source,
+// tlp, confidence, ttl, labels, columns, indicator_type and snapshot.
+// Returns EINVALID naming the first bad parameter.
+func parseImportQuery(raw string) (importQuery, error) {
+	v, err := url.ParseQuery(raw)
+	if err != nil {
+		return importQuery{}, hail.Errorf(hail.EINVALID, "The query string does not parse: %v", err)
+	}
+	q := importQuery{Collection: v.Get("collection"), Format: strings.ToLower(v.Get("format"))}
+	if q.Collection == "" {
+		return q, hail.Errorf(hail.EINVALID, "Name the collection to import into: ?collection=ALIAS.")
+	}
+	switch q.Format {
+	case "stix", "json", "bundle":
+		q.Format = "stix"
+	case "txt", "text":
+		q.Format = ingest.FormatText
+	case "csv":
+		q.Format = ingest.FormatCSV
+	default:
+		return q, hail.Errorf(hail.EINVALID, "Parameter format=%q: use stix, txt or csv.", truncate(q.Format, 32))
+	}
+	q.List = ingest.ListOptions{
+		Source: v.Get("source"), TLP: v.Get("tlp"), IndicatorType: v.Get("indicator_type"),
+		Labels: splitParam(v.Get("labels")), Columns: splitParam(v.Get("columns")), Format: q.Format,
+	}
+	if s := v.Get("confidence"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n > 100 {
+			return q, hail.Errorf(hail.EINVALID, "Parameter confidence=%q: want 0 to 100.", truncate(s, 32))
+		}
+		q.List.Confidence = n
+	}
+	if s := v.Get("ttl"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 {
+			return q, hail.Errorf(hail.EINVALID, "Parameter ttl=%q: want a duration such as 720h.", truncate(s, 32))
+		}
+		q.List.TTL = d
+	}
+	if s := v.Get("snapshot"); s != "" {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return q, hail.Errorf(hail.EINVALID, "Parameter snapshot=%q: want true or false.", truncate(s, 32))
+		}
+		q.Snapshot = b
+	}
+	if q.Snapshot && (q.Format == "stix" || q.List.Source == "") {
+		return q, hail.Errorf(hail.EINVALID, "A snapshot needs an IOC list (format txt or csv) and its source.")
+	}
+	return q, nil
+}
+
+// splitParam splits a comma-separated parameter, dropping empty items.
+func splitParam(s string) []string {
+	var out []string
+	for p := range strings.SplitSeq(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// importJSON is the answer of POST /api/v1/import.
+type importJSON struct {
+	Read       int             `json:"read"`
+	Added      int             `json:"added"`
+	Duplicates int             `json:"duplicates"`
+	Rejected   int             `json:"rejected"`
+	Revoked    int             `json:"revoked"`
+	Converted  int             `json:"converted"`
+	Rejections []rejectionJSON `json:"rejections"`
+}
+
+type rejectionJSON struct {
+	Where  string `json:"where"`
+	ID     string `json:"id,omitempty"`
+	Reason string `json:"reason"`
+}
+
+// handleImportPost streams the request body into a collection, as `hail
+// import` does, for admin keys, and answers the summary. The body is read
+// as it arrives and stored in batches of one transaction each: a failure
+// part way keeps the batches before it, and the error says how many
+// objects they added.
+func (s *Server) handleImportPost(w http.ResponseWriter, r *http.Request) {
+	if err := requireAdmin(r); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	q, err := parseImportQuery(r.URL.RawQuery)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	c, err := s.findCollection(r.Context(), q.Collection)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if !c.Writable() {
+		s.error(w, r, hail.Errorf(hail.EUNPROCESSABLE, "Collection %q is a filter collection; import into an explicit one.", truncate(q.Collection, 128)))
+		return
+	}
+	limit := s.cfg.MaxImportSize
+	if limit <= 0 {
+		limit = DefaultMaxImportSize
+	}
+	body := http.MaxBytesReader(w, r.Body, limit)
+	im := &ingest.Importer{Store: s.store, CollectionID: c.ID}
+	q.List.Now = s.cfg.Now
+	var sum ingest.Summary
+	revoked := 0
+	switch {
+	case q.Format == "stix":
+		sum, err = im.ImportSTIX(r.Context(), body)
+	case q.Snapshot:
+		sum, revoked, err = feed.Snapshot(r.Context(), im, body, q.List)
+	default:
+		sum, err = im.ImportList(r.Context(), body, q.List)
+	}
+	if err != nil {
+		s.error(w, r, importError(err, limit, sum))
+		return
+	}
+	out := importJSON{Read: sum.Read, Added: sum.Added, Duplicates: sum.Duplicates, Rejected: sum.Rejected,
+		Revoked: revoked, Converted: sum.Converted, Rejections: make([]rejectionJSON, 0, len(sum.Rejections))}
+	for _, rj := range sum.Rejections {
+		out.Rejections = append(out.Rejections, rejectionJSON(rj))
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeREST(w, b)
+}
+
+// importError says how far a failed import got: ETOOLARGE for a body over
+// the limit, and the count of objects stored before any failure the client
+// can read.
+func importError(err error, limit int64, sum ingest.Summary) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		err = hail.Errorf(hail.ETOOLARGE, "The body is larger than the import limit of %d bytes.", limit)
+	}
+	code := hail.ErrorCode(err)
+	if code == hail.EINTERNAL || sum.Added == 0 {
+		return err
+	}
+	return hail.Errorf(code, "%s %d objects read before were stored.", hail.ErrorMessage(err), sum.Added)
+}

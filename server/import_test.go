@@ -1,0 +1,161 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+
+	"hail/server"
+	"hail/store"
+)
+
+// importAnswer is the JSON of POST /api/v1/import.
+type importAnswer struct {
+	Read, Added, Duplicates, Rejected, Revoked, Converted int
+	Rejections                                            []struct{ Where, ID, Reason string }
+}
+
+func postImport(t *testing.T, e *env, query, key, body string) (*response, importAnswer) {
+	t.Helper()
+	r := e.rest(t, http.MethodPost, "/api/v1/import?"+query, key, strings.NewReader(body))
+	var a importAnswer
+	if r.status == http.StatusOK {
+		if err := json.Unmarshal(r.body, &a); err != nil {
+			t.Errorf("import answer %s: %v", r.body, err)
+		}
+		if ct := r.header.Get("Content-Type"); ct != "application/json" {
+			t.Errorf("import Content-Type %q, want application/json", ct)
+		}
+	}
+	return r, a
+}
+
+func TestImportList(t *testing.T) {
+	e := newEnv(t, server.Config{}, false)
+	r, a := postImport(t, e, "collection=drop&format=txt&source=Acme&tlp=amber&confidence=80&ttl=720h", "admin",
+		"203.0.113.7\nhxxp://evil[.]example/x\nnot-an-ioc\n203.0.113.7\n")
+	if r.status != http.StatusOK {
+		t.Fatalf("status %d: %s", r.status, r.body)
+	}
+	if a.Read != 4 || a.Added != 2 || a.Duplicates != 1 || a.Rejected != 1 || len(a.Rejections) != 1 || a.Rejections[0].Where != "line 3" {
+		t.Errorf("summary %+v, want 4 read, 2 added, 1 duplicate, 1 rejected on line 3", a)
+	}
+	page, err := e.db.IOCs(context.Background(), collDrop, store.IOCFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, i := range page.IOCs {
+		got = append(got, i.Value+" "+i.Source+" "+i.TLP)
+		if i.Confidence == nil || *i.Confidence != 80 || i.ValidUntil.IsZero() {
+			t.Errorf("IOC %s: confidence %v, valid_until %v; want 80 and a TTL", i.Value, i.Confidence, i.ValidUntil)
+		}
+	}
+	if want := []string{"203.0.113.7 Acme amber", "http://evil.example/x Acme amber"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("stored IOCs %q, want %q", got, want)
+	}
+}
+
+func TestImportSTIX(t *testing.T) {
+	e := newEnv(t, server.Config{}, false)
+	body := `{"type":"bundle","id":"bundle--6e1d1d2a-4d3b-4b4e-9a4f-1c2d3e4f5a6b","objects":[` +
+		indicator(1, "2025-01-01T00:00:00.000Z") + `,` + malware(2) + `,{"type":"indicator","id":"x"}]}`
+	r, a := postImport(t, e, "collection=api/drop&format=stix", "admin", body)
+	if r.status != http.StatusOK || a.Read != 3 || a.Added != 2 || a.Rejected != 1 {
+		t.Errorf("status %d summary %+v; want 200, 3 read, 2 added, 1 rejected", r.status, a)
+	}
+	_, a = postImport(t, e, "collection="+collDrop+"&format=stix", "admin", body)
+	if a.Duplicates != 2 || a.Added != 0 {
+		t.Errorf("second import %+v; want 2 duplicates", a)
+	}
+}
+
+func TestImportSnapshot(t *testing.T) {
+	e := newEnv(t, server.Config{}, false)
+	_, a := postImport(t, e, "collection=drop&format=txt&source=Acme&snapshot=true", "admin", "203.0.113.1\n203.0.113.2\n")
+	if a.Added != 2 {
+		t.Errorf("first snapshot %+v; want 2 added", a)
+	}
+	_, a = postImport(t, e, "collection=drop&format=txt&source=Acme&snapshot=1", "admin", "203.0.113.2\n")
+	if a.Revoked != 1 || a.Duplicates != 1 {
+		t.Errorf("second snapshot %+v; want 1 duplicate, 1 revoked", a)
+	}
+	page, err := e.db.IOCs(context.Background(), collDrop, store.IOCFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.IOCs) != 1 || page.IOCs[0].Value != "203.0.113.2" {
+		t.Errorf("active IOCs %+v, want only 203.0.113.2", page.IOCs)
+	}
+}
+
+func TestImportRefused(t *testing.T) {
+	e := newEnv(t, server.Config{MaxImportSize: 64}, false)
+	for _, tc := range []struct {
+		name, query, key, body string
+		wantStatus             int
+		wantCode               string
+	}{
+		{"anonymous", "collection=drop&format=txt", "", "203.0.113.1\n", 401, "unauthenticated"},
+		{"not admin", "collection=drop&format=txt", "writer", "203.0.113.1\n", 403, "forbidden"},
+		{"no collection", "format=txt", "admin", "", 400, "invalid"},
+		{"bad format", "collection=drop&format=xml", "admin", "", 400, "invalid"},
+		{"bad confidence", "collection=drop&format=txt&confidence=101", "admin", "", 400, "invalid"},
+		{"bad ttl", "collection=drop&format=txt&ttl=soon", "admin", "", 400, "invalid"},
+		{"snapshot without source", "collection=drop&format=txt&snapshot=true", "admin", "", 400, "invalid"},
+		{"unknown collection", "collection=nope&format=txt", "admin", "", 404, "not_found"},
+		{"too large", "collection=drop&format=txt", "admin", strings.Repeat("203.0.113.1\n", 20), 413, "too_large"},
+		{"malformed bundle", "collection=drop&format=stix", "admin", `{"objects":[{`, 400, "invalid"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, _ := postImport(t, e, tc.query, tc.key, tc.body)
+			if r.status != tc.wantStatus || errorCode(t, r) != tc.wantCode {
+				t.Errorf("status %d code %q (%s), want %d %q", r.status, errorCode(t, r), r.body, tc.wantStatus, tc.wantCode)
+			}
+		})
+	}
+}
+
+func TestImportIntoFilterCollection(t *testing.T) {
+	e := newEnv(t, server.Config{}, false)
+	if err := e.db.CreateCollection(context.Background(), store.Collection{ID: "88888888-8888-4888-8888-888888888888",
+		APIRoot: "api", Alias: "ips", Title: "IPs", Kind: store.KindFilter, Filter: `{"observables":["ipv4"]}`}); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := postImport(t, e, "collection=ips&format=txt", "admin", "203.0.113.1\n")
+	if r.status != http.StatusUnprocessableEntity {
+		t.Errorf("import into a filter collection: %d %s, want 422", r.status, r.body)
+	}
+}
+
+// BenchmarkImportList posts a 10,000-line IOC list: the first iteration
+// stores it, the rest find every line a duplicate, as a daily re-import does.
+func BenchmarkImportList(b *testing.B) {
+	e := newEnv(b, server.Config{}, false)
+	var list strings.Builder
+	for i := range 10000 {
+		fmt.Fprintf(&list, "10.%d.%d.%d\n", i>>16&255, i>>8&255, i&255)
+	}
+	body := list.String()
+	b.SetBytes(int64(len(body)))
+	b.ResetTimer()
+	for range b.N {
+		req, err := http.NewRequest(http.MethodPost, e.srv.URL+"/api/v1/import?collection=drop&format=txt&source=Bench", strings.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+e.keys["admin"])
+		res, err := e.srv.Client().Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			b.Fatalf("status %d", res.StatusCode)
+		}
+	}
+}
