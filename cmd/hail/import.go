@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"hail/bootstrap"
+	"hail/feed"
 	"hail/ingest"
 )
 
@@ -30,6 +31,7 @@ func runImport(ctx context.Context, env *environ, args []string) error {
 	fs.StringVar(&opt.IndicatorType, "indicator-type", "", `IOC lists: indicator_types value (default "malicious-activity")`)
 	fs.DurationVar(&opt.TTL, "ttl", 0, "IOC lists: validity, sets valid_until (e.g. 720h)")
 	columns := fs.String("columns", "", "IOC lists: CSV columns holding indicators, by name or 1-based number")
+	snapshot := fs.Bool("snapshot", false, "IOC lists: the list is the source's complete list; revoke the source's indicators it no longer names (needs --source)")
 	if err := parse(fs, env, args); err != nil {
 		return err
 	}
@@ -47,6 +49,9 @@ func runImport(ctx context.Context, env *environ, args []string) error {
 	kind, err := inputKind(*format, name)
 	if err != nil {
 		return err
+	}
+	if *snapshot && (kind == "stix" || opt.Source == "") {
+		return errors.New("--snapshot needs an IOC list (txt or csv) and its --source")
 	}
 
 	st, err := db.open(ctx)
@@ -70,9 +75,13 @@ func runImport(ctx context.Context, env *environ, args []string) error {
 		}
 	}
 	var sum ingest.Summary
-	switch kind {
-	case "stix":
+	revoked := -1
+	switch {
+	case kind == "stix":
 		sum, err = im.ImportSTIX(ctx, in)
+	case *snapshot:
+		opt.Format = kind
+		sum, revoked, err = feed.Snapshot(ctx, im, in, opt)
 	default:
 		opt.Format = kind
 		sum, err = im.ImportList(ctx, in, opt)
@@ -81,6 +90,9 @@ func runImport(ctx context.Context, env *environ, args []string) error {
 		fmt.Fprintln(env.stderr)
 	}
 	printSummary(env, sum, c.Alias, time.Since(start), *dryRun)
+	if revoked >= 0 {
+		fmt.Fprintf(env.stdout, "%d indicators of %q revoked: the list no longer names them\n", revoked, opt.Source)
+	}
 	return err
 }
 

@@ -46,6 +46,7 @@ Usage:
   hail import      --collection ALIAS|ID FILE|-
   hail pull        --url API_ROOT_URL --taxii-collection ID|ALIAS [--collection ALIAS]
   hail copy        --from hail.db --to postgres://USER@HOST/DB
+  hail feed        add|list|run|rm ...
   hail version
 
 Run "hail COMMAND -h" for a command's flags. Environment variables
@@ -71,6 +72,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runImport(ctx, env, args[1:])
 	case "pull":
 		return runPull(ctx, env, args[1:])
+	case "feed", "feeds":
+		return runFeed(ctx, env, args[1:])
 	case "copy":
 		return runCopy(ctx, env, args[1:])
 	case "version", "--version":

@@ -21,6 +21,8 @@ func runServe(ctx context.Context, env *environ, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address (env HAIL_ADDR)")
 	publicURL := fs.String("public-url", "", "external base URL, e.g. https://taxii.example.org, used in discovery (env HAIL_PUBLIC_URL)")
 	strictEmpty := fs.Bool("strict-empty", false, `answer empty pages with {"more":false} as the spec says, instead of adding "objects":[] for clients that need the key`)
+	runFeeds := fs.Bool("feeds", true, "run the feeds that are due (hail feed); replicas sharing a database run each once")
+	maxImport := fs.Int64("max-import-size", server.DefaultMaxImportSize, "largest body POST /api/v1/import reads, in bytes")
 	if err := parse(fs, env, args); err != nil {
 		return err
 	}
@@ -49,7 +51,8 @@ func runServe(ctx context.Context, env *environ, args []string) error {
 		return err
 	}
 
-	h := server.New(server.Config{PublicURL: *publicURL, StrictEmpty: *strictEmpty}, st, logger)
+	h := server.New(server.Config{PublicURL: *publicURL, StrictEmpty: *strictEmpty, MaxImportSize: *maxImport}, st, logger)
+	defer startFeeds(ctx, st, logger, *runFeeds)() // before st.Close: a run records itself first
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,

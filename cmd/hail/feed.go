@@ -1,0 +1,250 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"hail"
+	"hail/bootstrap"
+	"hail/feed"
+	"hail/store"
+	"hail/taxii"
+)
+
+const feedUsage = `usage:
+  hail feed add  --name N --url URL --kind taxii21|stix-bundle|txt|csv --collection ALIAS
+                 [--taxii-collection ID] [--token KEY | --user U --password P] --every 1h
+                 [--source NAME --tlp LEVEL --confidence N --ttl 720h --snapshot]
+  hail feed list
+  hail feed run  NAME
+  hail feed rm   NAME`
+
+func runFeed(ctx context.Context, env *environ, args []string) error {
+	if len(args) == 0 {
+		return errors.New(feedUsage)
+	}
+	switch args[0] {
+	case "add":
+		return feedAdd(ctx, env, args[1:])
+	case "list", "ls":
+		return feedList(ctx, env, args[1:])
+	case "run":
+		return feedRun(ctx, env, args[1:])
+	case "rm", "remove", "delete":
+		return feedRemove(ctx, env, args[1:])
+	}
+	return fmt.Errorf("unknown feed command %q\n%s", args[0], feedUsage)
+}
+
+// feedAdd stores a feed. Its secrets are stored in the database in clear
+// (see store.Feed): the server presents them to the source unattended.
+func feedAdd(ctx context.Context, env *environ, args []string) error {
+	var db dbFlags
+	fs := newFlagSet(env, "feed add", &db)
+	var f store.Feed
+	fs.StringVar(&f.Name, "name", "", "feed name (required)")
+	fs.StringVar(&f.URL, "url", "", "TAXII 2.1 API root URL, or the URL of the bundle or list (required)")
+	fs.StringVar(&f.Kind, "kind", "", "taxii21, stix-bundle, txt or csv (required)")
+	coll := fs.String("collection", bootstrap.DefaultAlias, "local collection alias or id to add into")
+	root := fs.String("api-root", bootstrap.APIRootName, "local API root of the collection")
+	fs.StringVar(&f.TAXIICollection, "taxii-collection", "", "taxii21: remote collection id or alias")
+	fs.StringVar(&f.User, "user", "", "HTTP Basic user name")
+	password := fs.String("password", "", "HTTP Basic password (env "+envPullPassword+")")
+	token := fs.String("token", "", "API key sent as Authorization: Bearer (env "+envPullToken+")")
+	fs.DurationVar(&f.Every, "every", time.Hour, "time between runs, at least 1m")
+	fs.BoolVar(&f.Insecure, "insecure", false, "accept any TLS certificate (test sources only)")
+	fs.StringVar(&f.List.Source, "source", "", "IOC lists: producer name, the identity the indicators are created by")
+	fs.StringVar(&f.List.TLP, "tlp", "", "IOC lists: clear, green, amber, amber+strict or red")
+	fs.IntVar(&f.List.Confidence, "confidence", 0, "IOC lists: STIX confidence 1-100")
+	fs.DurationVar(&f.List.TTL, "ttl", 0, "IOC lists: validity, sets valid_until (e.g. 720h)")
+	labels := fs.String("labels", "", "IOC lists: comma-separated labels")
+	columns := fs.String("columns", "", "IOC lists: CSV columns holding indicators, by name or 1-based number")
+	fs.BoolVar(&f.List.Snapshot, "snapshot", false, "IOC lists: each list is the source's complete list; revoke what it drops (needs --source)")
+	if err := parse(fs, env, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 || f.Name == "" || f.URL == "" || f.Kind == "" {
+		return errors.New(feedUsage)
+	}
+	f.List.Labels, f.List.Columns = splitList(*labels), splitList(*columns)
+	f.Password, f.Token = *password, *token
+	if f.Password == "" {
+		f.Password = env.getenv(envPullPassword)
+	}
+	if f.Token == "" && f.User == "" && f.Password == "" {
+		f.Token = env.getenv(envPullToken)
+	}
+
+	st, err := db.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := ensure(ctx, env, st); err != nil {
+		return err
+	}
+	c, err := st.Collection(ctx, *root, *coll)
+	if err != nil {
+		return err
+	}
+	if !c.Writable() {
+		return fmt.Errorf("collection %q is a filter collection, which holds what matches its filter; feed an explicit one", *coll)
+	}
+	f.CollectionID = c.ID
+	if err := st.CreateFeed(ctx, f); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "added feed %q: %s every %s into %q; a running hail serve runs it within a minute, or run it now with: hail feed run %s\n",
+		f.Name, f.Kind, f.Every, *coll, f.Name)
+	return nil
+}
+
+// feedList shows every feed with its mark and last run.
+func feedList(ctx context.Context, env *environ, args []string) error {
+	var db dbFlags
+	fs := newFlagSet(env, "feed list", &db)
+	if err := parse(fs, env, args); err != nil {
+		return err
+	}
+	st, err := db.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	feeds, err := st.Feeds(ctx)
+	if err != nil {
+		return err
+	}
+	if len(feeds) == 0 {
+		fmt.Fprintln(env.stdout, "no feeds; add one with: hail feed add --name N --url URL --kind txt --collection ALIAS")
+		return nil
+	}
+	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tKIND\tEVERY\tNEXT RUN\tLAST RUN\tREAD\tADDED\tDUP\tREJECTED\tREVOKED\tMARK\tRESULT")
+	for _, f := range feeds {
+		r := f.LastRun
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", f.Name, f.Kind, f.Every,
+			timeOrDash(f.NextRun, "now"), timeOrDash(r.Started, "never"), r.Read, r.Added, r.Duplicates, r.Rejected,
+			r.Revoked, markText(f), result(r))
+	}
+	return tw.Flush()
+}
+
+// timeOrDash formats t, or says none for the zero time.
+func timeOrDash(t time.Time, none string) string {
+	if t.IsZero() {
+		return none
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// markText is a feed's high-water mark as the list shows it.
+func markText(f store.Feed) string {
+	switch {
+	case !f.Mark.AddedAfter.IsZero():
+		return "added_after " + taxii.FormatTimestamp(f.Mark.AddedAfter)
+	case f.Mark.ETag != "":
+		return "etag " + f.Mark.ETag
+	case f.Mark.LastModified != "":
+		return "last-modified " + f.Mark.LastModified
+	}
+	return "-"
+}
+
+// result says how a run ended.
+func result(r store.FeedRun) string {
+	switch {
+	case r.Started.IsZero():
+		return "-"
+	case r.Error != "":
+		return "error: " + r.Error
+	case r.NotChanged:
+		return "not modified"
+	}
+	return "ok in " + r.Ended.Sub(r.Started).Round(time.Millisecond).String()
+}
+
+// feedRun runs one feed now, whatever its schedule, and records the run as
+// the server would.
+func feedRun(ctx context.Context, env *environ, args []string) error {
+	var db dbFlags
+	fs := newFlagSet(env, "feed run", &db)
+	if err := parse(fs, env, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: hail feed run NAME")
+	}
+	st, err := db.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	s := &feed.Scheduler{Runner: &feed.Runner{Store: st}, Logger: slog.New(slog.DiscardHandler)}
+	run, err := s.Run(ctx, fs.Arg(0))
+	if hail.ErrorCode(err) == hail.ECONFLICT {
+		return fmt.Errorf("feed %q is being run by a server right now; try again when it is done", fs.Arg(0))
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "%d read, %d added, %d duplicate, %d rejected, %d revoked in %s\n", run.Read, run.Added,
+		run.Duplicates, run.Rejected, run.Revoked, run.Ended.Sub(run.Started).Round(time.Millisecond))
+	if run.NotChanged {
+		fmt.Fprintln(env.stdout, "the source says the list has not changed since the last run")
+	}
+	if run.Error != "" {
+		return errors.New(strings.TrimSuffix(run.Error, "."))
+	}
+	return nil
+}
+
+// feedRemove deletes a feed and its run records; what it added stays.
+func feedRemove(ctx context.Context, env *environ, args []string) error {
+	var db dbFlags
+	fs := newFlagSet(env, "feed rm", &db)
+	if err := parse(fs, env, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: hail feed rm NAME")
+	}
+	st, err := db.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.DeleteFeed(ctx, fs.Arg(0)); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "removed feed %q; what it added stays in its collection\n", fs.Arg(0))
+	return nil
+}
+
+// feedTick is how often a server looks for due feeds.
+const feedTick = time.Minute
+
+// startFeeds runs the feed scheduler of `hail serve` until the returned
+// stop is called, which waits for a run under way to record itself, so
+// that the store can be closed after it. With on false it does nothing.
+func startFeeds(ctx context.Context, st store.Store, logger *slog.Logger, on bool) (stop func()) {
+	if !on {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	s := &feed.Scheduler{Runner: &feed.Runner{Store: st}, Logger: logger}
+	go func() {
+		defer close(done)
+		s.Serve(ctx, feedTick)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
