@@ -14,6 +14,8 @@ package notify
 import (
 	"context"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // AnyCollection, given to Subscribe, asks for a wake-up whenever any
@@ -42,13 +44,30 @@ type Subscription struct {
 	c     chan struct{}
 	hub   *Hub
 	topic string
+	last  atomic.Int64 // when the latest wake-up was sent, as time since epoch
 }
+
+// epoch is the origin of Subscription.last: a monotonic clock reading.
+var epoch = time.Now()
 
 // C returns the channel that receives a value after each commit. Wake-ups
 // coalesce: while one is pending, more are dropped, since a single read of
 // the store catches up with all of them. The channel is closed when the
 // notifier closes.
 func (s *Subscription) C() <-chan struct{} { return s.c }
+
+// Woken returns when the latest wake-up was sent to s, zero if none was.
+// Read after receiving from C, it bounds the commits to see: every commit
+// s was woken for ended before it, so a read of the store that starts
+// after it sees them all. Streams use it to share one read among many
+// subscribers.
+func (s *Subscription) Woken() time.Time {
+	ns := s.last.Load()
+	if ns == 0 {
+		return time.Time{}
+	}
+	return epoch.Add(time.Duration(ns))
+}
 
 // Close stops the subscription. It is safe to call more than once.
 func (s *Subscription) Close() { s.hub.remove(s) }
@@ -73,9 +92,10 @@ func NewHub() *Hub {
 func (h *Hub) Publish(_ context.Context, collectionID string) error {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	wake(h.topics[collectionID])
+	now := int64(time.Since(epoch))
+	wake(h.topics[collectionID], now)
 	if collectionID != AnyCollection {
-		wake(h.topics[AnyCollection])
+		wake(h.topics[AnyCollection], now)
 	}
 	return nil
 }
@@ -86,14 +106,20 @@ func (h *Hub) Publish(_ context.Context, collectionID string) error {
 func (h *Hub) WakeAll() {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
+	now := int64(time.Since(epoch))
 	for _, subs := range h.topics {
-		wake(subs)
+		wake(subs, now)
 	}
 }
 
-// wake sends to each channel that has no wake-up pending.
-func wake(subs map[*Subscription]struct{}) {
+// wake sends to each channel that has no wake-up pending, after recording
+// the time (the send orders the record before the receiver's read). The
+// time only moves forward: publishers run concurrently.
+func wake(subs map[*Subscription]struct{}, now int64) {
+	now = max(now, 1)
 	for s := range subs {
+		for old := s.last.Load(); old < now && !s.last.CompareAndSwap(old, now); old = s.last.Load() {
+		}
 		select {
 		case s.c <- struct{}{}:
 		default:

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"hail/notify"
 )
@@ -143,5 +144,25 @@ func BenchmarkHubPublish(b *testing.B) {
 		for _, s := range subs[:500] {
 			pending(s)
 		}
+	}
+}
+
+func TestSubscriptionWoken(t *testing.T) {
+	h := notify.NewHub()
+	defer h.Close()
+	s := h.Subscribe("a")
+	if w := s.Woken(); !w.IsZero() {
+		t.Errorf("Woken() = %v before any wake-up, want zero", w)
+	}
+	before := time.Now()
+	h.Publish(context.Background(), "a")
+	<-s.C()
+	after := time.Now()
+	if w := s.Woken(); w.Before(before) || w.After(after) {
+		t.Errorf("Woken() = %v, want between %v and %v", w, before, after)
+	}
+	h.Publish(context.Background(), "b")
+	if w := s.Woken(); w.After(after) {
+		t.Errorf("Woken() moved to %v on a commit to another collection", w)
 	}
 }

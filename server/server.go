@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"hail/notify"
 	"hail/store"
 )
 
@@ -51,6 +52,12 @@ type Config struct {
 	StatusRetention time.Duration
 	// Now is the clock of request timestamps (time.Now when nil).
 	Now func() time.Time
+	// Notifier wakes streams when objects are committed (server/stream.go).
+	// When nil, the server makes a notify.Hub, which hears only its own
+	// writes; streams find others' within Stream.Poll.
+	Notifier notify.Notifier
+	// Stream tunes the stream endpoint.
+	Stream StreamConfig
 }
 
 // Server serves TAXII 2.1 from a store. It is an http.Handler.
@@ -61,6 +68,8 @@ type Server struct {
 	handler http.Handler
 	// lastPurge is when old statuses were last deleted (Unix seconds).
 	lastPurge atomic.Int64
+	// reads shares the store reads of streams at the same position.
+	reads readGroup
 }
 
 // New returns a Server that serves st. A nil logger discards the log.
@@ -89,6 +98,7 @@ func New(cfg Config, st store.Store, logger *slog.Logger) *Server {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, store: st, logger: logger}
+	s.initStream()
 	s.handler = s.logRequests(s.recoverPanics(s.negotiate(s.authenticate(s.routes()))))
 	return s
 }
@@ -124,6 +134,7 @@ func (s *Server) routes() http.Handler {
 		{"GET", object, s.handleObjectGet},
 		{"DELETE", object, s.handleObjectDelete},
 		{"GET", object + "versions/", s.handleVersionsGet},
+		{"GET", collection + "stream/", s.handleStreamGet}, // hail extension (server/stream.go)
 		// The IOC API (server/ioc.go), not TAXII.
 		{"GET", "/api/v1/iocs/", s.handleIOCsGet},
 		{"GET", "/api/v1/iocs/lookup/", s.handleIOCsLookupGet},
