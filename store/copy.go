@@ -25,8 +25,9 @@ type Copier interface {
 	// DateAdded must be unique store-wide, as the source store assigned it.
 	// Returns EINVALID if an entry has no DateAdded or no Raw bytes,
 	// ECONFLICT if another version of the collection already has that
-	// DateAdded, and ENOTFOUND if the collection does not exist; then
-	// nothing is written.
+	// DateAdded (SQLite, whose entries are keyed by date_added alone, also
+	// refuses one another collection has), and ENOTFOUND if the collection
+	// does not exist; then nothing is written.
 	CopyEntries(ctx context.Context, collectionID string, entries []Entry) (int, error)
 	// StatusesAfter returns up to limit statuses of every API root whose
 	// id sorts after after (byte order), ordered by id, so that all of them
