@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"hail"
 	"hail/bootstrap"
+	"hail/ingest"
 	"hail/stix"
 	"hail/store"
 	"hail/store/postgres"
@@ -295,4 +297,36 @@ func TestCopyCountsDiffer(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "collection "+def+" (default): source 4 objects, 5 versions") {
 		t.Errorf("Copy leaving a version behind: %v; want an error naming collection %s and its source counts", err, def)
 	}
+}
+
+// TestCopyRealBundle copies a store holding MITRE ATT&CK for Mobile, real
+// objects with custom properties, into PostgreSQL, and checks that every
+// version comes back byte for byte with its date_added.
+func TestCopyRealBundle(t *testing.T) {
+	path := filepath.Join("..", "..", "shared", "data", "mobile-attack-17.1.json")
+	f, err := os.Open(path)
+	if err != nil {
+		t.Skipf("shared test data %s not present (../shared beside the repository): %v", path, err)
+	}
+	defer f.Close()
+	ctx := context.Background()
+	src := openSQLite(t)
+	if _, err := bootstrap.Ensure(ctx, src, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	def, err := src.Collection(ctx, bootstrap.APIRootName, bootstrap.DefaultAlias)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im := &ingest.Importer{Store: src, CollectionID: def.ID, BatchSize: 500}
+	if sum, err := im.ImportSTIX(ctx, f); err != nil || sum.Added == 0 {
+		t.Fatalf("import %s: %+v, %v", path, sum, err)
+	}
+	dst := openPostgres(t)
+	res, err := storecopy.Copy(ctx, src, dst, storecopy.Options{Batch: 1000})
+	if err != nil {
+		t.Fatalf("Copy: %v", err)
+	}
+	compare(t, dumpStore(t, dst), dumpStore(t, src))
+	t.Logf("copied %d versions", res.Written)
 }
