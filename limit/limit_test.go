@@ -238,3 +238,44 @@ func FuzzAllowedFrom(f *testing.F) {
 		}
 	})
 }
+
+func TestDescribe(t *testing.T) {
+	t0 := time.Date(2025, 3, 1, 3, 0, 0, 0, time.UTC)
+	a := store.Activity{Key: "soc1", Collection: "ips", LastPoll: t0, LastDateAddedLast: t0.Add(-2 * time.Second),
+		Recent: store.ActivityCounts{Polls: 24, Objects: 1234}}
+	want := "soc1 polled ips 24 times in the last 24 h, last at 2025-03-01 03:00Z, received 1,234 objects, up to date as of 2025-03-01 02:59:58Z"
+	if got := Describe(a, "ips", 24*time.Hour); got != want {
+		t.Errorf("Describe =\n%s\nwant\n%s", got, want)
+	}
+	if got, want := Describe(store.Activity{Key: "k", Recent: store.ActivityCounts{Polls: 1}}, "", 24*time.Hour),
+		"k polled the server once in the last 24 h, received 0 objects"; got != want {
+		t.Errorf("Describe = %q, want %q", got, want)
+	}
+	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -1234: "-1,234"} {
+		if got := Thousands(n); got != want {
+			t.Errorf("Thousands(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestStale(t *testing.T) {
+	t0 := time.Date(2025, 3, 1, 3, 0, 0, 0, time.UTC)
+	p := store.Plan{MinPollInterval: 15 * time.Minute}
+	acts := []store.Activity{{LastPoll: t0}, {LastPoll: t0.Add(-time.Hour)}}
+	for _, tc := range []struct {
+		now  time.Time
+		plan store.Plan
+		want bool
+	}{
+		{t0.Add(45 * time.Minute), p, false},
+		{t0.Add(46 * time.Minute), p, true},
+		{t0.Add(24 * time.Hour), store.Plan{}, false},
+	} {
+		if got := Stale(acts, tc.plan, tc.now); got != tc.want {
+			t.Errorf("Stale(at %v, interval %v) = %v, want %v", tc.now, tc.plan.MinPollInterval, got, tc.want)
+		}
+	}
+	if !Stale(nil, p, t0) {
+		t.Errorf("Stale(no activity) = false, want true")
+	}
+}

@@ -82,6 +82,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
+		s.recordActivity(r, sw, ri)
 		attrs := []slog.Attr{
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
@@ -135,6 +136,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 // credentials are refused with 401 at once, so that a mistyped key is
 // reported as such rather than as a missing collection.
 func (s *Server) authenticate(next http.Handler) http.Handler {
+	next = s.enforcePlan(next) // plan.go
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		creds := auth.Credentials(r)
 		if len(creds) == 0 {
