@@ -11,8 +11,11 @@ import (
 	"time"
 
 	"hail/bootstrap"
+	"hail/notify"
+	"hail/notify/pgnotify"
 	"hail/server"
 	"hail/store"
+	"hail/store/postgres"
 )
 
 func runServe(ctx context.Context, env *environ, args []string) error {
@@ -51,7 +54,13 @@ func runServe(ctx context.Context, env *environ, args []string) error {
 		return err
 	}
 
-	h := server.New(server.Config{PublicURL: *publicURL, StrictEmpty: *strictEmpty, MaxImportSize: *maxImport}, st, logger)
+	notifier, err := newNotifier(ctx, st, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer notifier.Close()
+	h := server.New(server.Config{PublicURL: *publicURL, StrictEmpty: *strictEmpty, MaxImportSize: *maxImport, Notifier: notifier}, st, logger)
 	defer startFeeds(ctx, st, logger, *runFeeds)() // before st.Close: a run records itself first
 	srv := &http.Server{
 		Handler:           h,
@@ -59,6 +68,9 @@ func runServe(ctx context.Context, env *environ, args []string) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	// Shutdown waits for responses to end, and streams never do on their
+	// own: closing the notifier ends them (clients resume elsewhere).
+	srv.RegisterOnShutdown(func() { notifier.Close() })
 	logger.Info("serving", "addr", ln.Addr().String(), "store", db.describe(), "discovery", base+"/taxii2/")
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -75,6 +87,20 @@ func runServe(ctx context.Context, env *environ, args []string) error {
 	}
 	logger.Info("stopped")
 	return err
+}
+
+// newNotifier returns what wakes streams when objects are committed: on
+// PostgreSQL, LISTEN/NOTIFY, so that a commit on any replica wakes the
+// streams of all; on SQLite, whose writers share this process, a hub.
+func newNotifier(ctx context.Context, st store.Store, logger *slog.Logger) (notify.Notifier, error) {
+	if db, ok := st.(*postgres.DB); ok {
+		n, err := pgnotify.New(ctx, db.Pool(), pgnotify.Options{Logger: logger})
+		if err != nil {
+			return nil, fmt.Errorf("stream notifications: %w", err)
+		}
+		return n, nil
+	}
+	return notify.NewHub(), nil
 }
 
 // printWelcome tells an operator where the server is and, on the first
