@@ -110,6 +110,7 @@ func TestImportRefused(t *testing.T) {
 		{"unknown collection", "collection=nope&format=txt", "admin", "", 404, "not_found"},
 		{"too large", "collection=drop&format=txt", "admin", strings.Repeat("203.0.113.1\n", 20), 413, "too_large"},
 		{"malformed bundle", "collection=drop&format=stix", "admin", `{"objects":[{`, 400, "invalid"},
+		{"too large bundle", "collection=drop&format=stix", "admin", `{"objects":[` + indicator(1, "2025-01-01T00:00:00.000Z") + `]}`, 413, "too_large"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r, _ := postImport(t, e, tc.query, tc.key, tc.body)

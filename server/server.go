@@ -68,8 +68,6 @@ type Server struct {
 	handler http.Handler
 	// lastPurge is when old statuses were last deleted (Unix seconds).
 	lastPurge atomic.Int64
-	// plans enforces key plans and records activity (plan.go).
-	plans *planState
 	// reads shares the store reads of streams at the same position.
 	reads readGroup
 }
@@ -100,7 +98,6 @@ func New(cfg Config, st store.Store, logger *slog.Logger) *Server {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, store: st, logger: logger}
-	s.plans = newPlanState(s)
 	s.initStream()
 	s.handler = s.logRequests(s.recoverPanics(s.negotiate(s.authenticate(s.routes()))))
 	return s
@@ -143,9 +140,9 @@ func (s *Server) routes() http.Handler {
 		{"GET", "/api/v1/iocs/lookup/", s.handleIOCsLookupGet},
 		{"POST", "/api/v1/iocs/lookup/", s.handleIOCsLookupPost},
 		{"GET", "/api/v1/iocs/export/", s.handleIOCsExport},
-		{"GET", "/api/v1/keys/{name}/activity/", s.handleKeyActivityGet},
-		{"GET", "/api/v1/feeds/", s.handleFeedsGet},     // server/feed.go
-		{"POST", "/api/v1/import/", s.handleImportPost}, // server/import.go
+		// Admin feed and import API (server/feed.go, server/import.go).
+		{"GET", "/api/v1/feeds/", s.handleFeedsGet},
+		{"POST", "/api/v1/import/", s.handleImportPost},
 	}
 	mux := http.NewServeMux()
 	allowed := map[string][]string{}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ func testFeeds(t *testing.T, open func(t *testing.T) store.Store) {
 	sub("CreateAndGet", testFeedCreateAndGet)
 	sub("Invalid", testFeedInvalid)
 	sub("Claim", testFeedClaim)
+	sub("ClaimRace", testFeedClaimRace)
 	sub("Runs", testFeedRuns)
 	sub("Delete", testFeedDelete)
 }
@@ -181,5 +183,39 @@ func testFeedDelete(t *testing.T, s store.Store) {
 	}
 	if fs, err := s.Feeds(ctx); err != nil || len(fs) != 0 {
 		t.Errorf("Feeds after deleting their collection = %+v, %v; want none", fs, err)
+	}
+}
+
+// testFeedClaimRace claims one feed from many goroutines at the same
+// instant, as replicas whose schedulers tick together do: exactly one wins.
+func testFeedClaimRace(t *testing.T, s store.Store) {
+	setup(t, s)
+	if err := s.CreateFeed(ctx, feedFixture("f")); err != nil {
+		t.Fatalf("CreateFeed: %v", err)
+	}
+	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	const n = 8
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = s.ClaimFeed(ctx, "f", now, now.Add(time.Minute))
+		}()
+	}
+	wg.Wait()
+	won := 0
+	for i, err := range errs {
+		switch hail.ErrorCode(err) {
+		case "":
+			won++
+		case hail.ECONFLICT:
+		default:
+			t.Errorf("claim %d: %v, want success or ECONFLICT", i, err)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d of %d simultaneous claims won, want 1", won, n)
 	}
 }
