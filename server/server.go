@@ -11,6 +11,7 @@ import (
 
 	"hail/notify"
 	"hail/store"
+	"hail/webhook"
 )
 
 // Defaults applied by New to the zero fields of Config.
@@ -52,6 +53,9 @@ type Config struct {
 	StatusRetention time.Duration
 	// Now is the clock of request timestamps (time.Now when nil).
 	Now func() time.Time
+	// Webhooks checks webhook URLs and sends test deliveries of the admin
+	// webhook API (server/webhook.go); when nil, private addresses are refused.
+	Webhooks *webhook.Sender
 	// Notifier wakes streams when objects are committed (server/stream.go).
 	// When nil, the server makes a notify.Hub, which hears only its own
 	// writes; streams find others' within Stream.Poll.
@@ -140,6 +144,14 @@ func (s *Server) routes() http.Handler {
 		{"GET", "/api/v1/iocs/lookup/", s.handleIOCsLookupGet},
 		{"POST", "/api/v1/iocs/lookup/", s.handleIOCsLookupPost},
 		{"GET", "/api/v1/iocs/export/", s.handleIOCsExport},
+		// Admin webhook API (server/webhook.go).
+		{"GET", "/api/v1/webhooks/", s.handleWebhooksGet},
+		{"POST", "/api/v1/webhooks/", s.handleWebhooksPost},
+		{"GET", "/api/v1/webhooks/{wid}/", s.handleWebhookGet},
+		{"DELETE", "/api/v1/webhooks/{wid}/", s.handleWebhookDelete},
+		{"POST", "/api/v1/webhooks/{wid}/pause/", s.handleWebhookPause},
+		{"POST", "/api/v1/webhooks/{wid}/resume/", s.handleWebhookResume},
+		{"POST", "/api/v1/webhooks/{wid}/test/", s.handleWebhookTest},
 		// Admin feed and import API (server/feed.go, server/import.go).
 		{"GET", "/api/v1/feeds/", s.handleFeedsGet},
 		{"POST", "/api/v1/import/", s.handleImportPost},
