@@ -72,6 +72,8 @@ type Server struct {
 	handler http.Handler
 	// lastPurge is when old statuses were last deleted (Unix seconds).
 	lastPurge atomic.Int64
+	// plans enforces key plans and records activity (plan.go).
+	plans *planState
 	// reads shares the store reads of streams at the same position.
 	reads readGroup
 }
@@ -102,6 +104,7 @@ func New(cfg Config, st store.Store, logger *slog.Logger) *Server {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, store: st, logger: logger}
+	s.plans = newPlanState(s)
 	s.initStream()
 	s.handler = s.logRequests(s.recoverPanics(s.negotiate(s.authenticate(s.routes()))))
 	return s
@@ -152,6 +155,8 @@ func (s *Server) routes() http.Handler {
 		{"POST", "/api/v1/webhooks/{wid}/pause/", s.handleWebhookPause},
 		{"POST", "/api/v1/webhooks/{wid}/resume/", s.handleWebhookResume},
 		{"POST", "/api/v1/webhooks/{wid}/test/", s.handleWebhookTest},
+		// Admin key activity (server/activity.go).
+		{"GET", "/api/v1/keys/{name}/activity/", s.handleKeyActivityGet},
 		// Admin feed and import API (server/feed.go, server/import.go).
 		{"GET", "/api/v1/feeds/", s.handleFeedsGet},
 		{"POST", "/api/v1/import/", s.handleImportPost},
