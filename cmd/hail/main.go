@@ -42,7 +42,8 @@ const usage = `hail — a TAXII 2.1 threat-intelligence server
 Usage:
   hail serve       [--db FILE | --postgres URL] [--addr HOST:PORT]
   hail collection  add|list|rm ...
-  hail key         add|list|revoke ...
+  hail key         add|list|set|show|revoke ...
+  hail plan        add|list|rm ...
   hail import      --collection ALIAS|ID FILE|-
   hail pull        --url API_ROOT_URL --taxii-collection ID|ALIAS [--collection ALIAS]
   hail copy        --from hail.db --to postgres://USER@HOST/DB
@@ -68,6 +69,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runCollection(ctx, env, args[1:])
 	case "key", "keys":
 		return runKey(ctx, env, args[1:])
+	case "plan", "plans":
+		return runPlan(ctx, env, args[1:])
 	case "import":
 		return runImport(ctx, env, args[1:])
 	case "pull":

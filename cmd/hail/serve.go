@@ -82,6 +82,10 @@ func runServe(ctx context.Context, env *environ, args []string) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err = srv.Shutdown(shutdown)
+	// Activity is written in batches; write what the last requests did.
+	if e := h.FlushActivity(shutdown); e != nil {
+		logger.Error("record activity", "err", e)
+	}
 	if e := <-errc; !errors.Is(e, http.ErrServerClosed) && err == nil {
 		err = e
 	}

@@ -1,0 +1,251 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"hail/limit"
+	"hail/store"
+)
+
+func runPlan(ctx context.Context, env *environ, args []string) error {
+	if len(args) == 0 {
+		return errors.New("usage: hail plan add|list|rm")
+	}
+	switch args[0] {
+	case "add":
+		return planAdd(ctx, env, args[1:])
+	case "list", "ls":
+		return planList(ctx, env, args[1:])
+	case "rm", "remove":
+		return planRemove(ctx, env, args[1:])
+	}
+	return fmt.Errorf("unknown plan command %q (want add, list or rm)", args[0])
+}
+
+// parseNamed parses args that may give the NAME operand before or after
+// the flags ("plan add pro --rate 60/min" or "plan add --rate 60/min pro").
+func parseNamed(fs *flag.FlagSet, env *environ, args []string, usage string) (string, error) {
+	var name string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
+	}
+	if err := parse(fs, env, args); err != nil {
+		return "", err
+	}
+	if name == "" && fs.NArg() == 1 {
+		name = fs.Arg(0)
+	} else if fs.NArg() > 0 || name == "" {
+		return "", errors.New("usage: " + usage)
+	}
+	return name, nil
+}
+
+var knownAPIs = []string{store.APITAXII, store.APIREST, store.APIStream}
+
+func planAdd(ctx context.Context, env *environ, args []string) error {
+	var db dbFlags
+	fs := newFlagSet(env, "plan add", &db)
+	rate := fs.String("rate", "", "requests per period, such as 60/min, 1000/h or 5/10s; empty for no limit")
+	burst := fs.Int("burst", 0, "requests admitted at once (default: the rate's count)")
+	apis := fs.String("apis", "", "APIs granted, comma-separated: taxii, rest, stream (default: all)")
+	maxPage := fs.Int("max-page", 0, "largest page of objects or IOCs served (default: the server's)")
+	minPoll := fs.Duration("min-poll-interval", 0, "shortest time between two polls of one collection, such as 15m")
+	name, err := parseNamed(fs, env, args, "hail plan add NAME [--rate 60/min] [--burst N] [--apis taxii,rest,stream] [--max-page N] [--min-poll-interval 15m]")
+	if err != nil {
+		return err
+	}
+	p := store.Plan{Name: name, Burst: *burst, MaxPage: *maxPage, MinPollInterval: *minPoll, Created: time.Now()}
+	if name == store.UnrestrictedPlan {
+		return fmt.Errorf("%q is the built-in plan; choose another name", name)
+	}
+	if p.Rate, p.Period, err = limit.ParseRate(*rate); err != nil {
+		return fmt.Errorf("--rate: %s", message(err))
+	}
+	if p.Burst < 0 || p.MaxPage < 0 || p.MinPollInterval < 0 {
+		return errors.New("--burst, --max-page and --min-poll-interval may not be negative")
+	}
+	for _, a := range splitList(*apis) {
+		if !slices.Contains(knownAPIs, a) {
+			return fmt.Errorf("--apis: unknown API %q (want taxii, rest or stream)", a)
+		}
+		p.APIs = append(p.APIs, a)
+	}
+	st, err := db.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := ensure(ctx, env, st); err != nil {
+		return err
+	}
+	if err := st.CreatePlan(ctx, p); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "created plan %q: %s\n", p.Name, describePlan(p))
+	return nil
+}
+
+// describePlan says what a plan allows, in one line.
+func describePlan(p store.Plan) string {
+	parts := []string{limit.FormatRate(p.Rate, p.Period)}
+	if p.Rate > 0 {
+		_, b := limit.GCRA(p.Rate, p.Period, p.Burst)
+		parts[0] += fmt.Sprintf(" (burst %d)", b)
+	}
+	if len(p.APIs) == 0 {
+		parts = append(parts, "every API")
+	} else {
+		parts = append(parts, "APIs "+strings.Join(p.APIs, ","))
+	}
+	if p.MaxPage > 0 {
+		parts = append(parts, fmt.Sprintf("pages of at most %d", p.MaxPage))
+	}
+	if p.MinPollInterval > 0 {
+		parts = append(parts, "one poll per collection every "+p.MinPollInterval.String())
+	}
+	return strings.Join(parts, ", ")
+}
+
+// planRow is one line of `hail plan list`.
+type planRow struct {
+	Name            string   `json:"name"`
+	Rate            string   `json:"rate"`
+	Burst           int      `json:"burst"`
+	APIs            []string `json:"apis"`
+	MaxPage         int      `json:"max_page"`
+	MinPollInterval string   `json:"min_poll_interval"`
+	Keys            int      `json:"keys"`
+	BuiltIn         bool     `json:"built_in,omitempty"`
+}
+
+func planList(ctx context.Context, env *environ, args []string) error {
+	var db dbFlags
+	fs := newFlagSet(env, "plan list", &db)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, env, args); err != nil {
+		return err
+	}
+	st, err := db.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	plans, err := st.Plans(ctx)
+	if err != nil {
+		return err
+	}
+	keys, err := st.Keys(ctx)
+	if err != nil {
+		return err
+	}
+	onPlan := map[string]int{}
+	for _, k := range keys {
+		if k.Revoked.IsZero() {
+			onPlan[k.Plan]++
+		}
+	}
+	rows := []planRow{{Name: store.UnrestrictedPlan, Rate: "unlimited", APIs: knownAPIs, Keys: onPlan[""], BuiltIn: true}}
+	for _, p := range plans {
+		r := planRow{Name: p.Name, Rate: limit.FormatRate(p.Rate, p.Period), APIs: p.APIs, MaxPage: p.MaxPage, Keys: onPlan[p.Name]}
+		if p.Rate > 0 {
+			_, r.Burst = limit.GCRA(p.Rate, p.Period, p.Burst)
+		}
+		if len(r.APIs) == 0 {
+			r.APIs = knownAPIs
+		}
+		if p.MinPollInterval > 0 {
+			r.MinPollInterval = p.MinPollInterval.String()
+		}
+		rows = append(rows, r)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(env.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rows)
+	}
+	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tRATE\tBURST\tAPIS\tMAX PAGE\tMIN POLL\tKEYS")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", r.Name, r.Rate, orDash(r.Burst), strings.Join(r.APIs, ","),
+			orDash(r.MaxPage), cmpOr(r.MinPollInterval, "-"), r.Keys)
+	}
+	return tw.Flush()
+}
+
+func orDash(n int) string {
+	if n == 0 {
+		return "-"
+	}
+	return strconv.Itoa(n)
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func planRemove(ctx context.Context, env *environ, args []string) error {
+	var db dbFlags
+	fs := newFlagSet(env, "plan rm", &db)
+	name, err := parseNamed(fs, env, args, "hail plan rm NAME")
+	if err != nil {
+		return err
+	}
+	st, err := db.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.DeletePlan(ctx, name); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "removed plan %q\n", name)
+	return nil
+}
+
+// resolvePlan checks that a plan named on the command line exists and
+// returns the name a key stores: "" for the built-in plan.
+func resolvePlan(ctx context.Context, st store.Store, name string) (string, error) {
+	if name == "" || name == store.UnrestrictedPlan {
+		return "", nil
+	}
+	if _, err := st.Plan(ctx, name); err != nil {
+		return "", fmt.Errorf("--plan: %s (see hail plan list)", message(err))
+	}
+	return name, nil
+}
+
+// parseExpiry reads --expires: "never", an RFC 3339 time, a date
+// (midnight UTC), or a span from now such as 720h or 90d.
+func parseExpiry(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "" || s == "never":
+		return time.Time{}, nil
+	case strings.HasSuffix(s, "d"):
+		if n, err := strconv.Atoi(strings.TrimSuffix(s, "d")); err == nil && n > 0 {
+			return now.Add(time.Duration(n) * 24 * time.Hour).UTC().Truncate(time.Second), nil
+		}
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return now.Add(d).UTC().Truncate(time.Second), nil
+	}
+	return time.Time{}, fmt.Errorf("--expires %q: want never, a time such as 2026-01-31T00:00:00Z, a date, or a span such as 90d or 720h", s)
+}
