@@ -45,6 +45,7 @@ Usage:
   hail key         add|list|set|show|revoke ...
   hail plan        add|list|rm ...
   hail import      --collection ALIAS|ID FILE|-
+  hail webhook     add|list|show|test|pause|resume|rm ...
   hail pull        --url API_ROOT_URL --taxii-collection ID|ALIAS [--collection ALIAS]
   hail copy        --from hail.db --to postgres://USER@HOST/DB
   hail feed        add|list|run|rm ...
@@ -79,6 +80,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runFeed(ctx, env, args[1:])
 	case "copy":
 		return runCopy(ctx, env, args[1:])
+	case "webhook", "webhooks":
+		return runWebhook(ctx, env, args[1:])
 	case "version", "--version":
 		fmt.Fprintln(stdout, "hail", hail.Version)
 		return nil

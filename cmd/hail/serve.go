@@ -16,6 +16,7 @@ import (
 	"hail/server"
 	"hail/store"
 	"hail/store/postgres"
+	"hail/webhook"
 )
 
 func runServe(ctx context.Context, env *environ, args []string) error {
@@ -26,6 +27,9 @@ func runServe(ctx context.Context, env *environ, args []string) error {
 	strictEmpty := fs.Bool("strict-empty", false, `answer empty pages with {"more":false} as the spec says, instead of adding "objects":[] for clients that need the key`)
 	runFeeds := fs.Bool("feeds", true, "run the feeds that are due (hail feed); replicas sharing a database run each once")
 	maxImport := fs.Int64("max-import-size", server.DefaultMaxImportSize, "largest body POST /api/v1/import reads, in bytes")
+	runWebhooks := fs.Bool("webhooks", true, "deliver webhooks (hail webhook); replicas sharing a database deliver each from one at a time")
+	webhookPrivate := fs.Bool("webhook-allow-private", false, "let webhooks reach loopback, private and link-local addresses (receivers on this network)")
+	webhookPoll := fs.Duration("webhook-poll", webhook.DefaultPoll, "how often webhooks look for objects written without a wake-up, e.g. by hail import")
 	if err := parse(fs, env, args); err != nil {
 		return err
 	}
@@ -60,8 +64,11 @@ func runServe(ctx context.Context, env *environ, args []string) error {
 		return err
 	}
 	defer notifier.Close()
-	h := server.New(server.Config{PublicURL: *publicURL, StrictEmpty: *strictEmpty, MaxImportSize: *maxImport, Notifier: notifier}, st, logger)
+	sender := webhook.NewSender(webhook.SenderOptions{AllowPrivate: *webhookPrivate})
+	h := server.New(server.Config{PublicURL: *publicURL, StrictEmpty: *strictEmpty, MaxImportSize: *maxImport, Notifier: notifier, Webhooks: sender}, st, logger)
 	defer startFeeds(ctx, st, logger, *runFeeds)() // before st.Close: a run records itself first
+	// Stopped before st.Close, as feeds are: an attempt records itself first.
+	defer startWebhooks(ctx, st, notifier, sender, *webhookPoll, logger, *runWebhooks)()
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
