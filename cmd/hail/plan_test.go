@@ -130,3 +130,16 @@ func TestParseExpiry(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseExpiry(f *testing.F) {
+	now := time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := parseExpiry(s, now)
+		if err != nil {
+			return
+		}
+		if !got.IsZero() && got.Location() != time.UTC {
+			t.Fatalf("parseExpiry(%q) = %v, not in UTC", s, got)
+		}
+	})
+}
