@@ -463,11 +463,11 @@ func appendPosition(b []byte, t time.Time) []byte {
 // in valid JSON they can only be whitespace between tokens.
 func appendEvent(b []byte, e store.Entry) []byte {
 	b = append(b, "id: "...)
-	b = append(b, taxii.FormatTimestamp(e.DateAdded)...)
+	b = e.DateAdded.UTC().AppendFormat(b, taxii.TimestampLayout) // taxii.FormatTimestamp, without allocating
 	b = append(b, "\nevent: object\ndata: "...)
 	start := len(b)
 	b = append(b, e.Object.Raw...)
-	if bytes.ContainsAny(b[start:], "\r\n") {
+	if bytes.IndexByte(b[start:], '\n') >= 0 || bytes.IndexByte(b[start:], '\r') >= 0 {
 		for i := start; i < len(b); i++ {
 			if b[i] == '\r' || b[i] == '\n' {
 				b[i] = ' '

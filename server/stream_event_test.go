@@ -109,3 +109,20 @@ func TestIsStream(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkEncodePage encodes a full stream batch of 500 indicators, the
+// work a shared read does once for every stream it serves.
+func BenchmarkEncodePage(b *testing.B) {
+	raw := []byte(`{"type":"indicator","spec_version":"2.1","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",` +
+		`"created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","name":"IOC",` +
+		`"pattern":"[ipv4-addr:value = '198.51.100.1']","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z"}`)
+	page := store.Page{Entries: make([]store.Entry, 500)}
+	at := time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC)
+	for i := range page.Entries {
+		page.Entries[i] = store.Entry{Object: stix.Object{Raw: raw}, DateAdded: at.Add(time.Duration(i) * time.Microsecond)}
+	}
+	b.SetBytes(int64(500 * len(raw)))
+	for b.Loop() {
+		encodePage(page)
+	}
+}

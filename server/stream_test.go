@@ -561,21 +561,26 @@ func TestStreamSlowConsumer(t *testing.T) {
 	}
 }
 
-// TestStreamFilterCollection: a filter collection's stream wakes when
-// another collection of its API root receives an object it matches.
+// TestStreamFilterCollection: a filter collection defined by observable
+// types streams the matching objects that other collections of its API
+// root receive, and only those.
 func TestStreamFilterCollection(t *testing.T) {
-	e := newEnv(t, server.Config{Stream: server.StreamConfig{Poll: time.Hour}}, true)
-	const collMal = "88888888-8888-4888-8888-888888888888"
-	err := e.db.CreateCollection(context.Background(), store.Collection{ID: collMal, APIRoot: "api", Alias: "mal",
-		Title: "Malware", Kind: store.KindFilter, Filter: `{"types":["malware"]}`})
+	e := newEnv(t, notifiedOnly, true)
+	const collIPs = "88888888-8888-4888-8888-888888888888"
+	err := e.db.CreateCollection(context.Background(), store.Collection{ID: collIPs, APIRoot: "api", Alias: "ips",
+		Title: "IP indicators", Kind: store.KindFilter, Filter: `{"observables":["ipv4"]}`})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := e.openStream(t, "/taxii2/api/collections/mal/stream/", "admin", nil)
+	s := e.openStream(t, "/taxii2/api/collections/ips/stream/", "admin", nil)
 	s.nextAny(t)
-	e.post(t, "rw", "admin", envelope(indicator(1, "2024-01-01T00:00:00.000Z"), malware(2)))
-	if ev := s.next(t); !strings.Contains(ev.data, "malware--"+uuidN(2)) {
-		t.Errorf("event %s, want malware %s", ev.data, uuidN(2))
+	e.post(t, "rw", "admin", envelope(malware(1), indicator(2, "2024-01-01T00:00:00.000Z")))
+	e.post(t, "drop", "admin", envelope(malware(3)))
+	e.post(t, "drop", "admin", envelope(indicator(4, "2024-01-01T00:00:00.000Z")))
+	for _, want := range []string{"indicator--" + uuidN(2), "indicator--" + uuidN(4)} {
+		if ev := s.next(t); !strings.Contains(ev.data, want) || strings.Contains(ev.data, "malware--") {
+			t.Errorf("event %s, want %s alone", ev.data, want)
+		}
 	}
 }
 
