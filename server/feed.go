@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"hail"
@@ -41,6 +42,8 @@ type feedJSON struct {
 	NextRun         *string      `json:"next_run"`
 	Mark            feedMarkJSON `json:"mark"`
 	LastRun         *feedRunJSON `json:"last_run"`
+	// Runs are the latest runs, newest first, when ?runs=N asks for them.
+	Runs []feedRunJSON `json:"runs,omitempty"`
 }
 
 type feedMarkJSON struct {
@@ -61,12 +64,24 @@ type feedRunJSON struct {
 	Error       string `json:"error"`
 }
 
+// maxFeedRuns bounds ?runs=N of GET /api/v1/feeds.
+const maxFeedRuns = 100
+
 // handleFeedsGet lists the feeds with their high-water marks and last runs,
-// for admin keys.
+// and with ?runs=N their N latest runs, for admin keys.
 func (s *Server) handleFeedsGet(w http.ResponseWriter, r *http.Request) {
 	if err := requireAdmin(r); err != nil {
 		s.error(w, r, err)
 		return
+	}
+	runs := 0
+	if v := r.URL.Query().Get("runs"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > maxFeedRuns {
+			s.error(w, r, hail.Errorf(hail.EINVALID, "Parameter runs=%q: want 0 to %d.", truncate(v, 32), maxFeedRuns))
+			return
+		}
+		runs = n
 	}
 	feeds, err := s.store.Feeds(r.Context())
 	if err != nil {
@@ -77,7 +92,20 @@ func (s *Server) handleFeedsGet(w http.ResponseWriter, r *http.Request) {
 		Data []feedJSON `json:"data"`
 	}{Data: make([]feedJSON, 0, len(feeds))}
 	for _, f := range feeds {
-		out.Data = append(out.Data, feedView(f))
+		v := feedView(f)
+		if runs > 0 {
+			list, err := s.store.FeedRuns(r.Context(), f.Name, runs)
+			if hail.ErrorCode(err) == hail.ENOTFOUND {
+				continue // deleted meanwhile
+			} else if err != nil {
+				s.error(w, r, err)
+				return
+			}
+			for _, run := range list {
+				v.Runs = append(v.Runs, runView(run))
+			}
+		}
+		out.Data = append(out.Data, v)
 	}
 	body, err := json.Marshal(out)
 	if err != nil {
@@ -102,14 +130,20 @@ func feedView(f store.Feed) feedJSON {
 	case f.User != "" || f.Password != "":
 		v.Auth = "basic"
 	}
-	if r := f.LastRun; !r.Started.IsZero() {
-		v.LastRun = &feedRunJSON{
-			Started: taxii.FormatTimestamp(r.Started), Ended: taxii.FormatTimestamp(r.Ended),
-			Read: r.Read, Added: r.Added, Duplicates: r.Duplicates, Rejected: r.Rejected, Revoked: r.Revoked,
-			NotModified: r.NotChanged, Error: r.Error,
-		}
+	if !f.LastRun.Started.IsZero() {
+		r := runView(f.LastRun)
+		v.LastRun = &r
 	}
 	return v
+}
+
+// runView is what the API shows of a run.
+func runView(r store.FeedRun) feedRunJSON {
+	return feedRunJSON{
+		Started: taxii.FormatTimestamp(r.Started), Ended: taxii.FormatTimestamp(r.Ended),
+		Read: r.Read, Added: r.Added, Duplicates: r.Duplicates, Rejected: r.Rejected, Revoked: r.Revoked,
+		NotModified: r.NotChanged, Error: r.Error,
+	}
 }
 
 // optTime formats t, or gives nil (JSON null) for the zero time.

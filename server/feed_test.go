@@ -63,6 +63,31 @@ func TestFeedsGet(t *testing.T) {
 		t.Errorf("feeds listing shows a secret: %s", body)
 	}
 
+	// ?runs=N adds the latest runs, newest first.
+	second := store.FeedRun{Started: t0.Add(time.Hour), Ended: t0.Add(time.Hour + time.Second), Error: "source down"}
+	if err := e.db.FinishFeedRun(ctx, "peer", second, store.FeedMark{}, t0.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	r = e.rest(t, http.MethodGet, "/api/v1/feeds?runs=5", "admin", nil)
+	var withRuns struct {
+		Data []struct {
+			Name string
+			Runs []struct{ Started, Error string }
+		}
+	}
+	if err := json.Unmarshal(r.body, &withRuns); err != nil || len(withRuns.Data) != 2 {
+		t.Fatalf("feeds with runs %s: %v", r.body, err)
+	}
+	if got := withRuns.Data[1].Runs; len(got) != 2 || got[0].Error != "source down" || got[1].Started != "2025-06-01T12:00:00.000000Z" {
+		t.Errorf("runs of peer %+v, want the failed run, then the first", got)
+	}
+	if got := withRuns.Data[0].Runs; len(got) != 0 {
+		t.Errorf("runs of list %+v, want none", got)
+	}
+	if r := e.rest(t, http.MethodGet, "/api/v1/feeds?runs=1000", "admin", nil); r.status != http.StatusBadRequest {
+		t.Errorf("runs=1000: status %d, want 400", r.status)
+	}
+
 	for key, want := range map[string]int{"": 401, "reader": 403} {
 		if r := e.rest(t, http.MethodGet, "/api/v1/feeds/", key, nil); r.status != want {
 			t.Errorf("GET /api/v1/feeds/ with key %q: %d, want %d", key, r.status, want)

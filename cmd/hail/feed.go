@@ -22,6 +22,7 @@ const feedUsage = `usage:
                  [--source NAME --tlp LEVEL --confidence N --ttl 720h --snapshot]
   hail feed list
   hail feed run  NAME
+  hail feed runs NAME [--limit N]
   hail feed rm   NAME`
 
 func runFeed(ctx context.Context, env *environ, args []string) error {
@@ -35,6 +36,8 @@ func runFeed(ctx context.Context, env *environ, args []string) error {
 		return feedList(ctx, env, args[1:])
 	case "run":
 		return feedRun(ctx, env, args[1:])
+	case "runs":
+		return feedRuns(ctx, env, args[1:])
 	case "rm", "remove", "delete":
 		return feedRemove(ctx, env, args[1:])
 	}
@@ -167,6 +170,39 @@ func result(r store.FeedRun) string {
 		return "not modified"
 	}
 	return "ok in " + r.Ended.Sub(r.Started).Round(time.Millisecond).String()
+}
+
+// feedRuns shows the latest runs of one feed, newest first.
+func feedRuns(ctx context.Context, env *environ, args []string) error {
+	var db dbFlags
+	fs := newFlagSet(env, "feed runs", &db)
+	limit := fs.Int("limit", 20, "runs to show; 0 for all")
+	if err := parse(fs, env, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: hail feed runs NAME [--limit N]")
+	}
+	st, err := db.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	runs, err := st.FeedRuns(ctx, fs.Arg(0), *limit)
+	if err != nil {
+		return err
+	}
+	if len(runs) == 0 {
+		fmt.Fprintf(env.stdout, "feed %q has not run yet\n", fs.Arg(0))
+		return nil
+	}
+	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "STARTED\tREAD\tADDED\tDUP\tREJECTED\tREVOKED\tRESULT")
+	for _, r := range runs {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\n", timeOrDash(r.Started, "-"), r.Read, r.Added, r.Duplicates,
+			r.Rejected, r.Revoked, result(r))
+	}
+	return tw.Flush()
 }
 
 // feedRun runs one feed now, whatever its schedule, and records the run as

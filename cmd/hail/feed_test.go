@@ -42,6 +42,11 @@ func TestFeedCommands(t *testing.T) {
 		t.Errorf("local collection holds %d objects, want 3", len(ids))
 	}
 
+	out = mustHail(t, "feed", "runs", "--db", db, "peer")
+	if !regexp.MustCompile(`(?s)STARTED.*\n\S+\s+1\s+1\s+0\s+0\s+0\s+ok in.*\n\S+\s+2\s+2\s+0\s+0\s+0\s+ok in`).MatchString(out) {
+		t.Errorf("feed runs, newest first:\n%s", out)
+	}
+
 	mustHail(t, "feed", "rm", "--db", db, "peer")
 	if out := mustHail(t, "feed", "list", "--db", db); !strings.Contains(out, "no feeds") {
 		t.Errorf("feed list after rm:\n%s", out)
