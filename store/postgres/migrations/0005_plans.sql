@@ -17,8 +17,10 @@ CREATE TABLE plans (
 
 -- One row per bucket: its theoretical arrival time (µs since the epoch).
 -- A row whose tat has passed is the same as no row. Every replica updates
--- the same row, so the limit holds across replicas exactly.
-CREATE TABLE rate_buckets (
+-- the same row, so the limit holds across replicas exactly. UNLOGGED: an
+-- admission is then not a WAL flush, and a crash only forgets recent
+-- admissions, which at worst lets a key have a fresh burst.
+CREATE UNLOGGED TABLE rate_buckets (
 	bucket text COLLATE "C" PRIMARY KEY,
 	tat    bigint NOT NULL
 );
