@@ -106,6 +106,9 @@ type keyRow struct {
 	Plan     string     `json:"plan"`
 	Expires  *time.Time `json:"expires,omitempty"`
 	AllowIPs []string   `json:"allow_ips,omitempty"`
+	// Stale is true for an unrevoked key whose plan expects polls and that
+	// has not polled for longer than limit.StaleFactor of its intervals.
+	Stale bool `json:"stale"`
 }
 
 func keyList(ctx context.Context, env *environ, args []string) error {
@@ -128,6 +131,10 @@ func keyList(ctx context.Context, env *environ, args []string) error {
 	if err != nil {
 		return err
 	}
+	plans, err := planMap(ctx, st)
+	if err != nil {
+		return err
+	}
 	rows := []keyRow{}
 	for _, k := range keys {
 		r := keyRow{Name: k.Name, Admin: k.Admin, Read: named(k.Read, names), Write: named(k.Write, names), Created: k.Created,
@@ -135,6 +142,13 @@ func keyList(ctx context.Context, env *environ, args []string) error {
 		if !k.Expires.IsZero() {
 			t := k.Expires
 			r.Expires = &t
+		}
+		if p, ok := plans[k.Plan]; ok && p.MinPollInterval > 0 && k.Revoked.IsZero() {
+			acts, err := st.Activity(ctx, k.Name, time.Now())
+			if err != nil {
+				return err
+			}
+			r.Stale = limit.Stale(acts, p, time.Now())
 		}
 		if !k.Revoked.IsZero() {
 			t := k.Revoked
@@ -155,6 +169,9 @@ func keyList(ctx context.Context, env *environ, args []string) error {
 			state = "revoked " + r.Revoked.UTC().Format(time.RFC3339)
 		} else if r.Expires != nil {
 			state = "expires " + r.Expires.UTC().Format(time.RFC3339)
+		}
+		if r.Stale {
+			state += ", stale"
 		}
 		fmt.Fprintf(tw, "%s\t%v\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Admin, strings.Join(r.Read, ","), strings.Join(r.Write, ","),
 			r.Plan, r.Created.UTC().Format(time.RFC3339), state)
@@ -393,4 +410,17 @@ func errorCounts(m map[int]int64) string {
 		parts = append(parts, fmt.Sprintf("%d×%d", s, m[s]))
 	}
 	return strings.Join(parts, " ")
+}
+
+// planMap returns the stored plans by name.
+func planMap(ctx context.Context, st store.Store) (map[string]store.Plan, error) {
+	ps, err := st.Plans(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]store.Plan{}
+	for _, p := range ps {
+		m[p.Name] = p
+	}
+	return m, nil
 }

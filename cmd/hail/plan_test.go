@@ -106,6 +106,9 @@ func TestPlanCommands(t *testing.T) {
 			t.Errorf("key show:\n%s\nwant %q", out, want)
 		}
 	}
+	if table := mustHail(t, "key", "list", "--db", db); !strings.Contains(table, "active, stale") {
+		t.Errorf("key list does not call soc1 stale:\n%s", table)
+	}
 	if _, err := runHail(t, "key", "show", "nobody", "--db", db); err == nil {
 		t.Errorf("key show of an unknown key succeeded")
 	}
