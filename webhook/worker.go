@@ -78,6 +78,9 @@ func NewWorker(st store.Store, cfg Config) *Worker {
 	if cfg.LeaseTTL <= 0 {
 		cfg.LeaseTTL = DefaultLeaseTTL
 	}
+	// A lease renewed every third of its life must outlast an attempt, or
+	// a second process could send the same batch while the first waits.
+	cfg.LeaseTTL = max(cfg.LeaseTTL, 3*cfg.Sender.opt.Timeout)
 	if cfg.BackoffMin <= 0 {
 		cfg.BackoffMin = DefaultBackoffMin
 	}
@@ -192,16 +195,22 @@ func (w *Worker) deliver(ctx context.Context, id string, wake <-chan struct{}) {
 		defer cancel()
 		w.st.ReleaseWebhookLease(rctx, id, w.cfg.Holder)
 	}()
+	var renew time.Time
 	for {
-		ok, err := w.st.AcquireWebhookLease(ctx, id, w.cfg.Holder, w.cfg.Now(), w.cfg.LeaseTTL)
-		if err != nil || !ok {
-			if err != nil && ctx.Err() == nil && hail.ErrorCode(err) != hail.ENOTFOUND {
-				w.cfg.Logger.Error("webhook: lease", "webhook", id, "err", err)
+		// The lease is renewed once a third of it has passed, not at every
+		// step: a renewal is a write.
+		if now := w.cfg.Now(); !now.Before(renew) {
+			ok, err := w.st.AcquireWebhookLease(ctx, id, w.cfg.Holder, now, w.cfg.LeaseTTL)
+			if err != nil || !ok {
+				if err != nil && ctx.Err() == nil && hail.ErrorCode(err) != hail.ENOTFOUND {
+					w.cfg.Logger.Error("webhook: lease", "webhook", id, "err", err)
+				}
+				return
 			}
-			return
+			renew = now.Add(w.cfg.LeaseTTL / 3)
 		}
 		h, err := w.st.Webhook(ctx, id)
-		if err != nil || h.State.Paused {
+		if err != nil || h.State.Paused || h.LeaseHolder != w.cfg.Holder {
 			return
 		}
 		wait, err := w.Step(ctx, h)
