@@ -13,6 +13,10 @@
 // same keys and rights, answers application/json whatever the Accept
 // header, and writes errors as {"error": {"code", "message"}}.
 //
+// Admin keys also manage webhooks there: /api/v1/webhooks lists and creates,
+// /api/v1/webhooks/{id} shows with the delivery log and deletes, and its
+// pause, resume and test endpoints act (package webhook delivers).
+//
 // # Access
 //
 // A request carries an API key (see auth.Credentials for where) or none.
