@@ -30,7 +30,7 @@ func (s *Server) recordActivity(r *http.Request, sw *statusWriter, ri *requestIn
 	}
 	e := limit.Event{
 		Key:           ri.key,
-		Collection:    requestCollection(r),
+		Collection:    s.collectionID(r),
 		Time:          s.cfg.Now(),
 		Poll:          sw.status < 400 && isPoll(r),
 		Objects:       ri.objects,
@@ -56,7 +56,7 @@ type keyActivity struct {
 }
 
 type collectionActivity struct {
-	Collection        string           `json:"collection"` // as the requests named it; "" for none
+	Collection        string           `json:"collection"` // its id; "" for none
 	Summary           string           `json:"summary"`
 	FirstRequest      string           `json:"first_request"`
 	LastRequest       string           `json:"last_request"`

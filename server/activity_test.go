@@ -85,7 +85,7 @@ func TestActivity(t *testing.T) {
 	bytes += int64(len(mustJSON(t, p.env)))
 	get(intelObjects+"?next="+url.QueryEscape(*p.env.Next), 200) // same walk: 1 object
 	clock.Advance(time.Minute)
-	get(intelObjects+"?added_after="+url.QueryEscape(last), 200) // poll: nothing new
+	get("/taxii2/api/collections/intel/objects/?added_after="+url.QueryEscape(last), 200) // poll by alias: nothing new
 	get("/taxii2/api/collections/nope/objects/", 404)
 	get("/taxii2/", 200)
 

@@ -12,6 +12,7 @@ import (
 
 	"hail"
 	"hail/limit"
+	"hail/stix"
 	"hail/store"
 )
 
@@ -24,7 +25,13 @@ const planTTL = 10 * time.Second
 type planState struct {
 	mu    sync.Mutex
 	plans map[string]cachedPlan
+	ids   map[string]cachedID // "root/alias" or IOC API name → collection id
 	rec   *limit.Recorder
+}
+
+type cachedID struct {
+	id      string
+	fetched time.Time
 }
 
 type cachedPlan struct {
@@ -39,6 +46,7 @@ const ActivityFlush = 5 * time.Second
 func newPlanState(s *Server) *planState {
 	return &planState{
 		plans: map[string]cachedPlan{},
+		ids:   map[string]cachedID{},
 		rec: &limit.Recorder{
 			// A closure, not the method value: tests build servers without a store.
 			Write: func(ctx context.Context, a []store.Activity) error { return s.store.RecordActivity(ctx, a) },
@@ -104,6 +112,51 @@ func requestCollection(r *http.Request) string {
 	}
 	return ""
 }
+
+// collectionID returns the id of the collection a request names, so that
+// polls by alias and by id share one poll interval and one activity row.
+// A name that resolves to nothing the key may see is returned as given.
+// Aliases are resolved through a cache kept planTTL.
+func (s *Server) collectionID(r *http.Request) string {
+	name := requestCollection(r)
+	if name == "" || stix.ValidUUIDv4(name) {
+		return name
+	}
+	cacheKey := name
+	rest := strings.HasPrefix(r.URL.Path, "/api/")
+	if !rest {
+		cacheKey = strings.SplitN(strings.TrimPrefix(r.URL.Path, "/taxii2/"), "/", 2)[0] + "/" + name
+	}
+	now := time.Now()
+	ps := s.plans
+	ps.mu.Lock()
+	c, ok := ps.ids[cacheKey]
+	ps.mu.Unlock()
+	if ok && now.Sub(c.fetched) < planTTL {
+		return c.id
+	}
+	var col store.Collection
+	var err error
+	if rest {
+		col, err = s.findCollection(r.Context(), name)
+	} else {
+		root, alias, _ := strings.Cut(cacheKey, "/")
+		col, err = s.store.Collection(r.Context(), root, alias)
+	}
+	if err != nil {
+		return name
+	}
+	ps.mu.Lock()
+	if len(ps.ids) >= maxCachedIDs {
+		clear(ps.ids)
+	}
+	ps.ids[cacheKey] = cachedID{col.ID, now}
+	ps.mu.Unlock()
+	return col.ID
+}
+
+// maxCachedIDs bounds the alias cache, which request paths fill.
+const maxCachedIDs = 10000
 
 // isPoll reports whether r starts a walk of a collection's objects or
 // manifest: a GET of either without a next token. The pages of one walk
@@ -192,7 +245,7 @@ func (s *Server) admit(r *http.Request, k *store.Key, p store.Plan, now time.Tim
 		}
 	}
 	if p.MinPollInterval > 0 && isPoll(r) {
-		c := requestCollection(r)
+		c := s.collectionID(r)
 		wait, err := s.store.TakeToken(r.Context(), "poll/"+url.QueryEscape(k.Name)+"/"+url.QueryEscape(c), now, p.MinPollInterval, 1)
 		if err != nil {
 			return fmt.Errorf("poll interval: %w", err)

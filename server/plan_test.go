@@ -138,6 +138,7 @@ func TestPlanPollInterval(t *testing.T) {
 	wantStatus(t, "second page of the walk", e.get(t, intelObjects+"?next="+url.QueryEscape(*p.env.Next), "reader"), 200)
 	clock.Advance(5 * time.Minute)
 	wantRefusal(t, "new poll after 5 min", e.get(t, intelObjects, "reader"), "600", "every 15m0s")
+	wantRefusal(t, "poll by alias after 5 min", e.get(t, "/taxii2/api/collections/intel/objects/", "reader"), "600", "free")
 	wantRefusal(t, "manifest poll after 5 min", e.get(t, "/taxii2/api/collections/"+collIntel+"/manifest/", "reader"), "600", "free")
 	wantStatus(t, "a single object is no poll", e.get(t, intelObjects+"indicator--"+uuidN(1)+"/", "reader"), 200)
 	wantStatus(t, "another collection", e.get(t, "/taxii2/api/collections/"+collRW+"/objects/", "reader"), 200)

@@ -50,8 +50,9 @@ type KeyUpdate struct {
 }
 
 // Activity is what one key did with one collection: a row of the record
-// kept per (key, collection). Collection is the id or alias the requests
-// named, "" for requests that name none (discovery, API roots).
+// kept per (key, collection). Collection is the collection's id, or the
+// name the requests gave when it names no collection, and "" for requests
+// that name none (discovery, API roots).
 //
 // Given to RecordActivity, an Activity is a delta: counts are added,
 // First keeps the earliest value, Last, LastAddedAfter and
