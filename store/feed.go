@@ -76,6 +76,10 @@ type FeedMark struct {
 	LastModified string
 }
 
+// MaxFeedRuns is how many runs of a feed the store keeps: FinishFeedRun
+// forgets older ones, so that an hourly feed does not grow a table forever.
+const MaxFeedRuns = 200
+
 // FeedRun records one run of a feed.
 type FeedRun struct {
 	Started    time.Time

@@ -139,8 +139,8 @@ type Store interface {
 	// the feed does not exist.
 	ClaimFeed(ctx context.Context, name string, now, until time.Time) (Feed, error)
 	// FinishFeedRun records a run, sets the feed's mark and next run, and
-	// releases its lease, in one transaction. Returns ENOTFOUND if the feed
-	// does not exist.
+	// releases its lease, in one transaction; runs beyond the latest
+	// MaxFeedRuns are forgotten. Returns ENOTFOUND if the feed does not exist.
 	FinishFeedRun(ctx context.Context, name string, run FeedRun, mark FeedMark, next time.Time) error
 	// FeedRuns returns a feed's latest runs, newest first, at most limit
 	// (all when limit <= 0). Returns ENOTFOUND if the feed does not exist.

@@ -170,6 +170,10 @@ func (db *DB) FinishFeedRun(ctx context.Context, name string, run store.FeedRun,
 		run.Revoked, run.NotChanged, run.Error); err != nil {
 		return dbError("finish feed run", err)
 	}
+	if _, err := tx.Exec(ctx, `DELETE FROM feed_runs WHERE feed = $1 AND seq <= (SELECT seq FROM feed_runs
+		WHERE feed = $1 ORDER BY seq DESC LIMIT 1 OFFSET $2)`, name, store.MaxFeedRuns); err != nil {
+		return dbError("finish feed run", err)
+	}
 	return dbError("finish feed run", tx.Commit(ctx))
 }
 

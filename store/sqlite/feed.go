@@ -184,6 +184,10 @@ func (db *DB) FinishFeedRun(ctx context.Context, name string, run store.FeedRun,
 		run.Revoked, run.NotChanged, run.Error); err != nil {
 		return fmt.Errorf("finish feed run: %w", err)
 	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM feed_runs WHERE feed = ? AND seq <= (SELECT seq FROM feed_runs
+		WHERE feed = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`, name, name, store.MaxFeedRuns); err != nil {
+		return fmt.Errorf("finish feed run: %w", err)
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("finish feed run: %w", err)
 	}

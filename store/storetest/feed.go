@@ -150,6 +150,17 @@ func testFeedRuns(t *testing.T, s store.Store) {
 	if !reflect.DeepEqual(f.LastRun, runs[2]) || !f.Mark.AddedAfter.Equal(after) {
 		t.Errorf("Feed: last run %+v mark %+v; want %+v and added_after %v", f.LastRun, f.Mark, runs[2], after)
 	}
+	// Only the latest MaxFeedRuns runs are kept.
+	for i := range store.MaxFeedRuns {
+		r := store.FeedRun{Started: t0.Add(time.Duration(3+i) * time.Hour), Ended: t0.Add(time.Duration(3+i) * time.Hour), Read: i}
+		if err := s.FinishFeedRun(ctx, "f", r, store.FeedMark{}, r.Ended); err != nil {
+			t.Fatalf("FinishFeedRun %d: %v", i, err)
+		}
+	}
+	all, err := s.FeedRuns(ctx, "f", 0)
+	if err != nil || len(all) != store.MaxFeedRuns || all[0].Read != store.MaxFeedRuns-1 || all[len(all)-1].Read != 0 {
+		t.Errorf("FeedRuns after %d more runs: %d runs (%v), want the latest %d", store.MaxFeedRuns, len(all), err, store.MaxFeedRuns)
+	}
 	_, err = s.FeedRuns(ctx, "missing", 0)
 	wantCode(t, "FeedRuns(missing)", err, hail.ENOTFOUND)
 	err = s.FinishFeedRun(ctx, "missing", runs[0], store.FeedMark{}, t0)
