@@ -448,3 +448,40 @@ func activeValues(tb testing.TB, st store.Store) []string {
 	slices.Sort(out)
 	return out
 }
+
+func TestListFeedLastModifiedOnly(t *testing.T) {
+	// A source without ETags: the feed sends If-Modified-Since back.
+	const stamp = "Sun, 01 Jun 2025 10:00:00 GMT"
+	var seen []string
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Header.Get("If-Modified-Since"))
+		mu.Unlock()
+		if r.Header.Get("If-Modified-Since") == stamp {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Header().Set("Last-Modified", stamp)
+		fmt.Fprint(w, "ip,comment\n203.0.113.5,scanner\n")
+	}))
+	defer srv.Close()
+	local := openStore(t, localColl, "local")
+	mustCreate(t, local, store.Feed{Name: "csv", Kind: store.FeedCSV, URL: srv.URL})
+	s, c := scheduler(local)
+	runDue(t, s, "csv")
+	f := checkLastRun(t, local, "csv", counts{Read: 1, Added: 1}, "")
+	if f.Mark != (store.FeedMark{LastModified: stamp}) {
+		t.Errorf("mark %+v, want Last-Modified %q", f.Mark, stamp)
+	}
+	c.Advance(time.Hour)
+	runDue(t, s, "csv")
+	if f := mustFeed(t, local, "csv"); !f.LastRun.NotChanged {
+		t.Errorf("second run %+v, want not modified", f.LastRun)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{"", stamp}; !reflect.DeepEqual(seen, want) {
+		t.Errorf("If-Modified-Since sent %q, want %q", seen, want)
+	}
+}
