@@ -377,7 +377,7 @@ func TestClaimedFeedIsSkipped(t *testing.T) {
 	mustCreate(t, local, store.Feed{Name: "list", Kind: store.FeedText, URL: srv.URL})
 	s, c := scheduler(local)
 	// Another replica holds the feed.
-	if _, err := local.ClaimFeed(ctx, "list", c.Now(), c.Now().Add(time.Hour)); err != nil {
+	if _, err := local.ClaimFeed(ctx, "list", c.Now(), c.Now().Add(time.Hour), false); err != nil {
 		t.Fatal(err)
 	}
 	runDue(t, s)

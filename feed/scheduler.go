@@ -54,10 +54,10 @@ func (s *Scheduler) RunDue(ctx context.Context) ([]string, error) {
 		if f.NextRun.After(s.now()) {
 			continue
 		}
-		_, err := s.Run(ctx, f.Name)
+		_, err := s.run(ctx, f.Name, true)
 		switch {
 		case hail.ErrorCode(err) == hail.ECONFLICT || hail.ErrorCode(err) == hail.ENOTFOUND:
-			continue // another replica runs it, or it was deleted meanwhile
+			continue // another replica runs or ran it, or it was deleted meanwhile
 		case err != nil:
 			return ran, err
 		}
@@ -71,13 +71,19 @@ func (s *Scheduler) RunDue(ctx context.Context) ([]string, error) {
 // started. Returns ECONFLICT if the feed is being run elsewhere and
 // ENOTFOUND if it does not exist.
 func (s *Scheduler) Run(ctx context.Context, name string) (store.FeedRun, error) {
+	return s.run(ctx, name, false)
+}
+
+// run claims and runs a feed; with due, only if it is still due when
+// claimed, since the list RunDue read may be stale by then.
+func (s *Scheduler) run(ctx context.Context, name string, due bool) (store.FeedRun, error) {
 	st := s.Runner.Store
 	lease := s.Lease
 	if lease <= 0 {
 		lease = DefaultLease
 	}
 	now := s.now()
-	f, err := st.ClaimFeed(ctx, name, now, now.Add(lease))
+	f, err := st.ClaimFeed(ctx, name, now, now.Add(lease), due)
 	if err != nil {
 		return store.FeedRun{}, err
 	}

@@ -133,11 +133,13 @@ type Store interface {
 	// not exist. Deleting a collection deletes its feeds.
 	DeleteFeed(ctx context.Context, name string) error
 	// ClaimFeed takes the lease of a feed until until, if no one holds it
-	// at now, and returns the feed as stored then. Replicas sharing a
-	// database claim before they run, so that one runs each feed at a
-	// time. Returns ECONFLICT if an unexpired lease is held, ENOTFOUND if
-	// the feed does not exist.
-	ClaimFeed(ctx context.Context, name string, now, until time.Time) (Feed, error)
+	// at now and, when due is true, its next run is at or before now; it
+	// returns the feed as stored then. Replicas sharing a database claim
+	// before they run, so that one runs each feed at a time, and claim
+	// with due so that a feed another replica has just run is not run
+	// again. Returns ECONFLICT if an unexpired lease is held or the feed is
+	// no longer due, ENOTFOUND if the feed does not exist.
+	ClaimFeed(ctx context.Context, name string, now, until time.Time, due bool) (Feed, error)
 	// FinishFeedRun records a run, sets the feed's mark and next run, and
 	// releases its lease, in one transaction; runs beyond the latest
 	// MaxFeedRuns are forgotten. Returns ENOTFOUND if the feed does not exist.

@@ -105,6 +105,14 @@ func feedIn(ctx context.Context, q rowQueryer, name string) (store.Feed, error) 
 	return f, dbError("feed", err)
 }
 
+// claimConflict says why a claim failed.
+func claimConflict(f store.Feed, now time.Time) error {
+	if f.NextRun.After(now) {
+		return hail.Errorf(hail.ECONFLICT, "Feed %q is not due before %s.", f.Name, f.NextRun.Format(time.RFC3339))
+	}
+	return hail.Errorf(hail.ECONFLICT, "Feed %q is being run elsewhere.", f.Name)
+}
+
 func feedNotFound(name string) error {
 	return hail.Errorf(hail.ENOTFOUND, "Feed %q not found.", name)
 }
@@ -122,18 +130,20 @@ func (db *DB) DeleteFeed(ctx context.Context, name string) error {
 	return nil
 }
 
-// ClaimFeed takes a feed's lease until until if it is free at now. The
-// conditional UPDATE locks the row, so of replicas claiming at once exactly
-// one sees it free. Returns ECONFLICT if it is held, ENOTFOUND if the feed
-// does not exist.
-func (db *DB) ClaimFeed(ctx context.Context, name string, now, until time.Time) (store.Feed, error) {
+// ClaimFeed takes a feed's lease until until if it is free at now and, with
+// due, the feed is due. The conditional UPDATE locks the row and re-reads
+// it once the lock is free, so of replicas claiming at once exactly one
+// sees it free. Returns ECONFLICT if it is held or not due, ENOTFOUND if
+// the feed does not exist.
+func (db *DB) ClaimFeed(ctx context.Context, name string, now, until time.Time, due bool) (store.Feed, error) {
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
 		return store.Feed{}, dbError("claim feed", err)
 	}
 	defer tx.Rollback(ctx)
 	tag, err := tx.Exec(ctx, `UPDATE feeds SET lease_until = $1 WHERE name = $2
-		AND (lease_until IS NULL OR lease_until <= $3)`, until, name, now)
+		AND (lease_until IS NULL OR lease_until <= $3)
+		AND (NOT $4 OR next_run IS NULL OR next_run <= $3)`, until, name, now, due)
 	if err != nil {
 		return store.Feed{}, dbError("claim feed", err)
 	}
@@ -142,7 +152,7 @@ func (db *DB) ClaimFeed(ctx context.Context, name string, now, until time.Time) 
 		return f, err
 	}
 	if tag.RowsAffected() == 0 {
-		return f, hail.Errorf(hail.ECONFLICT, "Feed %q is being run elsewhere.", name)
+		return f, claimConflict(f, now)
 	}
 	return f, dbError("claim feed", tx.Commit(ctx))
 }

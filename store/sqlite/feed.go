@@ -112,6 +112,14 @@ func feedIn(ctx context.Context, q queryer, name string) (store.Feed, error) {
 	return f, nil
 }
 
+// claimConflict says why a claim failed.
+func claimConflict(f store.Feed, now time.Time) error {
+	if f.NextRun.After(now) {
+		return hail.Errorf(hail.ECONFLICT, "Feed %q is not due before %s.", f.Name, f.NextRun.Format(time.RFC3339))
+	}
+	return hail.Errorf(hail.ECONFLICT, "Feed %q is being run elsewhere.", f.Name)
+}
+
 func feedNotFound(name string) error {
 	return hail.Errorf(hail.ENOTFOUND, "Feed %q not found.", name)
 }
@@ -131,16 +139,17 @@ func (db *DB) DeleteFeed(ctx context.Context, name string) error {
 	return nil
 }
 
-// ClaimFeed takes a feed's lease until until if it is free at now. Returns
-// ECONFLICT if it is held, ENOTFOUND if the feed does not exist.
-func (db *DB) ClaimFeed(ctx context.Context, name string, now, until time.Time) (store.Feed, error) {
+// ClaimFeed takes a feed's lease until until if it is free at now and, with
+// due, the feed is due. Returns ECONFLICT if it is held or not due,
+// ENOTFOUND if the feed does not exist.
+func (db *DB) ClaimFeed(ctx context.Context, name string, now, until time.Time, due bool) (store.Feed, error) {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return store.Feed{}, fmt.Errorf("claim feed: %w", err)
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `UPDATE feeds SET lease_until = ? WHERE name = ? AND lease_until <= ?`,
-		micros(until), name, micros(now))
+	res, err := tx.ExecContext(ctx, `UPDATE feeds SET lease_until = ? WHERE name = ? AND lease_until <= ?
+		AND (NOT ? OR next_run <= ?)`, micros(until), name, micros(now), due, micros(now))
 	if err != nil {
 		return store.Feed{}, fmt.Errorf("claim feed: %w", err)
 	}
@@ -151,7 +160,7 @@ func (db *DB) ClaimFeed(ctx context.Context, name string, now, until time.Time) 
 	if n, err := res.RowsAffected(); err != nil {
 		return f, fmt.Errorf("claim feed: %w", err)
 	} else if n == 0 {
-		return f, hail.Errorf(hail.ECONFLICT, "Feed %q is being run elsewhere.", name)
+		return f, claimConflict(f, now)
 	}
 	if err := tx.Commit(); err != nil {
 		return f, fmt.Errorf("claim feed: %w", err)

@@ -93,29 +93,32 @@ func testFeedClaim(t *testing.T, s store.Store) {
 		t.Fatalf("CreateFeed: %v", err)
 	}
 	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
-	f, err := s.ClaimFeed(ctx, "f", now, now.Add(time.Minute))
+	f, err := s.ClaimFeed(ctx, "f", now, now.Add(time.Minute), true)
 	if err != nil || f.Name != "f" || f.Password != "secret p@ss" {
 		t.Errorf("ClaimFeed = %+v, %v; want the feed", f, err)
 	}
-	_, err = s.ClaimFeed(ctx, "f", now.Add(30*time.Second), now.Add(2*time.Minute))
+	_, err = s.ClaimFeed(ctx, "f", now.Add(30*time.Second), now.Add(2*time.Minute), false)
 	wantCode(t, "ClaimFeed while held", err, hail.ECONFLICT)
 	// An expired lease (a runner that died) can be taken over.
-	if _, err := s.ClaimFeed(ctx, "f", now.Add(time.Minute), now.Add(3*time.Minute)); err != nil {
+	if _, err := s.ClaimFeed(ctx, "f", now.Add(time.Minute), now.Add(3*time.Minute), true); err != nil {
 		t.Errorf("ClaimFeed after expiry: %v", err)
 	}
 	mark := store.FeedMark{ETag: `"v2"`, LastModified: "Mon, 02 Jun 2025 10:00:00 GMT"}
 	if err := s.FinishFeedRun(ctx, "f", store.FeedRun{Started: now, Ended: now.Add(time.Second)}, mark, now.Add(time.Hour)); err != nil {
 		t.Fatalf("FinishFeedRun: %v", err)
 	}
-	// Finishing releases the lease.
-	f, err = s.ClaimFeed(ctx, "f", now.Add(2*time.Minute), now.Add(4*time.Minute))
+	// Finishing releases the lease; the feed is not due again for an hour,
+	// so only a claim that ignores the schedule succeeds.
+	_, err = s.ClaimFeed(ctx, "f", now.Add(2*time.Minute), now.Add(4*time.Minute), true)
+	wantCode(t, "ClaimFeed(due) before the next run", err, hail.ECONFLICT)
+	f, err = s.ClaimFeed(ctx, "f", now.Add(2*time.Minute), now.Add(4*time.Minute), false)
 	if err != nil {
 		t.Errorf("ClaimFeed after finish: %v", err)
 	}
 	if f.Mark != mark || !f.NextRun.Equal(now.Add(time.Hour)) {
 		t.Errorf("claimed feed mark %+v next %v; want %+v, %v", f.Mark, f.NextRun, mark, now.Add(time.Hour))
 	}
-	_, err = s.ClaimFeed(ctx, "missing", now, now.Add(time.Minute))
+	_, err = s.ClaimFeed(ctx, "missing", now, now.Add(time.Minute), false)
 	wantCode(t, "ClaimFeed(missing)", err, hail.ENOTFOUND)
 }
 
@@ -212,7 +215,7 @@ func testFeedClaimRace(t *testing.T, s store.Store) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = s.ClaimFeed(ctx, "f", now, now.Add(time.Minute))
+			_, errs[i] = s.ClaimFeed(ctx, "f", now, now.Add(time.Minute), true)
 		}()
 	}
 	wg.Wait()
@@ -229,4 +232,11 @@ func testFeedClaimRace(t *testing.T, s store.Store) {
 	if won != 1 {
 		t.Errorf("%d of %d simultaneous claims won, want 1", won, n)
 	}
+	// A replica that read the feed as due before another ran it must not
+	// run it again once the lease is released.
+	if err := s.FinishFeedRun(ctx, "f", store.FeedRun{Started: now, Ended: now}, store.FeedMark{}, now.Add(time.Hour)); err != nil {
+		t.Fatalf("FinishFeedRun: %v", err)
+	}
+	_, err := s.ClaimFeed(ctx, "f", now.Add(time.Second), now.Add(time.Minute), true)
+	wantCode(t, "ClaimFeed(due) just after another run", err, hail.ECONFLICT)
 }
