@@ -1,0 +1,67 @@
+package bench
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestReportChecks(t *testing.T) {
+	r := &Report{
+		BulkImport:     BulkImport{ObjectsPerSec: 50000},
+		StartupSeconds: 1,
+		FullPoll:       FullPoll{PercentOfRaw: 49.9},
+		SmallPolls:     []SmallPoll{{Clients: 1, Requests: 10, Latency: Latency{P99: 50}}, {Clients: 64, Requests: 10, Latency: Latency{P99: 19.9}}},
+		Ingest:         Ingest{ObjectsPerSec: 20000},
+		PeakRSSBytes:   200 << 20,
+	}
+	r.check()
+	want := map[string]bool{
+		"bulk import objects/s":           true,  // ≥ 50,000
+		"start-up s":                      false, // < 1 s
+		"full poll % of raw HTTP":         false, // ≥ 50
+		"small poll p99 ms at 64 clients": true,  // only the 64-client level counts
+		"POST ingest objects/s":           true,
+		"server peak RSS MiB":             false, // < 200 MiB
+	}
+	if len(r.Checks) != len(want) {
+		t.Fatalf("checks = %+v, want %d", r.Checks, len(want))
+	}
+	for _, c := range r.Checks {
+		if met, ok := want[c.Measure]; !ok || met != c.Met {
+			t.Errorf("check %q (value %v) met = %v, want %v", c.Measure, c.Value, c.Met, met)
+		}
+	}
+
+	var b bytes.Buffer
+	if err := r.WriteTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(b.String(), "\n") {
+		switch {
+		case strings.HasPrefix(line, "start-up"):
+			if !strings.Contains(line, "missed (< 1 s)") {
+				t.Errorf("start-up row = %q, want it marked missed (< 1 s)", line)
+			}
+		case strings.HasPrefix(line, "small poll, limit 0, 64 clients"):
+			if !strings.Contains(line, "met (p99 < 20 ms)") {
+				t.Errorf("64-client row = %q, want it marked met", line)
+			}
+		case strings.HasPrefix(line, "small poll, limit 0, 1 client"):
+			if strings.Contains(line, "met") {
+				t.Errorf("1-client row = %q, want no verdict", line)
+			}
+		}
+	}
+}
+
+func TestReportNoServerFigures(t *testing.T) {
+	// A run that measured nothing must not claim the RSS or latency targets.
+	r := &Report{SmallPolls: []SmallPoll{{Clients: 64}}}
+	r.check()
+	for _, c := range r.Checks {
+		if c.Met {
+			t.Errorf("check %q met with no figures", c.Measure)
+		}
+	}
+}
