@@ -157,7 +157,7 @@ func (db *DB) Collections(ctx context.Context, apiRoot string) ([]store.Collecti
 // idOrAlias; an id match wins over an alias match. Returns ENOTFOUND if
 // there is none.
 func (db *DB) Collection(ctx context.Context, apiRoot, idOrAlias string) (store.Collection, error) {
-	c, err := scanCollection(db.read.QueryRowContext(ctx, `SELECT `+collectionColumns+` FROM collections
+	c, err := scanCollection(db.queryRow(ctx, `SELECT `+collectionColumns+` FROM collections
 		WHERE api_root = ?1 AND (id = ?2 OR alias = ?2) ORDER BY id = ?2 DESC LIMIT 1`, apiRoot, idOrAlias))
 	if err == sql.ErrNoRows {
 		return store.Collection{}, collectionNotFound(idOrAlias)

@@ -83,7 +83,7 @@ func scanKey(row interface{ Scan(...any) error }) (store.Key, error) {
 // KeyByHash returns the unrevoked key whose hash is hash. Returns ENOTFOUND
 // if there is none.
 func (db *DB) KeyByHash(ctx context.Context, hash []byte) (store.Key, error) {
-	k, err := scanKey(db.read.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM keys WHERE hash = ? AND revoked = 0`, hash))
+	k, err := scanKey(db.queryRow(ctx, `SELECT `+keyColumns+` FROM keys WHERE hash = ? AND revoked = 0`, hash))
 	if err == sql.ErrNoRows {
 		return store.Key{}, hail.Errorf(hail.ENOTFOUND, "API key not found.")
 	}

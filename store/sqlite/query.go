@@ -124,7 +124,7 @@ func (q *query) versions(vs store.VersionSelection, specs []string) {
 // in the collection; for a collection of 2.1 objects that keeps everything.
 // "first" and "last" are then taken among the kept versions of each object.
 func (db *DB) Objects(ctx context.Context, collectionID string, f store.Filter) (store.Page, error) {
-	seq, err := collectionSeq(ctx, db.read, collectionID)
+	seq, err := db.readSeq(ctx, collectionID)
 	if err != nil {
 		return store.Page{}, err
 	}
@@ -137,7 +137,7 @@ func (db *DB) Objects(ctx context.Context, collectionID string, f store.Filter) 
 	if f.HeadersOnly {
 		raw = "NULL"
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT e.date_added, e.stix_id, e.type, e.spec_version, e.version,
+	rows, err := db.query(ctx, `SELECT e.date_added, e.stix_id, e.type, e.spec_version, e.version,
 		o.created, o.modified, o.revoked, `+raw+`
 		FROM `+from+` JOIN objects AS o ON o.rid = e.object
 		ORDER BY e.date_added`, args...)
