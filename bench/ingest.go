@@ -25,6 +25,8 @@ type Ingest struct {
 	Seconds       float64 `json:"seconds"`
 	ObjectsPerSec float64 `json:"objects_per_sec"`
 	Latency       Latency `json:"request_latency"`
+	// ServerCPUSeconds is the CPU time the server used.
+	ServerCPUSeconds float64 `json:"server_cpu_seconds"`
 }
 
 // envelopeBody is one request body and the number of objects in it.
@@ -63,7 +65,7 @@ func envelopes(g *Generator, size int) ([]envelopeBody, error) {
 // ingest POSTs bodies to objectsURL from clients concurrent producers and
 // checks every status resource. It returns the first failure with the
 // figures.
-func ingest(ctx context.Context, c *client, objectsURL string, bodies []envelopeBody, size, clients int) (Ingest, error) {
+func ingest(ctx context.Context, c *client, objectsURL string, bodies []envelopeBody, size, clients int, m cpuMeter) (Ingest, error) {
 	res := Ingest{Envelope: size, Clients: clients}
 	var (
 		wg       sync.WaitGroup
@@ -74,6 +76,7 @@ func ingest(ctx context.Context, c *client, objectsURL string, bodies []envelope
 		added    atomic.Int64
 		failed   atomic.Int64
 	)
+	cpu := startCPU(m)
 	start := time.Now()
 	for range clients {
 		wg.Add(1)
@@ -106,6 +109,7 @@ func ingest(ctx context.Context, c *client, objectsURL string, bodies []envelope
 	}
 	wg.Wait()
 	res.Seconds = time.Since(start).Seconds()
+	res.ServerCPUSeconds = cpu()
 	res.Requests = len(all)
 	res.Objects = int(added.Load())
 	res.Failures = int(failed.Load())

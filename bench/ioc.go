@@ -29,6 +29,7 @@ type IOCLookup struct {
 	Seconds   float64 `json:"seconds"`
 	ReqPerSec float64 `json:"req_per_sec"`
 	Latency
+	ServerCPUSeconds float64 `json:"server_cpu_seconds"`
 }
 
 // IOCExport is one consumer downloading every value as a plain-text list
@@ -41,6 +42,8 @@ type IOCExport struct {
 	Seconds      float64 `json:"seconds"`
 	ValuesPerSec float64 `json:"values_per_sec"`
 	MBPerSec     float64 `json:"mb_per_sec"`
+	// ServerCPUSeconds is the CPU time the server used.
+	ServerCPUSeconds float64 `json:"server_cpu_seconds"`
 }
 
 // iocCommon are the parameters of every IOC request: the loaded collection,
@@ -92,7 +95,7 @@ func (s *sampler) add(o stix.Object) {
 // iocLookups runs clients concurrent consumers for d, each looking up one
 // value per request, taken in turn from values (every tenth request looks
 // up a value that is absent).
-func iocLookups(ctx context.Context, c *client, base string, values []string, clients int, d time.Duration) (IOCLookup, error) {
+func iocLookups(ctx context.Context, c *client, base string, values []string, clients int, d time.Duration, m cpuMeter) (IOCLookup, error) {
 	res := IOCLookup{Clients: clients}
 	if len(values) == 0 {
 		return res, errors.New("IOC lookup: no indicator values were sampled from the data set")
@@ -139,6 +142,7 @@ func iocLookups(ctx context.Context, c *client, base string, values []string, cl
 	if _, _, err := lookup(0, &probe); err != nil {
 		return res, err
 	}
+	cpu := startCPU(m)
 	start := time.Now()
 	deadline := start.Add(d)
 	for range clients {
@@ -174,6 +178,7 @@ func iocLookups(ctx context.Context, c *client, base string, values []string, cl
 	}
 	wg.Wait()
 	res.Seconds = time.Since(start).Seconds()
+	res.ServerCPUSeconds = cpu()
 	res.Requests = len(all)
 	res.Hits = int(hits.Load())
 	res.Errors = int(errs.Load())
@@ -184,10 +189,11 @@ func iocLookups(ctx context.Context, c *client, base string, values []string, cl
 
 // iocExport downloads the plain-text export in rounds until minTime has
 // passed.
-func iocExport(ctx context.Context, c *client, base string, minTime time.Duration) (IOCExport, error) {
+func iocExport(ctx context.Context, c *client, base string, minTime time.Duration, m cpuMeter) (IOCExport, error) {
 	var res IOCExport
 	u := base + "/api/v1/iocs/export?format=txt&" + iocCommon
 	var buf bytes.Buffer
+	cpu := startCPU(m)
 	start := time.Now()
 	for res.Rounds < maxPollRounds && (res.Rounds == 0 || time.Since(start) < minTime) {
 		if _, err := c.get(ctx, u, &buf); err != nil {
@@ -198,6 +204,7 @@ func iocExport(ctx context.Context, c *client, base string, minTime time.Duratio
 		res.Bytes += int64(buf.Len())
 	}
 	res.Seconds = time.Since(start).Seconds()
+	res.ServerCPUSeconds = cpu()
 	res.ValuesPerSec = float64(res.Values) / res.Seconds
 	res.MBPerSec = float64(res.Bytes) / 1e6 / res.Seconds
 	return res, nil

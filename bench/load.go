@@ -25,6 +25,9 @@ type BulkImport struct {
 	Batch         int     `json:"batch"`
 	Seconds       float64 `json:"seconds"` // time spent in AddObjects only
 	ObjectsPerSec float64 `json:"objects_per_sec"`
+	// CPUSeconds is the CPU time the harness process (where the store
+	// runs) used during AddObjects calls.
+	CPUSeconds float64 `json:"cpu_seconds"`
 	// GenerateSeconds is the time spent generating and parsing the
 	// objects, which Seconds leaves out.
 	GenerateSeconds float64 `json:"generate_seconds"`
@@ -109,6 +112,7 @@ const headBack = 50
 func load(ctx context.Context, st store.Store, collectionID string, g *Generator, batch int, sample *sampler, progress func(done int)) (BulkImport, time.Time, error) {
 	res := BulkImport{Batch: batch}
 	var inStore, generating time.Duration
+	var cpu float64
 	var recent [headBack + 1]time.Time // a ring of the last date_added values
 	for ctx.Err() == nil {
 		t0 := time.Now()
@@ -120,9 +124,10 @@ func load(ctx context.Context, st store.Store, collectionID string, g *Generator
 		if objs == nil {
 			break
 		}
-		t1 := time.Now()
+		t1, stopCPU := time.Now(), startCPU(selfCPU)
 		results, err := st.AddObjects(ctx, collectionID, objs)
 		inStore += time.Since(t1)
+		cpu += stopCPU()
 		if err != nil {
 			return res, time.Time{}, fmt.Errorf("bulk import: %w", err)
 		}
@@ -147,6 +152,7 @@ func load(ctx context.Context, st store.Store, collectionID string, g *Generator
 		return res, time.Time{}, err
 	}
 	res.Seconds = inStore.Seconds()
+	res.CPUSeconds = cpu
 	res.ObjectsPerSec = float64(res.Objects) / res.Seconds
 	res.GenerateSeconds = generating.Seconds()
 	head := recent[0] // fewer versions than the ring holds: the first one

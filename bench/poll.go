@@ -31,6 +31,9 @@ type FullPoll struct {
 	// PercentOfRaw is MBPerSec as a percentage of RawHTTP's.
 	PercentOfRaw float64 `json:"percent_of_raw"`
 	Page         Latency `json:"page_latency"`
+	// ServerCPUSeconds is the CPU time the server used, a figure that
+	// other load on the machine disturbs less than the rates.
+	ServerCPUSeconds float64 `json:"server_cpu_seconds"`
 }
 
 // RawHTTP is the reference: the first pages of the full poll, served again
@@ -56,6 +59,7 @@ type SmallPoll struct {
 	Seconds   float64 `json:"seconds"`
 	ReqPerSec float64 `json:"req_per_sec"`
 	Latency
+	ServerCPUSeconds float64 `json:"server_cpu_seconds"` // from the start of the clock
 }
 
 // maxPollRounds bounds the repetitions of the full poll.
@@ -64,7 +68,7 @@ const maxPollRounds = 1000
 // fullPoll pages through the collection at objectsURL, in rounds until
 // minTime has passed, and returns the figures and up to capture bytes of
 // the first pages, for the raw HTTP reference. maxPages bounds one round.
-func fullPoll(ctx context.Context, c *client, objectsURL string, limit, maxPages int, minTime time.Duration, capture int64) (FullPoll, [][]byte, error) {
+func fullPoll(ctx context.Context, c *client, objectsURL string, limit, maxPages int, minTime time.Duration, capture int64, m cpuMeter) (FullPoll, [][]byte, error) {
 	res := FullPoll{Limit: limit}
 	var (
 		pages    [][]byte
@@ -73,6 +77,7 @@ func fullPoll(ctx context.Context, c *client, objectsURL string, limit, maxPages
 		buf      bytes.Buffer
 	)
 	first := objectsURL + "?limit=" + strconv.Itoa(limit)
+	cpu := startCPU(m)
 	start := time.Now()
 	for res.Rounds < maxPollRounds && (res.Rounds == 0 || time.Since(start) < minTime) {
 		res.Rounds++
@@ -107,6 +112,7 @@ func fullPoll(ctx context.Context, c *client, objectsURL string, limit, maxPages
 		}
 	}
 	res.Seconds = time.Since(start).Seconds()
+	res.ServerCPUSeconds = cpu()
 	res.ObjectsPerSec = float64(res.Objects) / res.Seconds
 	res.MBPerSec = float64(res.Bytes) / 1e6 / res.Seconds
 	res.Page = summarize(lat)
@@ -174,7 +180,7 @@ const maxSmallPolls = 2_000_000
 // warm-up that opens their connections) and returns their figures. A
 // response that is not a non-empty page counts as an error; the first one
 // is returned with the figures.
-func smallPolls(ctx context.Context, c *client, u string, clients, limit int, d time.Duration) (SmallPoll, error) {
+func smallPolls(ctx context.Context, c *client, u string, clients, limit int, d time.Duration, m cpuMeter) (SmallPoll, error) {
 	res := SmallPoll{Clients: clients, Limit: limit}
 	var (
 		wg       sync.WaitGroup
@@ -238,10 +244,12 @@ func smallPolls(ctx context.Context, c *client, u string, clients, limit int, d 
 		}()
 	}
 	ready.Wait()
+	cpu := startCPU(m)
 	start = time.Now()
 	close(startc)
 	wg.Wait()
 	res.Seconds = time.Since(start).Seconds()
+	res.ServerCPUSeconds = cpu()
 	res.Requests = len(all)
 	res.Errors = int(errs.Load())
 	res.ReqPerSec = float64(res.Requests) / res.Seconds

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -152,6 +153,73 @@ func (s *server) peakRSS() (int64, error) {
 		return 0, errors.New("no VmHWM in /proc/PID/status")
 	}
 	return kb * 1024, nil
+}
+
+// cpu returns the CPU time the server has used so far (user and system).
+// On a shared machine a phase's CPU time is a steadier figure than its
+// wall-clock rate: it does not count the time the server waited for a core.
+func (s *server) cpu() (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	d, ok := statCPU(b)
+	if !ok {
+		return 0, errors.New("unreadable /proc/PID/stat")
+	}
+	return d, nil
+}
+
+// cpuMeter reads the CPU time a process has used so far.
+type cpuMeter func() (time.Duration, error)
+
+// startCPU starts counting m and returns what reads the CPU seconds since;
+// it reads 0 when m is nil or cannot be read.
+func startCPU(m cpuMeter) func() float64 {
+	if m == nil {
+		return func() float64 { return 0 }
+	}
+	t0, err := m()
+	return func() float64 {
+		t1, err1 := m()
+		if err != nil || err1 != nil {
+			return 0
+		}
+		return (t1 - t0).Seconds()
+	}
+}
+
+// selfCPU is the harness's own CPU time, where the bulk import runs.
+func selfCPU() (time.Duration, error) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0, err
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), nil
+}
+
+// clockTick is the unit of /proc/PID/stat's times (USER_HZ), 100 Hz on
+// every architecture Linux supports today.
+const clockTick = 10 * time.Millisecond
+
+// statCPU reads utime and stime, fields 14 and 15 of /proc/PID/stat. The
+// second field, the command name, may hold spaces and parentheses, so the
+// fields are counted from the last ')'.
+func statCPU(stat []byte) (time.Duration, bool) {
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(string(stat[i+1:]))
+	if len(f) < 13 {
+		return 0, false
+	}
+	user, err1 := strconv.ParseInt(f[11], 10, 64)
+	sys, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil || user < 0 || sys < 0 || user > 1<<40 || sys > 1<<40 {
+		return 0, false
+	}
+	return time.Duration(user+sys) * clockTick, true
 }
 
 // statusField reads a "Name:   1234 kB" line of /proc/PID/status and

@@ -3,6 +3,7 @@ package bench
 import (
 	"net"
 	"testing"
+	"time"
 )
 
 func TestParseServing(t *testing.T) {
@@ -48,6 +49,28 @@ func TestStatusField(t *testing.T) {
 		got, ok := statusField([]byte(status), tt.name)
 		if got != tt.want || ok != tt.ok {
 			t.Errorf("statusField(%s) = %d, %v; want %d, %v", tt.name, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestStatCPU(t *testing.T) {
+	tests := []struct {
+		stat string
+		want time.Duration
+		ok   bool
+	}{
+		{"4242 (hail) S 1 4242 4242 0 -1 4194560 1270 0 0 0 150 37 0 0 20 0 9 0 123 1000 200 18446744073709551615\n",
+			1870 * time.Millisecond, true},
+		// The command name may hold spaces and parentheses.
+		{"7 (a) b) (c) R 1 7 7 0 -1 0 0 0 0 0 5 5 0 0 20 0 1 0 1 1 1", 100 * time.Millisecond, true},
+		{"7 (hail) S 1 2 3", 0, false},
+		{"no parenthesis 1 2 3 4 5 6 7 8 9 10 11 12 13", 0, false},
+		{"7 (x) S 1 7 7 0 -1 0 0 0 0 0 -5 5 0", 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := statCPU([]byte(tt.stat))
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("statCPU(%q) = %v, %v; want %v, %v", tt.stat, got, ok, tt.want, tt.ok)
 		}
 	}
 }
@@ -99,6 +122,18 @@ func FuzzStatusField(f *testing.F) {
 	f.Fuzz(func(t *testing.T, status []byte, name string) {
 		if n, ok := statusField(status, name); ok && n < 0 {
 			t.Errorf("statusField(%q, %q) = %d", status, name, n)
+		}
+	})
+}
+
+// FuzzStatCPU: no /proc/PID/stat content makes statCPU panic or report a
+// negative time.
+func FuzzStatCPU(f *testing.F) {
+	f.Add([]byte("4242 (hail) S 1 4242 4242 0 -1 4194560 1270 0 0 0 150 37 0 0 20 0 9 0 123 1000 200"))
+	f.Add([]byte("1 ()) R 0 0 0 0 0 0 0 0 0 0 1 1"))
+	f.Fuzz(func(t *testing.T, stat []byte) {
+		if d, ok := statCPU(stat); ok && d < 0 {
+			t.Errorf("statCPU(%q) = %v", stat, d)
 		}
 	})
 }

@@ -98,20 +98,23 @@ func (r *Report) WriteTable(w io.Writer) error {
 		verdict[c.Measure] = v + " (" + c.Target + ")"
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	row := func(measure, result, check string) { fmt.Fprintf(tw, "%s\t%s\t%s\n", measure, result, verdict[check]) }
-	fmt.Fprintln(tw, "MEASURE\tRESULT\tTARGET*")
+	row := func(measure, result, cpu, check string) {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", measure, result, cpu, verdict[check])
+	}
+	fmt.Fprintln(tw, "MEASURE\tRESULT\tCPU**\tTARGET*")
 	b := r.BulkImport
 	row(fmt.Sprintf("bulk import (batches of %d)", b.Batch),
 		fmt.Sprintf("%s objects/s (%.1f s; store %.1f MB)", grouped(int(b.ObjectsPerSec)), b.Seconds, float64(b.StoreBytes)/1e6),
-		"bulk import objects/s")
-	row("start-up (exec to discovery response)", fmt.Sprintf("%.3f s", r.StartupSeconds), "start-up s")
+		perUnit(b.CPUSeconds, b.Objects, "object"), "bulk import objects/s")
+	row("start-up (exec to discovery response)", fmt.Sprintf("%.3f s", r.StartupSeconds), "", "start-up s")
 	f := r.FullPoll
 	row(fmt.Sprintf("full poll (limit %d)", f.Limit),
 		fmt.Sprintf("%s objects/s, %.1f MB/s (%s, %d pages, page p50 %.1f ms)",
-			grouped(int(f.ObjectsPerSec)), f.MBPerSec, plural(f.Rounds, "round"), f.Pages, f.Page.P50), "")
+			grouped(int(f.ObjectsPerSec)), f.MBPerSec, plural(f.Rounds, "round"), f.Pages, f.Page.P50),
+		perUnit(f.ServerCPUSeconds, f.Objects, "object"), "")
 	row("raw HTTP (same pages, from memory)",
-		fmt.Sprintf("%.1f MB/s (%d pages)", r.RawHTTP.MBPerSec, r.RawHTTP.Pages), "")
-	row("full poll / raw HTTP", fmt.Sprintf("%.1f %%", f.PercentOfRaw), "full poll % of raw HTTP")
+		fmt.Sprintf("%.1f MB/s (%d pages)", r.RawHTTP.MBPerSec, r.RawHTTP.Pages), "", "")
+	row("full poll / raw HTTP", fmt.Sprintf("%.1f %%", f.PercentOfRaw), "", "full poll % of raw HTTP")
 	for _, p := range r.SmallPolls {
 		check := ""
 		if p.Clients == 64 {
@@ -121,7 +124,8 @@ func (r *Report) WriteTable(w io.Writer) error {
 		if p.Errors > 0 {
 			result += fmt.Sprintf("; %d errors", p.Errors)
 		}
-		row(fmt.Sprintf("small poll, limit %d, %s", p.Limit, plural(p.Clients, "client")), result, check)
+		row(fmt.Sprintf("small poll, limit %d, %s", p.Limit, plural(p.Clients, "client")), result,
+			perUnit(p.ServerCPUSeconds, p.Requests+p.Errors, "request"), check)
 	}
 	for _, l := range r.IOCLookups {
 		result := fmt.Sprintf("%s req/s; p50 %.2f, p90 %.2f, p99 %.2f ms; %d%% hits",
@@ -129,31 +133,48 @@ func (r *Report) WriteTable(w io.Writer) error {
 		if l.Errors > 0 {
 			result += fmt.Sprintf("; %d errors", l.Errors)
 		}
-		row("IOC lookup, 1 value, "+plural(l.Clients, "client"), result, "")
+		row("IOC lookup, 1 value, "+plural(l.Clients, "client"), result,
+			perUnit(l.ServerCPUSeconds, l.Requests+l.Errors, "request"), "")
 	}
 	if e := r.IOCExport; e.Rounds > 0 {
 		row("IOC export (txt, every value)", fmt.Sprintf("%s values/s, %.1f MB/s (%s values, %s)",
-			grouped(int(e.ValuesPerSec)), e.MBPerSec, grouped(e.Values/e.Rounds), plural(e.Rounds, "round")), "")
+			grouped(int(e.ValuesPerSec)), e.MBPerSec, grouped(e.Values/e.Rounds), plural(e.Rounds, "round")),
+			perUnit(e.ServerCPUSeconds, e.Values, "value"), "")
 	}
 	in := r.Ingest
 	result := fmt.Sprintf("%s objects/s; request p50 %.1f, p99 %.1f ms", grouped(int(in.ObjectsPerSec)), in.Latency.P50, in.Latency.P99)
 	if in.Failures > 0 {
 		result += fmt.Sprintf("; %d objects failed", in.Failures)
 	}
-	row(fmt.Sprintf("POST ingest, %d per envelope, %s", in.Envelope, plural(in.Clients, "client")), result, "POST ingest objects/s")
-	row("server peak RSS (VmHWM)", fmt.Sprintf("%.1f MiB", float64(r.PeakRSSBytes)/(1<<20)), "server peak RSS MiB")
+	row(fmt.Sprintf("POST ingest, %d per envelope, %s", in.Envelope, plural(in.Clients, "client")), result,
+		perUnit(in.ServerCPUSeconds, in.Objects+in.Failures, "object"), "POST ingest objects/s")
+	row("server peak RSS (VmHWM)", fmt.Sprintf("%.1f MiB", float64(r.PeakRSSBytes)/(1<<20)), "", "server peak RSS MiB")
 	for _, s := range r.NotMeasured {
 		what, why, _ := strings.Cut(s, ": ")
-		row(what, "not measured: "+why, "")
+		row(what, "not measured: "+why, "", "")
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "\n* targets are set for N = 1,000,000 on SQLite on a 2-core machine; run took %.0f s\n", r.Seconds)
+	fmt.Fprintln(w, "** CPU time per unit, of the server process (of the harness process, where the store runs, for the bulk")
+	fmt.Fprintln(w, "   import): steadier than the rates when other work shares the machine")
 	for _, p := range r.Problems {
 		fmt.Fprintf(w, "PROBLEM: %s\n", p)
 	}
 	return nil
+}
+
+// perUnit formats seconds of CPU divided by n units, "" when either is 0.
+func perUnit(seconds float64, n int, unit string) string {
+	if seconds <= 0 || n <= 0 {
+		return ""
+	}
+	d := time.Duration(seconds / float64(n) * float64(time.Second))
+	if d >= time.Millisecond {
+		return fmt.Sprintf("%.2f ms/%s", float64(d)/float64(time.Millisecond), unit)
+	}
+	return fmt.Sprintf("%.0f µs/%s", float64(d)/float64(time.Microsecond), unit)
 }
 
 func percent(part, whole int) int {

@@ -230,7 +230,7 @@ func measure(ctx context.Context, cfg Config, srv *server, coll, key string, hea
 	logf("full poll, limit %d", cfg.Limit)
 	maxPages := r.Dataset.Objects/max(1, min(cfg.Limit, 10000)) + 100
 	var pages [][]byte
-	r.FullPoll, pages, err = fullPoll(ctx, c, objectsURL, cfg.Limit, maxPages, cfg.PollRound, cfg.Capture)
+	r.FullPoll, pages, err = fullPoll(ctx, c, objectsURL, cfg.Limit, maxPages, cfg.PollRound, cfg.Capture, srv.cpu)
 	if err != nil {
 		return err
 	}
@@ -251,21 +251,21 @@ func measure(ctx context.Context, cfg Config, srv *server, coll, key string, hea
 	small := objectsURL + "?added_after=" + taxii.FormatTimestamp(head) + "&limit=" + fmt.Sprint(cfg.SmallLimit)
 	for _, n := range cfg.Clients {
 		logf("small polls, %d clients", n)
-		p, err := smallPolls(ctx, c, small, n, cfg.SmallLimit, cfg.PollTime)
+		p, err := smallPolls(ctx, c, small, n, cfg.SmallLimit, cfg.PollTime, srv.cpu)
 		if err != nil {
 			r.Problems = append(r.Problems, fmt.Sprintf("small polls at %d clients: %d errors, the first: %v", n, p.Errors, err))
 		}
 		r.SmallPolls = append(r.SmallPolls, p)
 	}
 
-	measureIOCs(ctx, cfg, c, base, iocValues, r, logf)
+	measureIOCs(ctx, cfg, c, srv, iocValues, r, logf)
 
 	logf("POST ingest of %s objects", grouped(cfg.IngestObjects))
 	bodies, err := envelopes(newGenerator(uint64(cfg.Seed), ingestBase, cfg.IngestObjects), cfg.Envelope)
 	if err != nil {
 		return err
 	}
-	r.Ingest, err = ingest(ctx, c, objectsURL, bodies, cfg.Envelope, cfg.IngestClients)
+	r.Ingest, err = ingest(ctx, c, objectsURL, bodies, cfg.Envelope, cfg.IngestClients, srv.cpu)
 	if err != nil {
 		r.Problems = append(r.Problems, err.Error())
 	}
@@ -277,10 +277,11 @@ const iocSamples = 1000
 
 // measureIOCs runs the IOC API phases. A server without the API, or a
 // failing one, leaves a note rather than stopping the run.
-func measureIOCs(ctx context.Context, cfg Config, c *client, base string, values []string, r *Report, logf func(string, ...any)) {
+func measureIOCs(ctx context.Context, cfg Config, c *client, srv *server, values []string, r *Report, logf func(string, ...any)) {
+	base := "http://" + srv.addr
 	for _, n := range cfg.Clients {
 		logf("IOC lookups, %d clients", n)
-		l, err := iocLookups(ctx, c, base, values, n, cfg.PollTime)
+		l, err := iocLookups(ctx, c, base, values, n, cfg.PollTime, srv.cpu)
 		if errors.Is(err, errNoIOCAPI) {
 			r.NotMeasured = append(r.NotMeasured, "IOC lookup and export: "+err.Error())
 			return
@@ -292,7 +293,7 @@ func measureIOCs(ctx context.Context, cfg Config, c *client, base string, values
 	}
 	logf("IOC export")
 	var err error
-	if r.IOCExport, err = iocExport(ctx, c, base, cfg.PollRound); err != nil {
+	if r.IOCExport, err = iocExport(ctx, c, base, cfg.PollRound, srv.cpu); err != nil {
 		r.Problems = append(r.Problems, err.Error())
 	}
 }

@@ -47,8 +47,8 @@ func runSmoke(t *testing.T, cfg Config) *Report {
 	if r.N != 300 || r.Dataset.Versions != 300 || r.BulkImport.Objects != 300 {
 		t.Errorf("N %d, generated %d, loaded %d; want 300 each", r.N, r.Dataset.Versions, r.BulkImport.Objects)
 	}
-	if r.BulkImport.ObjectsPerSec <= 0 || r.BulkImport.StoreBytes <= 0 {
-		t.Errorf("bulk import = %+v, want a rate and a store size", r.BulkImport)
+	if r.BulkImport.ObjectsPerSec <= 0 || r.BulkImport.StoreBytes <= 0 || r.BulkImport.CPUSeconds <= 0 {
+		t.Errorf("bulk import = %+v, want a rate, a store size and CPU time", r.BulkImport)
 	}
 	if r.StartupSeconds <= 0 {
 		t.Errorf("start-up = %v s, want > 0", r.StartupSeconds)
@@ -71,6 +71,15 @@ func runSmoke(t *testing.T, cfg Config) *Report {
 	}
 	if in := r.Ingest; in.Objects != 300 || in.Failures != 0 || in.Requests != 3 || in.ObjectsPerSec <= 0 {
 		t.Errorf("ingest = %+v, want 300 objects in 3 requests, no failures", in)
+	}
+	// The server's CPU time is read in 10 ms ticks: short phases may read 0,
+	// but the small polls together take more than a tick.
+	var cpu float64
+	for _, p := range r.SmallPolls {
+		cpu += p.ServerCPUSeconds
+	}
+	if cpu <= 0 {
+		t.Errorf("small polls used %v s of server CPU, want > 0", cpu)
 	}
 	if r.PeakRSSBytes <= 0 {
 		t.Errorf("peak RSS = %d, want > 0", r.PeakRSSBytes)
