@@ -51,6 +51,11 @@ type backend struct {
 func newBackend(ctx context.Context, dir, pgDSN string) (*backend, error) {
 	if pgDSN == "" {
 		path := filepath.Join(dir, "hail.db")
+		// A store left by an earlier run (or a real one) is never reused
+		// or removed: the run needs an empty one.
+		if _, err := os.Stat(path); err == nil {
+			return nil, fmt.Errorf("%s exists: choose an empty directory", path)
+		}
 		return &backend{
 			name:      "sqlite",
 			serveArgs: []string{"--db", path},
