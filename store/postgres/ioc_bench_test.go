@@ -17,14 +17,15 @@ import (
 
 // iocObject returns indicator n of the IOC benchmarks, of about 550 bytes
 // and one observable: an IPv4 address (7 in 10), a block (1 in 20, of
-// prefix lengths /16 to /28), a domain or a SHA-256. The SQLite
+// prefix lengths /20 to /28, none overlapping another), a domain or a
+// SHA-256. The SQLite
 // benchmarks use the same fixture.
 func iocObject(tb testing.TB, n int) stix.Object {
 	tb.Helper()
 	var p string
 	switch n % 20 {
 	case 0:
-		p = fmt.Sprintf("[ipv4-addr:value = '%s/%d']", iocBlock(n), 16+(n/20)%13)
+		p = fmt.Sprintf("[ipv4-addr:value = '%s/%d']", iocBlock(n), 20+(n/20)%9)
 	case 1, 2, 3:
 		p = fmt.Sprintf("[domain-name:value = 'c2-%d.example.net']", n)
 	case 4, 5:
@@ -49,8 +50,17 @@ func iocAddr(n int) string {
 	return fmt.Sprintf("%d.%d.%d.%d", 11+(n>>24)&127, (n>>16)&255, (n>>8)&255, n&255)
 }
 
+// iocBlock is the network of block n (n a multiple of 20): each block
+// has a /20 of its own from 64.0.0.0 up, apart from the addresses.
 func iocBlock(n int) string {
-	return fmt.Sprintf("%d.%d.%d.0", 100+(n>>24)&63, (n>>16)&255, (n>>8)&255)
+	b := 64<<24 + (n/20)<<12
+	return fmt.Sprintf("%d.%d.%d.%d", b>>24&255, b>>16&255, b>>8&255, b&255)
+}
+
+// inBlock is an address that block n holds, whatever its prefix length.
+func inBlock(n int) string {
+	b := 64<<24 + (n/20)<<12 + 9
+	return fmt.Sprintf("%d.%d.%d.%d", b>>24&255, b>>16&255, b>>8&255, b&255)
 }
 
 // fillIOCs adds indicators [from, to) to collection coll.
@@ -115,7 +125,7 @@ func BenchmarkIOCs(b *testing.B) {
 		case 0:
 			return store.IOCValue{Type: "ipv4", Value: iocAddr(k + 7)}
 		case 1:
-			return store.IOCValue{Type: "ipv4", Value: iocBlock(k)[:len(iocBlock(k))-1] + "9"}
+			return store.IOCValue{Type: "ipv4", Value: inBlock(k)}
 		case 2:
 			return store.IOCValue{Type: "domain", Value: fmt.Sprintf("c2-%d.example.net", k+1)}
 		}
