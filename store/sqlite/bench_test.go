@@ -203,6 +203,7 @@ func BenchmarkAddObjects(b *testing.B) {
 			next := 0
 			b.ResetTimer()
 			var cpu time.Duration
+			lat := make([]time.Duration, 0, b.N)
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
 				objs := make([]stix.Object, size)
@@ -211,12 +212,14 @@ func BenchmarkAddObjects(b *testing.B) {
 					next++
 				}
 				b.StartTimer()
-				start := cpuTime()
+				start, t0 := cpuTime(), time.Now()
 				if _, err := db.AddObjects(ctx, benchCollection, objs); err != nil {
 					b.Fatal(err)
 				}
+				lat = append(lat, time.Since(t0))
 				cpu += cpuTime() - start
 			}
+			reportLatency(b, lat)
 			b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/op")
 			b.ReportMetric(float64(b.N*size)/b.Elapsed().Seconds(), "objects/s")
 		})

@@ -44,6 +44,7 @@ type DB struct {
 	read  *sql.DB
 	add   addStmts
 	reads stmtCache // prepared read queries, by text (see ioc.go)
+	ckpt  *checkpointer
 }
 
 // Pragmas every connection gets, in the form modernc.org/sqlite reads
@@ -75,6 +76,9 @@ func dsn(path string, write bool) string {
 		// A larger page cache for the writer keeps the random-order index
 		// (stix id) of a big store in memory during imports.
 		q.Add("_pragma", "cache_size(-65536)")
+		// Checkpoints run in the background (see checkpointer).
+		q.Add("_pragma", "wal_autocheckpoint(0)")
+		q.Add("_pragma", "journal_size_limit(67108864)")
 	} else {
 		q.Add("_pragma", "query_only(1)")
 	}
@@ -113,11 +117,16 @@ func Open(path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	if db.ckpt, err = startCheckpointer(path); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
 	return db, nil
 }
 
 // Close closes the database.
 func (db *DB) Close() error {
+	ckerr := db.ckpt.close()
 	db.add.close()
 	db.reads.close()
 	err := db.write.Close()
@@ -125,6 +134,9 @@ func (db *DB) Close() error {
 		if rerr := db.read.Close(); err == nil {
 			err = rerr
 		}
+	}
+	if err == nil {
+		err = ckerr
 	}
 	return err
 }

@@ -1,0 +1,71 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+	"time"
+)
+
+// checkpointEvery is how often the checkpointer copies committed WAL
+// frames into the database file.
+const checkpointEvery = 500 * time.Millisecond
+
+// checkpointer runs WAL checkpoints in the background. SQLite's automatic
+// checkpoint runs inside whichever commit pushes the WAL past 1,000 pages,
+// so one writer in a thousand paid for a checkpoint on its request; the
+// writer connection has wal_autocheckpoint off and this goroutine does the
+// work instead, on its own connection.
+//
+// PASSIVE checkpoints never wait for readers or the writer, so they do not
+// block either; frames a reader still needs are left for a later round.
+// The WAL restarts from its start once a checkpoint has caught up, and the
+// writer's journal_size_limit truncates the file then, so it does not grow
+// without bound.
+type checkpointer struct {
+	conn *sql.DB
+	stop chan struct{}
+	done sync.WaitGroup
+}
+
+// startCheckpointer opens a connection to path and starts checkpointing.
+func startCheckpointer(path string) (*checkpointer, error) {
+	conn, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		return nil, err
+	}
+	conn.SetMaxOpenConns(1)
+	conn.SetMaxIdleConns(1)
+	conn.SetConnMaxLifetime(0)
+	conn.SetConnMaxIdleTime(0)
+	c := &checkpointer{conn: conn, stop: make(chan struct{})}
+	c.done.Add(1)
+	go c.run()
+	return c, nil
+}
+
+func (c *checkpointer) run() {
+	defer c.done.Done()
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+			// An error (SQLITE_BUSY while another process checkpoints,
+			// say) only means this round copied less; the next retries.
+			c.conn.ExecContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`)
+		}
+	}
+}
+
+// close stops the goroutine and closes its connection.
+func (c *checkpointer) close() error {
+	if c == nil {
+		return nil
+	}
+	close(c.stop)
+	c.done.Wait()
+	return c.conn.Close()
+}
