@@ -59,7 +59,7 @@ type plan struct {
 	existing map[entryKey]int64 // date_added of the versions held or planned
 	newest   map[string]string  // the greatest version held or planned, by id
 	prior    map[string]bool    // ids with versions held before the transaction, until their flags are queued
-	held     map[string]bool    // ids with versions held before the transaction
+	held     map[string]int64   // by id, the date_added of the newest version held before the transaction
 	perID    map[string]int     // versions planned, by id
 	added    []planned
 	// current holds, by id, the index in added of the object's newest
@@ -77,7 +77,7 @@ type planned struct {
 // plan returns a new, empty plan for collection seq.
 func (w *writer) plan(seq int64) *plan {
 	p := &plan{seq: seq, existing: make(map[entryKey]int64), newest: make(map[string]string),
-		prior: make(map[string]bool), held: make(map[string]bool), perID: make(map[string]int), current: make(map[string]int)}
+		prior: make(map[string]bool), held: make(map[string]int64), perID: make(map[string]int), current: make(map[string]int)}
 	w.plans = append(w.plans, p)
 	return p
 }
@@ -85,9 +85,10 @@ func (w *writer) plan(seq int64) *plan {
 // hold records a version the collection held before the transaction.
 func (p *plan) hold(id, version string, dateAdded int64) {
 	p.existing[entryKey{id, version}] = dateAdded
-	p.prior[id], p.held[id] = true, true
-	if version > p.newest[id] {
+	p.prior[id] = true
+	if newest, ok := p.newest[id]; !ok || version > newest {
 		p.newest[id] = version
+		p.held[id] = dateAdded
 	}
 }
 

@@ -18,9 +18,8 @@ import (
 
 // iocRows are IOC index rows and their ioc_meta rows, as unnest arrays.
 type iocRows struct {
-	// Objects of collections whose rows are replaced.
-	replaceColl []int64
-	replaceID   []string
+	// Entries, by collection and date_added, whose rows are replaced.
+	replaceColl, replaceDA []int64
 	// iocs rows.
 	coll, da, rid, validUntil []int64
 	ordinal, confidence       []*int32
@@ -36,12 +35,13 @@ type iocRows struct {
 	metaSeen                                                    map[int64]bool
 }
 
-// add adds the rows of v, stored in collection seq with date_added da;
-// replace drops the rows of the version it supersedes.
-func (r *iocRows) add(seq int64, v *arrival, da int64, replace bool) {
-	if replace {
+// add adds the rows of v, stored in collection seq with date_added da.
+// superseded is the date_added of the version it supersedes, whose rows it
+// drops, or 0: only the current version of an object has rows.
+func (r *iocRows) add(seq int64, v *arrival, da, superseded int64) {
+	if superseded != 0 {
 		r.replaceColl = append(r.replaceColl, seq)
-		r.replaceID = append(r.replaceID, v.obj.ID)
+		r.replaceDA = append(r.replaceDA, superseded)
 	}
 	info := v.inspect()
 	if len(info.Observables) == 0 {
@@ -85,8 +85,8 @@ func (r *iocRows) add(seq int64, v *arrival, da int64, replace bool) {
 // queue queues the statements that write the rows.
 func (r *iocRows) queue(b *pgx.Batch) {
 	if len(r.replaceColl) > 0 {
-		b.Queue(`DELETE FROM iocs AS i USING unnest($1::bigint[], $2::text[]) AS d(c, s)
-			WHERE i.collection = d.c AND i.stix_id = d.s`, r.replaceColl, r.replaceID)
+		b.Queue(`DELETE FROM iocs AS i USING unnest($1::bigint[], $2::bigint[]) AS d(c, a)
+			WHERE i.collection = d.c AND i.date_added = d.a`, r.replaceColl, r.replaceDA)
 	}
 	if len(r.metaRid) > 0 {
 		b.Queue(`INSERT INTO ioc_meta (object, name, description, threat_type, labels, tlp, created_by, valid_from,
@@ -152,12 +152,17 @@ func queueIdentityNames(b *pgx.Batch, arrivals []*arrival) {
 		WHERE excluded.version >= identity_names.version`, ids, versions, names)
 }
 
+// dropIOCs deletes the IOC rows of one object of collection seq, before
+// some of its entries are deleted.
+func dropIOCs(ctx context.Context, tx pgx.Tx, seq int64, objectID string) error {
+	_, err := tx.Exec(ctx, `DELETE FROM iocs WHERE collection = $1 AND date_added IN (
+		SELECT date_added FROM entries WHERE collection = $1 AND stix_id = $2)`, seq, objectID)
+	return err
+}
+
 // reindex rebuilds the IOC rows of one object of collection seq from its
-// newest remaining version, after versions were deleted.
+// newest remaining version, after dropIOCs and the deletion of versions.
 func reindex(ctx context.Context, tx pgx.Tx, seq int64, objectID string) error {
-	if _, err := tx.Exec(ctx, `DELETE FROM iocs WHERE collection = $1 AND stix_id = $2`, seq, objectID); err != nil {
-		return err
-	}
 	var v arrival
 	var da int64
 	var raw []byte
@@ -178,7 +183,7 @@ func reindex(ctx context.Context, tx pgx.Tx, seq int64, objectID string) error {
 		return err
 	}
 	var r iocRows
-	r.add(seq, &v, da, false)
+	r.add(seq, &v, da, 0)
 	var b pgx.Batch
 	r.queue(&b)
 	if b.Len() == 0 {

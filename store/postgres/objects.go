@@ -408,6 +408,9 @@ func (db *DB) DeleteObject(ctx context.Context, collectionID, objectID string, f
 	if err := q.where(seq, sel, anySpec); err != nil {
 		return err
 	}
+	if err := dropIOCs(ctx, tx, seq, objectID); err != nil {
+		return dbError("delete object", err)
+	}
 	rows, err := tx.Query(ctx, `DELETE FROM entries AS e WHERE `+q.cond.String()+` RETURNING object`, q.args...)
 	if err != nil {
 		return dbError("delete object", err)

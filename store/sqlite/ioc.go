@@ -89,7 +89,7 @@ func (iw *iocWriter) prepare() error {
 		confidence, valid_until, revoked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	iw.meta = prep(`INSERT OR IGNORE INTO ioc_meta (object, name, description, threat_type, labels, tlp, created_by,
 		valid_from, created, modified, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	iw.replace = prep(`DELETE FROM iocs WHERE collection = ? AND stix_id = ?`)
+	iw.replace = prep(`DELETE FROM iocs WHERE date_added = ?`)
 	iw.setName = prep(`INSERT INTO identity_names (stix_id, version, name) VALUES (?, ?, ?)
 		ON CONFLICT (stix_id) DO UPDATE SET version = excluded.version, name = excluded.name
 		WHERE excluded.version >= identity_names.version`)
@@ -97,14 +97,15 @@ func (iw *iocWriter) prepare() error {
 }
 
 // index makes v, stored in collection seq with date_added da, the current
-// version of its object in the IOC index; replace drops the rows of the
-// version it supersedes.
-func (iw *iocWriter) index(seq int64, v *arrival, da int64, replace bool) error {
+// version of its object in the IOC index. superseded is the date_added of
+// the version it supersedes, whose rows it drops, or 0: only the current
+// version of an object has rows.
+func (iw *iocWriter) index(seq int64, v *arrival, da, superseded int64) error {
 	if err := iw.prepare(); err != nil {
 		return err
 	}
-	if replace {
-		if _, err := iw.replace.ExecContext(iw.ctx, seq, v.obj.ID); err != nil {
+	if superseded != 0 {
+		if _, err := iw.replace.ExecContext(iw.ctx, superseded); err != nil {
 			return err
 		}
 	}
@@ -158,7 +159,8 @@ func (w *writer) recordIdentities(arrivals []*arrival) error {
 // reindex rebuilds the IOC rows of one object of collection seq from its
 // newest remaining version, after versions were deleted.
 func (iw *iocWriter) reindex(seq int64, objectID string) error {
-	if _, err := iw.tx.ExecContext(iw.ctx, `DELETE FROM iocs WHERE collection = ? AND stix_id = ?`, seq, objectID); err != nil {
+	if _, err := iw.tx.ExecContext(iw.ctx, `DELETE FROM iocs WHERE date_added IN (
+		SELECT date_added FROM entries WHERE collection = ? AND stix_id = ?)`, seq, objectID); err != nil {
 		return err
 	}
 	var v arrival
@@ -176,7 +178,7 @@ func (iw *iocWriter) reindex(seq int64, objectID string) error {
 		return err
 	}
 	o.Version = objectVersion(ns, o.Created, o.Modified)
-	return iw.index(seq, &v, da, false)
+	return iw.index(seq, &v, da, 0)
 }
 
 // iocColumns are what a listing reads of a row, its indicator version and

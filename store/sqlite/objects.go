@@ -297,6 +297,8 @@ func (a *adder) add(v *arrival) (store.AddResult, error) {
 	res := store.AddResult{ID: o.ID, Version: o.Version}
 	vs := a.known[o.ID]
 	current := true
+	var superseded int64 // the date_added of the newest version held
+	newest := int64(math.MinInt64)
 	for _, x := range vs {
 		if x.ns == ns {
 			res.Duplicate = true
@@ -304,6 +306,9 @@ func (a *adder) add(v *arrival) (store.AddResult, error) {
 			return res, nil
 		}
 		current = current && x.ns < ns
+		if x.ns > newest {
+			newest, superseded = x.ns, x.dateAdded
+		}
 	}
 	if v.rid == 0 {
 		r, err := a.w.insertObj.ExecContext(a.w.ctx, o.ID, o.Type, o.SpecVersion, ns, o.Created, o.Modified, o.Revoked, string(o.Raw))
@@ -337,7 +342,7 @@ func (a *adder) add(v *arrival) (store.AddResult, error) {
 	a.known[o.ID] = vs
 	res.DateAdded = fromMicros(da)
 	if current && store.Indexed(o.Type) {
-		if err := a.w.iocs.index(a.seq, v, da, len(vs) > 1); err != nil {
+		if err := a.w.iocs.index(a.seq, v, da, superseded); err != nil {
 			return res, err
 		}
 	}
