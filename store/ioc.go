@@ -13,11 +13,9 @@ import (
 	"hail/stix/pattern"
 )
 
-// IOC types, as stix/pattern names them (pattern.TypeIPv4 …), plus "cve"
-// for vulnerabilities.
-//
 // The IOC index holds, per collection, the observables of the current
-// version of every indicator and vulnerability the collection holds:
+// version of every indicator and vulnerability the collection holds, typed
+// as stix/pattern names them (pattern.TypeIPv4 …; "cve" for CVE ids):
 //   - an indicator with pattern_type "stix" gives the value of every
 //     equality or IN comparison on the paths pattern.Observables lists;
 //   - a vulnerability gives its CVE ids (external_references with
@@ -28,7 +26,9 @@ import (
 // replace the old ones, with the new entry's date_added, so that a client
 // listing with Since sees the change. A revoked current version keeps its
 // rows, marked Revoked, so that exports can tell consumers to drop them.
-// An older version arriving late changes nothing.
+// An older version arriving late changes nothing. When DeleteObject removes
+// the current version, the newest remaining one's rows come back with that
+// version's own date_added, as TAXII DELETE is not seen by pollers either.
 
 // IOCValue is one observable: a type and its value in the canonical form
 // pattern.Normalize gives.
