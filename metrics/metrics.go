@@ -39,6 +39,19 @@ type Metrics struct {
 	served    *prometheus.CounterVec
 	ingested  prometheus.Counter
 	throttled *prometheus.CounterVec
+	// series caches the children of requests and duration by route and
+	// status, which saves hashing the labels twice on every request.
+	series sync.Map // seriesKey → *requestSeries
+}
+
+type seriesKey struct {
+	route  string
+	status int
+}
+
+type requestSeries struct {
+	count    prometheus.Counter
+	duration prometheus.Observer
 }
 
 // New returns Metrics with their own registry, which also holds the Go
@@ -92,9 +105,18 @@ func (m *Metrics) Request(route string, status int, d time.Duration) {
 	if m == nil {
 		return
 	}
-	code := statusText(status)
-	m.requests.WithLabelValues(route, code).Inc()
-	m.duration.WithLabelValues(route, code).Observe(d.Seconds())
+	k := seriesKey{route, status}
+	v, ok := m.series.Load(k)
+	if !ok {
+		code := strconv.Itoa(status)
+		v, _ = m.series.LoadOrStore(k, &requestSeries{
+			count:    m.requests.WithLabelValues(route, code),
+			duration: m.duration.WithLabelValues(route, code),
+		})
+	}
+	rs := v.(*requestSeries)
+	rs.count.Inc()
+	rs.duration.Observe(d.Seconds())
 }
 
 // ObjectsServed adds n objects sent by a request to route.
@@ -119,31 +141,6 @@ func (m *Metrics) Throttled(plan string) {
 		return
 	}
 	m.throttled.WithLabelValues(plan).Inc()
-}
-
-// statusText avoids an allocation for the common codes.
-func statusText(status int) string {
-	switch status {
-	case 200:
-		return "200"
-	case 202:
-		return "202"
-	case 204:
-		return "204"
-	case 400:
-		return "400"
-	case 401:
-		return "401"
-	case 403:
-		return "403"
-	case 404:
-		return "404"
-	case 429:
-		return "429"
-	case 500:
-		return "500"
-	}
-	return strconv.Itoa(status)
 }
 
 // WatchStore registers gauges of every collection's size in st, read at

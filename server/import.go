@@ -148,6 +148,7 @@ func (s *Server) handleImportPost(w http.ResponseWriter, r *http.Request) {
 	default:
 		sum, err = im.ImportList(r.Context(), body, q.List)
 	}
+	info(r.Context()).ingested = sum.Added // stored even if the import then failed
 	if err != nil {
 		s.error(w, r, importError(err, limit, sum))
 		return

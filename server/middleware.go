@@ -28,6 +28,10 @@ type requestInfo struct {
 	key       string
 	objects   int
 	lastAdded time.Time
+	// route is the ServeMux pattern that served the request, and ingested
+	// the new object versions it stored; both for the metrics.
+	route    string
+	ingested int
 }
 
 // info returns the request's log record; a dummy outside logRequests.
@@ -83,6 +87,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			sw.status = http.StatusOK
 		}
 		s.recordActivity(r, sw, ri)
+		s.observe(r, sw.status, ri, time.Since(start)) // metrics.go
 		attrs := []slog.Attr{
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),

@@ -24,7 +24,7 @@ func (s *Server) negotiate(next http.Handler) http.Handler {
 			return
 		}
 		w.Header().Set("Content-Type", taxii.MediaType)
-		if !acceptable(strings.Join(r.Header.Values("Accept"), ",")) && !isStream(r) {
+		if !acceptable(strings.Join(r.Header.Values("Accept"), ",")) && !isStream(r) && !isMetrics(r) {
 			s.error(w, r, errNotAcceptable)
 			return
 		}

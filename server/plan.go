@@ -207,6 +207,9 @@ func (s *Server) enforcePlan(next http.Handler) http.Handler {
 			err = s.admit(r, k, p, now)
 		}
 		if err != nil {
+			if _, ok := err.(*tooMany); ok {
+				s.cfg.Metrics.Throttled(p.Name)
+			}
 			retryAfter(w, err)
 			s.error(w, r, err)
 			return

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"hail/metrics"
 	"hail/notify"
 	"hail/store"
 	"hail/webhook"
@@ -62,6 +63,9 @@ type Config struct {
 	Notifier notify.Notifier
 	// Stream tunes the stream endpoint.
 	Stream StreamConfig
+	// Metrics records requests, objects and throttling, and is served to
+	// admin keys at GET /metrics (server/metrics.go). Nil records nothing.
+	Metrics *metrics.Metrics
 }
 
 // Server serves TAXII 2.1 from a store. It is an http.Handler.
@@ -76,6 +80,8 @@ type Server struct {
 	plans *planState
 	// reads shares the store reads of streams at the same position.
 	reads readGroup
+	// mux names the route of a request refused before routing (metrics.go).
+	mux *http.ServeMux
 }
 
 // New returns a Server that serves st. A nil logger discards the log.
@@ -160,6 +166,8 @@ func (s *Server) routes() http.Handler {
 		// Admin feed and import API (server/feed.go, server/import.go).
 		{"GET", "/api/v1/feeds/", s.handleFeedsGet},
 		{"POST", "/api/v1/import/", s.handleImportPost},
+		// Prometheus metrics for admin keys (server/metrics.go).
+		{"GET", "/metrics/", s.handleMetrics},
 	}
 	mux := http.NewServeMux()
 	allowed := map[string][]string{}
@@ -178,6 +186,7 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc(strings.TrimSuffix(p, "/"), h)
 	}
 	mux.HandleFunc("/", s.notFound)
+	s.mux = mux
 	return cleanPaths(mux)
 }
 
@@ -193,6 +202,7 @@ func cleanPaths(next http.Handler) http.Handler {
 			r.URL = &u
 		}
 		next.ServeHTTP(w, r)
+		info(r.Context()).route = r.Pattern // set by the ServeMux on r
 	})
 }
 

@@ -236,6 +236,8 @@ func (s *Server) addObjects(r *http.Request, c store.Collection, raws []json.Raw
 		}
 		if res.Duplicate {
 			d.Message = "Already in the collection."
+		} else {
+			info(r.Context()).ingested++
 		}
 		st.Successes = append(st.Successes, d)
 	}
