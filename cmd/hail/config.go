@@ -39,6 +39,7 @@ var envNames = map[string]string{
 	"addr":               "HAIL_ADDR",
 	"public-url":         "HAIL_PUBLIC_URL",
 	"max-content-length": "HAIL_MAX_CONTENT_LENGTH",
+	"metrics-addr":       "HAIL_METRICS_ADDR",
 }
 
 // parse applies environment defaults, then the command line.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"hail/bootstrap"
+	"hail/metrics"
 	"hail/notify"
 	"hail/notify/pgnotify"
 	"hail/server"
@@ -30,6 +31,7 @@ func runServe(ctx context.Context, env *environ, args []string) error {
 	runWebhooks := fs.Bool("webhooks", true, "deliver webhooks (hail webhook); replicas sharing a database deliver each from one at a time")
 	webhookPrivate := fs.Bool("webhook-allow-private", false, "let webhooks reach loopback, private and link-local addresses (receivers on this network)")
 	webhookPoll := fs.Duration("webhook-poll", webhook.DefaultPoll, "how often webhooks look for objects written without a wake-up, e.g. by hail import")
+	metricsAddr := fs.String("metrics-addr", "", "listen address of a separate, unauthenticated Prometheus /metrics endpoint, e.g. 127.0.0.1:9464; empty for none (env HAIL_METRICS_ADDR). Admin keys can read GET /metrics on --addr")
 	if err := parse(fs, env, args); err != nil {
 		return err
 	}
@@ -49,6 +51,15 @@ func runServe(ctx context.Context, env *environ, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Metrics are always recorded: admin keys read them on the main listener.
+	m := metrics.New()
+	m.WatchStore(st, 0)
+	stopMetrics, err := startMetrics(*metricsAddr, m, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopMetrics()
 	base := strings.TrimRight(*publicURL, "/")
 	if base == "" {
 		base = "http://" + ln.Addr().String()
@@ -65,7 +76,7 @@ func runServe(ctx context.Context, env *environ, args []string) error {
 	}
 	defer notifier.Close()
 	sender := webhook.NewSender(webhook.SenderOptions{AllowPrivate: *webhookPrivate})
-	h := server.New(server.Config{PublicURL: *publicURL, StrictEmpty: *strictEmpty, MaxImportSize: *maxImport, Notifier: notifier, Webhooks: sender}, st, logger)
+	h := server.New(server.Config{PublicURL: *publicURL, StrictEmpty: *strictEmpty, MaxImportSize: *maxImport, Notifier: notifier, Webhooks: sender, Metrics: m}, st, logger)
 	defer startFeeds(ctx, st, logger, *runFeeds)() // before st.Close: a run records itself first
 	// Stopped before st.Close, as feeds are: an attempt records itself first.
 	defer startWebhooks(ctx, st, notifier, sender, *webhookPoll, logger, *runWebhooks)()
