@@ -17,6 +17,8 @@
 // /api/v1/webhooks/{id} shows with the delivery log and deletes, and its
 // pause, resume and test endpoints act (package webhook delivers).
 //
+// With Config.Metrics, admin keys read Prometheus metrics at GET /metrics.
+//
 // # Access
 //
 // A request carries an API key (see auth.Credentials for where) or none.
