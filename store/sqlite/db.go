@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	sqlite "modernc.org/sqlite"
@@ -45,6 +46,9 @@ type DB struct {
 	add   addStmts
 	reads stmtCache // prepared read queries, by text (see ioc.go)
 	ckpt  *checkpointer
+
+	closeOnce sync.Once // Close may be called more than once (deferred and explicit)
+	closeErr  error
 }
 
 // Pragmas every connection gets, in the form modernc.org/sqlite reads
@@ -126,6 +130,11 @@ func Open(path string) (*DB, error) {
 
 // Close closes the database.
 func (db *DB) Close() error {
+	db.closeOnce.Do(func() { db.closeErr = db.close() })
+	return db.closeErr
+}
+
+func (db *DB) close() error {
 	ckerr := db.ckpt.close()
 	db.add.close()
 	db.reads.close()
