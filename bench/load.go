@@ -43,7 +43,9 @@ type backend struct {
 	serveArgs []string
 	open      func(ctx context.Context) (store.Store, error)
 	size      func(ctx context.Context) (int64, error)
-	cleanup   func() error
+	// settle runs after the load, before the server starts; nil for none.
+	settle  func(ctx context.Context) error
+	cleanup func() error
 }
 
 // newBackend prepares an empty store: a file in dir, or a new schema on
@@ -82,6 +84,7 @@ func newBackend(ctx context.Context, dir, pgDSN string) (*backend, error) {
 		serveArgs: []string{"--postgres", dsn},
 		open:      func(ctx context.Context) (store.Store, error) { return postgres.Open(ctx, dsn) },
 		size:      func(ctx context.Context) (int64, error) { return schemaSize(ctx, pgDSN, schema) },
+		settle:    func(ctx context.Context) error { return analyzeSchema(ctx, pgDSN, schema) },
 		cleanup:   func() error { return dropSchema(pgDSN, schema) },
 	}, nil
 }

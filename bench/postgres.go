@@ -56,6 +56,36 @@ func dropSchema(dsn, name string) error {
 	return nil
 }
 
+// analyzeSchema refreshes the planner statistics of the schema's tables,
+// as autovacuum does within a minute or so of a large load on a default
+// install. Without them the planner takes a freshly loaded table for an
+// empty one: on a server with autovacuum off, a 1,000-object page of a
+// 100,000-object collection then took 195 ms instead of 3 ms. Only this
+// schema's tables are analysed, never the whole database.
+func analyzeSchema(ctx context.Context, dsn, name string) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*pgTimeout)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(ctx, `SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY tablename`, name)
+	if err != nil {
+		return err
+	}
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	for _, t := range tables {
+		if _, err := conn.Exec(ctx, "ANALYZE "+pgx.Identifier{name, t}.Sanitize()); err != nil {
+			return fmt.Errorf("analyze %s.%s: %w", name, t, err)
+		}
+	}
+	return nil
+}
+
 // schemaSize returns the bytes the schema's tables take, indexes and TOAST
 // included.
 func schemaSize(ctx context.Context, dsn, name string) (int64, error) {

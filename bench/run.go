@@ -202,6 +202,12 @@ func loadStore(ctx context.Context, cfg Config, be *backend, r *Report, sample *
 		return "", "", head, err
 	}
 	r.Dataset = g.Stats()
+	if be.settle != nil {
+		logf("updating planner statistics (ANALYZE)")
+		if err := be.settle(ctx); err != nil {
+			return "", "", head, err
+		}
+	}
 	if size, e := be.size(ctx); e == nil {
 		r.BulkImport.StoreBytes = size
 	}
