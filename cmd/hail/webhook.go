@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -103,7 +102,7 @@ func webhookList(ctx context.Context, env *environ, args []string) error {
 		views = append(views, webhook.NewView(h, nil))
 	}
 	if *asJSON {
-		return hookJSON(env, views)
+		return printJSON(env, views)
 	}
 	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tCOLLECTION\tURL\tSTATE\tCURSOR\tLAST ERROR")
@@ -151,7 +150,7 @@ func webhookShow(ctx context.Context, env *environ, args []string) error {
 	}
 	v := webhook.NewView(h, log)
 	if *asJSON {
-		return hookJSON(env, v)
+		return printJSON(env, v)
 	}
 	w := env.stdout
 	fmt.Fprintf(w, "webhook %s\n  collection  %s\n  url         %s\n  batch       %d, max wait %s\n", v.ID, v.Collection, v.URL, v.Batch, v.MaxWait)
@@ -259,12 +258,6 @@ func openWebhookCommand(ctx context.Context, env *environ, fs *flag.FlagSet, db 
 		return nil, "", err
 	}
 	return st, strings.TrimSpace(fs.Arg(0)), nil
-}
-
-func hookJSON(env *environ, v any) error {
-	enc := json.NewEncoder(env.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 // startWebhooks runs the webhook worker of hail serve until ctx ends, and
