@@ -142,6 +142,17 @@ func parseServing(line []byte) (string, bool) {
 	return l.Addr, true
 }
 
+// alive returns an error if the server has exited: a run must not go on
+// measuring connection errors.
+func (s *server) alive() error {
+	select {
+	case <-s.exited:
+		return fmt.Errorf("hail serve exited during the run (%v)", s.waitErr)
+	default:
+		return nil
+	}
+}
+
 // peakRSS returns the server's peak resident set size in bytes (VmHWM).
 func (s *server) peakRSS() (int64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))

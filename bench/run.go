@@ -240,6 +240,9 @@ func measure(ctx context.Context, cfg Config, srv *server, coll, key string, hea
 	if err != nil {
 		return err
 	}
+	if err := srv.alive(); err != nil {
+		return err
+	}
 	if got, want := r.FullPoll.Objects, r.FullPoll.Rounds*r.Dataset.Objects; got != want {
 		r.Problems = append(r.Problems, fmt.Sprintf("full poll returned %d objects in %d rounds, want %d (the latest version of each of %d objects)",
 			got, r.FullPoll.Rounds, want, r.Dataset.Objects))
@@ -262,9 +265,14 @@ func measure(ctx context.Context, cfg Config, srv *server, coll, key string, hea
 			r.Problems = append(r.Problems, fmt.Sprintf("small polls at %d clients: %d errors, the first: %v", n, p.Errors, err))
 		}
 		r.SmallPolls = append(r.SmallPolls, p)
+		if err := srv.alive(); err != nil {
+			return err
+		}
 	}
 
-	measureIOCs(ctx, cfg, c, srv, iocValues, r, logf)
+	if err := measureIOCs(ctx, cfg, c, srv, iocValues, r, logf); err != nil {
+		return err
+	}
 
 	logf("POST ingest of %s objects", grouped(cfg.IngestObjects))
 	bodies, err := envelopes(newGenerator(uint64(cfg.Seed), ingestBase, cfg.IngestObjects), cfg.Envelope)
@@ -275,6 +283,9 @@ func measure(ctx context.Context, cfg Config, srv *server, coll, key string, hea
 	if err != nil {
 		r.Problems = append(r.Problems, err.Error())
 	}
+	if err := srv.alive(); err != nil {
+		return err
+	}
 	return ctx.Err()
 }
 
@@ -282,26 +293,31 @@ func measure(ctx context.Context, cfg Config, srv *server, coll, key string, hea
 const iocSamples = 1000
 
 // measureIOCs runs the IOC API phases. A server without the API, or a
-// failing one, leaves a note rather than stopping the run.
-func measureIOCs(ctx context.Context, cfg Config, c *client, srv *server, values []string, r *Report, logf func(string, ...any)) {
+// failing one, leaves a note rather than stopping the run; a server that
+// has exited stops it.
+func measureIOCs(ctx context.Context, cfg Config, c *client, srv *server, values []string, r *Report, logf func(string, ...any)) error {
 	base := "http://" + srv.addr
 	for _, n := range cfg.Clients {
 		logf("IOC lookups, %d clients", n)
 		l, err := iocLookups(ctx, c, base, values, n, cfg.PollTime, srv.cpu)
 		if errors.Is(err, errNoIOCAPI) {
 			r.NotMeasured = append(r.NotMeasured, "IOC lookup and export: "+err.Error())
-			return
+			return nil
 		}
 		if err != nil {
 			r.Problems = append(r.Problems, fmt.Sprintf("IOC lookups at %d clients: %d errors, the first: %v", n, l.Errors, err))
 		}
 		r.IOCLookups = append(r.IOCLookups, l)
+		if err := srv.alive(); err != nil {
+			return err
+		}
 	}
 	logf("IOC export")
 	var err error
 	if r.IOCExport, err = iocExport(ctx, c, base, cfg.PollRound, srv.cpu); err != nil {
 		r.Problems = append(r.Problems, err.Error())
 	}
+	return srv.alive()
 }
 
 // firstDiscovery returns the time from the server's exec to its first
