@@ -213,6 +213,10 @@ func selfCPU() (time.Duration, error) {
 // every architecture Linux supports today.
 const clockTick = 10 * time.Millisecond
 
+// maxTicks bounds each of utime and stime (about 22 years of CPU), so that
+// their sum in nanoseconds cannot overflow a time.Duration.
+const maxTicks = 1 << 36
+
 // statCPU reads utime and stime, fields 14 and 15 of /proc/PID/stat. The
 // second field, the command name, may hold spaces and parentheses, so the
 // fields are counted from the last ')'.
@@ -227,7 +231,7 @@ func statCPU(stat []byte) (time.Duration, bool) {
 	}
 	user, err1 := strconv.ParseInt(f[11], 10, 64)
 	sys, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil || user < 0 || sys < 0 || user > 1<<40 || sys > 1<<40 {
+	if err1 != nil || err2 != nil || user < 0 || sys < 0 || user > maxTicks || sys > maxTicks {
 		return 0, false
 	}
 	return time.Duration(user+sys) * clockTick, true
