@@ -175,3 +175,49 @@ func TestWalkLoopGuard(t *testing.T) {
 		srv.Close()
 	}
 }
+
+// TestWalkAhead checks that the read-ahead walk hands over the same pages,
+// in order, and keeps Walk's high-water mark, on success and when the
+// callback fails.
+func TestWalkAhead(t *testing.T) {
+	e := newHail(t, false, nil)
+	c := e.client(t)
+	want := e.seed(t, e.defID, 1, 25)
+	var got []string
+	var sizes []int
+	last, err := c.WalkAhead(ctx, e.defID, client.Filter{Limit: 7}, func(p client.Page) error {
+		got = append(got, ids(t, p.Objects)...)
+		sizes = append(sizes, len(p.Objects))
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("WalkAhead: %v", err)
+	}
+	_, _, walkLast := walkAll(t, c, e.defID, client.Filter{Limit: 7})
+	if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(sizes, []int{7, 7, 7, 4}) || !last.Equal(walkLast) {
+		t.Errorf("WalkAhead: %d ids in pages %v, mark %v; want %d in [7 7 7 4], mark %v", len(got), sizes, last, len(want), walkLast)
+	}
+
+	stop := errors.New("stop")
+	var first time.Time
+	calls := 0
+	last, err = c.WalkAhead(ctx, e.defID, client.Filter{Limit: 4}, func(p client.Page) error {
+		calls++
+		if calls == 2 {
+			return stop
+		}
+		first = p.DateAddedLast
+		return nil
+	})
+	if !errors.Is(err, stop) || calls != 2 || !last.Equal(first) {
+		t.Errorf("WalkAhead = %v, %v after %d calls; want the callback's error after 2 and the first page's mark %v", last, err, calls, first)
+	}
+
+	// A failing server: the error comes back with the mark of what was
+	// handed over before it.
+	from := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	last, err = c.WalkAhead(ctx, "no-such-collection", client.Filter{AddedAfter: from}, func(client.Page) error { return nil })
+	if err == nil || !last.Equal(from) {
+		t.Errorf("WalkAhead(missing collection) = %v, %v; want an error and the mark %v", last, err, from)
+	}
+}

@@ -115,7 +115,7 @@ func (r *Runner) runTAXII(ctx context.Context, f store.Feed, im *ingest.Importer
 		return mark, err
 	}
 	var buf bytes.Buffer
-	last, err := cl.Walk(ctx, collID, client.Filter{AddedAfter: f.Mark.AddedAfter}, func(p client.Page) error {
+	last, err := cl.WalkAhead(ctx, collID, client.Filter{AddedAfter: f.Mark.AddedAfter}, func(p client.Page) error {
 		buf.Reset()
 		buf.WriteByte('[')
 		for i, o := range p.Objects {

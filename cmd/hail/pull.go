@@ -94,7 +94,7 @@ func runPull(ctx context.Context, env *environ, args []string) error {
 
 	p := &puller{st: st, collectionID: local.ID, batch: max(*batch, 1), env: env, progressLine: isTerminal(env.stderr)}
 	start := time.Now()
-	last, err := cl.Walk(ctx, rc.ID, client.Filter{AddedAfter: after, Limit: *limit}, func(page client.Page) error {
+	last, err := cl.WalkAhead(ctx, rc.ID, client.Filter{AddedAfter: after, Limit: *limit}, func(page client.Page) error {
 		if err := p.add(ctx, page.Objects); err != nil {
 			return err
 		}
