@@ -113,12 +113,26 @@ func prepare(ctx context.Context, st store.Store) (collectionID, key string, err
 // from: enough for a full page of 10 after it.
 const headBack = 50
 
+// marks are positions in the loaded collection that later phases start
+// from.
+type marks struct {
+	// head is the date_added headBack versions before the end, where the
+	// small polls start.
+	head time.Time
+	// pullFrom is the date_added of the version stored before the last
+	// pullWindow ones, where the pull starts; zero when the pull takes
+	// everything.
+	pullFrom time.Time
+}
+
 // load adds everything g generates to the collection in batches of batch,
-// and returns the figures and the date_added headBack versions before the
-// end, where the small polls start. Every object is shown to sample, and
-// progress is called after each batch, when they are not nil.
-func load(ctx context.Context, st store.Store, collectionID string, g *Generator, batch int, sample *sampler, progress func(done int)) (BulkImport, time.Time, error) {
+// and returns the figures and the marks, pullWindow versions before the end
+// for the pull. Every object is shown to sample, and progress is called
+// after each batch, when they are not nil.
+func load(ctx context.Context, st store.Store, collectionID string, g *Generator, batch, pullWindow int, sample *sampler, progress func(done int)) (BulkImport, marks, error) {
 	res := BulkImport{Batch: batch}
+	var mk marks
+	pullAfter := g.limit - pullWindow // versions stored before the pull's window
 	var inStore, generating time.Duration
 	var cpu float64
 	var recent [headBack + 1]time.Time // a ring of the last date_added values
@@ -127,7 +141,7 @@ func load(ctx context.Context, st store.Store, collectionID string, g *Generator
 		objs, err := g.Next(batch)
 		generating += time.Since(t0)
 		if err != nil {
-			return res, time.Time{}, err
+			return res, mk, err
 		}
 		if objs == nil {
 			break
@@ -137,7 +151,7 @@ func load(ctx context.Context, st store.Store, collectionID string, g *Generator
 		inStore += time.Since(t1)
 		cpu += stopCPU()
 		if err != nil {
-			return res, time.Time{}, fmt.Errorf("bulk import: %w", err)
+			return res, mk, fmt.Errorf("bulk import: %w", err)
 		}
 		for _, r := range results {
 			if r.Duplicate {
@@ -146,6 +160,9 @@ func load(ctx context.Context, st store.Store, collectionID string, g *Generator
 			}
 			recent[res.Objects%len(recent)] = r.DateAdded
 			res.Objects++
+			if res.Objects == pullAfter {
+				mk.pullFrom = r.DateAdded
+			}
 		}
 		if sample != nil {
 			for _, o := range objs {
@@ -157,15 +174,15 @@ func load(ctx context.Context, st store.Store, collectionID string, g *Generator
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return res, time.Time{}, err
+		return res, mk, err
 	}
 	res.Seconds = inStore.Seconds()
 	res.CPUSeconds = cpu
 	res.ObjectsPerSec = float64(res.Objects) / res.Seconds
 	res.GenerateSeconds = generating.Seconds()
-	head := recent[0] // fewer versions than the ring holds: the first one
+	mk.head = recent[0] // fewer versions than the ring holds: the first one
 	if res.Objects > len(recent) {
-		head = recent[res.Objects%len(recent)] // the oldest in the ring
+		mk.head = recent[res.Objects%len(recent)] // the oldest in the ring
 	}
-	return res, head, nil
+	return res, mk, nil
 }

@@ -30,6 +30,7 @@ type Report struct {
 	SmallPolls     []SmallPoll `json:"small_polls"`
 	IOCLookups     []IOCLookup `json:"ioc_lookups"`
 	IOCExport      IOCExport   `json:"ioc_export"`
+	Pull           Pull        `json:"pull"`
 	Ingest         Ingest      `json:"ingest"`
 	// PeakRSSBytes is the server process's VmHWM at the end of the run.
 	PeakRSSBytes int64 `json:"peak_rss_bytes"`
@@ -67,6 +68,7 @@ func (r *Report) check() {
 			add("small poll p99 ms at 64 clients", "p99 < 20 ms", p.P99, p.P99 < 20 && p.Requests > 0)
 		}
 	}
+	add("pull objects/s", "≥ 20,000 objects/s", r.Pull.ObjectsPerSec, r.Pull.ObjectsPerSec >= 20000)
 	add("POST ingest objects/s", "≥ 20,000 objects/s", r.Ingest.ObjectsPerSec, r.Ingest.ObjectsPerSec >= 20000)
 	mib := float64(r.PeakRSSBytes) / (1 << 20)
 	add("server peak RSS MiB", "< 200 MiB", mib, mib < 200 && r.PeakRSSBytes > 0)
@@ -140,6 +142,14 @@ func (r *Report) WriteTable(w io.Writer) error {
 		row("IOC export (txt, every value)", fmt.Sprintf("%s values/s, %.1f MB/s (%s values, %s)",
 			grouped(int(e.ValuesPerSec)), e.MBPerSec, grouped(e.Values/e.Rounds), plural(e.Rounds, "round")),
 			perUnit(e.ServerCPUSeconds, e.Values, "value"), "")
+	}
+	if p := r.Pull; p.Objects > 0 {
+		cpu := perUnit(p.CPUSeconds, p.Objects, "object")
+		if s := perUnit(p.ServerCPUSeconds, p.Objects, "object"); s != "" {
+			cpu += " (+ " + s + " server)"
+		}
+		row("hail pull into a new SQLite store", fmt.Sprintf("%s objects/s (%s objects, %.1f s)",
+			grouped(int(p.ObjectsPerSec)), grouped(p.Objects), p.Seconds), cpu, "pull objects/s")
 	}
 	in := r.Ingest
 	result := fmt.Sprintf("%s objects/s; request p50 %.1f, p99 %.1f ms", grouped(int(in.ObjectsPerSec)), in.Latency.P50, in.Latency.P99)

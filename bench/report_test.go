@@ -12,6 +12,7 @@ func TestReportChecks(t *testing.T) {
 		StartupSeconds: 1,
 		FullPoll:       FullPoll{PercentOfRaw: 49.9},
 		SmallPolls:     []SmallPoll{{Clients: 1, Requests: 10, Latency: Latency{P99: 50}}, {Clients: 64, Requests: 10, Latency: Latency{P99: 19.9}}},
+		Pull:           Pull{Objects: 10, ObjectsPerSec: 19999},
 		Ingest:         Ingest{ObjectsPerSec: 20000},
 		PeakRSSBytes:   200 << 20,
 	}
@@ -21,6 +22,7 @@ func TestReportChecks(t *testing.T) {
 		"start-up s":                      false, // < 1 s
 		"full poll % of raw HTTP":         false, // ≥ 50
 		"small poll p99 ms at 64 clients": true,  // only the 64-client level counts
+		"pull objects/s":                  false, // ≥ 20,000
 		"POST ingest objects/s":           true,
 		"server peak RSS MiB":             false, // < 200 MiB
 	}

@@ -43,6 +43,10 @@ type Config struct {
 	SmallLimit int           // page size of the small polls (10)
 	PollTime   time.Duration // time per small-poll level (5 s)
 
+	// PullObjects is the window of the newest versions `hail pull` mirrors
+	// (min(N, 50,000)).
+	PullObjects int
+
 	IngestObjects int // objects POSTed (N/10, at least 1,000, at most 50,000)
 	Envelope      int // objects per POSTed envelope (100)
 	IngestClients int // concurrent producers (4)
@@ -67,6 +71,7 @@ func (c Config) withDefaults() Config {
 	def(&c.Batch, 5000)
 	def(&c.Limit, 1000)
 	def(&c.SmallLimit, 10)
+	def(&c.PullObjects, min(c.N, 50000))
 	def(&c.IngestObjects, min(max(c.N/10, 1000), 50000))
 	def(&c.Envelope, 100)
 	def(&c.IngestClients, 4)
@@ -138,7 +143,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}()
 
 	sample := newSampler(cfg.N, iocSamples)
-	coll, key, head, err := loadStore(ctx, cfg, be, r, sample, logf)
+	coll, key, mk, err := loadStore(ctx, cfg, be, r, sample, logf)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +153,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = measure(ctx, cfg, srv, coll, key, head, sample.values, r, logf)
+	err = measure(ctx, cfg, binary, dir, srv, coll, key, mk, sample.values, r, logf)
 	if rss, e := srv.peakRSS(); e == nil {
 		r.PeakRSSBytes = rss
 	} else {
@@ -167,11 +172,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 }
 
 // loadStore generates the data set into a fresh store and closes it, and
-// returns the collection, the API key and the small polls' starting point.
-func loadStore(ctx context.Context, cfg Config, be *backend, r *Report, sample *sampler, logf func(string, ...any)) (coll, key string, head time.Time, err error) {
+// returns the collection, the API key and the later phases' starting points.
+func loadStore(ctx context.Context, cfg Config, be *backend, r *Report, sample *sampler, logf func(string, ...any)) (coll, key string, mk marks, err error) {
 	st, err := be.open(ctx)
 	if err != nil {
-		return "", "", head, fmt.Errorf("open store: %w", err)
+		return "", "", mk, fmt.Errorf("open store: %w", err)
 	}
 	defer func() {
 		if e := st.Close(); e != nil && err == nil {
@@ -179,33 +184,33 @@ func loadStore(ctx context.Context, cfg Config, be *backend, r *Report, sample *
 		}
 	}()
 	if coll, key, err = prepare(ctx, st); err != nil {
-		return "", "", head, err
+		return "", "", mk, err
 	}
 	logf("generating and loading %s object versions into %s", grouped(cfg.N), storeName(be.name))
 	g := NewGenerator(cfg.Seed, cfg.N)
 	if cfg.ImportProfile != "" {
 		stop, err := startProfile(cfg.ImportProfile)
 		if err != nil {
-			return "", "", head, err
+			return "", "", mk, err
 		}
 		defer stop()
 	}
 	step := max(cfg.N/10, 1)
 	nextReport := step
-	r.BulkImport, head, err = load(ctx, st, coll, g, cfg.Batch, sample, func(done int) {
+	r.BulkImport, mk, err = load(ctx, st, coll, g, cfg.Batch, cfg.PullObjects, sample, func(done int) {
 		if done >= nextReport && done < cfg.N {
 			logf("  %s loaded", grouped(done))
 			nextReport += step
 		}
 	})
 	if err != nil {
-		return "", "", head, err
+		return "", "", mk, err
 	}
 	r.Dataset = g.Stats()
 	if be.settle != nil {
 		logf("updating planner statistics (ANALYZE)")
 		if err := be.settle(ctx); err != nil {
-			return "", "", head, err
+			return "", "", mk, err
 		}
 	}
 	if size, e := be.size(ctx); e == nil {
@@ -216,11 +221,11 @@ func loadStore(ctx context.Context, cfg Config, be *backend, r *Report, sample *
 			r.BulkImport.Objects, cfg.N, r.BulkImport.Duplicates))
 	}
 	logf("bulk import: %s objects/s", grouped(int(r.BulkImport.ObjectsPerSec)))
-	return coll, key, head, nil
+	return coll, key, mk, nil
 }
 
 // measure runs the HTTP phases against the server.
-func measure(ctx context.Context, cfg Config, srv *server, coll, key string, head time.Time, iocValues []string, r *Report, logf func(string, ...any)) error {
+func measure(ctx context.Context, cfg Config, binary, dir string, srv *server, coll, key string, mk marks, iocValues []string, r *Report, logf func(string, ...any)) error {
 	base := "http://" + srv.addr
 	objectsURL := base + "/taxii2/" + bootstrap.APIRootName + "/collections/" + coll + "/objects/"
 	c := newClient(max(64, maxOf(cfg.Clients), cfg.IngestClients)+4, key)
@@ -257,7 +262,7 @@ func measure(ctx context.Context, cfg Config, srv *server, coll, key string, hea
 		r.FullPoll.PercentOfRaw = 100 * r.FullPoll.MBPerSec / r.RawHTTP.MBPerSec
 	}
 
-	small := objectsURL + "?added_after=" + taxii.FormatTimestamp(head) + "&limit=" + fmt.Sprint(cfg.SmallLimit)
+	small := objectsURL + "?added_after=" + taxii.FormatTimestamp(mk.head) + "&limit=" + fmt.Sprint(cfg.SmallLimit)
 	for _, n := range cfg.Clients {
 		logf("small polls, %d clients", n)
 		p, err := smallPolls(ctx, c, small, n, cfg.SmallLimit, cfg.PollTime, srv.cpu)
@@ -271,6 +276,15 @@ func measure(ctx context.Context, cfg Config, srv *server, coll, key string, hea
 	}
 
 	if err := measureIOCs(ctx, cfg, c, srv, iocValues, r, logf); err != nil {
+		return err
+	}
+
+	// Before the ingest, whose objects would join the window.
+	logf("hail pull of the newest %s versions into a new SQLite store", grouped(min(cfg.PullObjects, cfg.N)))
+	if r.Pull, err = pull(ctx, binary, dir, base, coll, key, mk.pullFrom, srv.cpu); err != nil {
+		r.Problems = append(r.Problems, err.Error())
+	}
+	if err := srv.alive(); err != nil {
 		return err
 	}
 

@@ -47,6 +47,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.PollRound, "full-poll-time", 0, "repeat the full poll until this much time has passed (default 2s)")
 	clients := fs.String("clients", "1,8,64", "concurrency levels of the small polls")
 	fs.DurationVar(&cfg.PollTime, "poll-time", 0, "duration of each small-poll level (default 5s)")
+	fs.IntVar(&cfg.PullObjects, "pull", 0, "newest object versions that hail pull mirrors from the server (default min(N, 50,000))")
 	fs.IntVar(&cfg.IngestObjects, "ingest", 0, "objects to POST (default N/10, within 1,000 to 50,000)")
 	fs.IntVar(&cfg.Envelope, "envelope", 100, "objects per POSTed envelope")
 	fs.IntVar(&cfg.IngestClients, "ingest-clients", 4, "concurrent POSTing clients")
