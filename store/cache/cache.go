@@ -1,15 +1,16 @@
-// Package cache keeps in memory, for a short time, the two lookups a
-// server makes on every request: the API key by its hash and the
-// collection by API root and id or alias. Without it a small poll costs
-// three store queries besides the one that reads the page.
+// Package cache keeps in memory, for a short time, the lookups a server
+// makes on every request: the API key by its hash, the collection by API
+// root and id or alias, and the list of API roots (which the IOC API
+// searches). Without it a small poll makes two store queries, key and
+// collection, besides reading its page.
 //
 // A Store wraps another store.Store; every method it does not override
-// passes through. Writes made through it (RevokeKey, UpdateKey, CreateKey,
-// CreateCollection, DeleteCollection) empty the matching cache before they
-// return, so they take effect at once in this process. Writes made by
-// another process (another replica on the same PostgreSQL database, or a
-// `hail key revoke` next to a running `hail serve`) take effect when the
-// entries expire, TTL after they were read.
+// passes through. Writes made through it (CreateKey, RevokeKey, UpdateKey,
+// CreateCollection, DeleteCollection, CreateAPIRoot) empty the matching
+// cache before they return, so they take effect at once in this process.
+// Writes made by another process (another replica on the same PostgreSQL
+// database, or a `hail key revoke` next to a running `hail serve`) take
+// effect when the entries expire, TTL after they were read.
 //
 // Only hits are kept: an unknown hash or collection is asked of the store
 // every time, so that a key or collection created elsewhere is accepted as
@@ -19,6 +20,7 @@ package cache
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -42,15 +44,16 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Store is a store.Store that serves KeyByHash and Collection from memory
-// for up to TTL. It is safe for concurrent use.
+// Store is a store.Store that serves KeyByHash, Collection and APIRoots
+// from memory for up to TTL. It is safe for concurrent use.
 type Store struct {
 	store.Store
 	ttl time.Duration
 	now func() time.Time
 
-	keys entries[string, store.Key] // by string(hash)
-	cols entries[collName, store.Collection]
+	keys  entries[string, store.Key] // by string(hash)
+	cols  entries[collName, store.Collection]
+	roots entries[struct{}, []store.APIRoot] // the one list APIRoots returns
 }
 
 // collName is how a request names a collection.
@@ -100,6 +103,29 @@ func (s *Store) Collection(ctx context.Context, apiRoot, idOrAlias string) (stor
 		s.cols.put(name, c, now.Add(s.ttl), gen)
 	}
 	return c, err
+}
+
+// APIRoots returns every API root, ordered by name, from memory when the
+// list was read less than TTL ago. The IOC API looks a collection up in
+// each API root in turn, so it reads the list on every request.
+func (s *Store) APIRoots(ctx context.Context) ([]store.APIRoot, error) {
+	now := s.now()
+	if rs, ok := s.roots.get(struct{}{}, now); ok {
+		return slices.Clone(rs), nil // callers may sort or append
+	}
+	gen := s.roots.generation()
+	rs, err := s.Store.APIRoots(ctx)
+	if err == nil {
+		s.roots.put(struct{}{}, slices.Clone(rs), now.Add(s.ttl), gen)
+	}
+	return rs, err
+}
+
+// CreateAPIRoot creates an API root; this process lists it from the moment
+// CreateAPIRoot returns.
+func (s *Store) CreateAPIRoot(ctx context.Context, r store.APIRoot) error {
+	defer s.roots.invalidate()
+	return s.Store.CreateAPIRoot(ctx, r)
 }
 
 // CreateKey stores an API key. Nothing is cached for a hash that is not

@@ -118,3 +118,28 @@ func TestOtherReplicaCollectionDelete(t *testing.T) {
 		}
 	}
 }
+
+func TestAPIRootsCopied(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC)}
+	a, b := replicas(t, clk)
+	if err := a.CreateAPIRoot(ctx, store.APIRoot{Name: "second"}); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := a.APIRoots(ctx)
+	if err != nil || len(rs) != 2 {
+		t.Fatalf("API roots after a create through the cache: %v, %v; want 2", rs, err)
+	}
+	rs[0].Name = "changed by the caller"
+	if again, _ := a.APIRoots(ctx); again[0].Name != "api" {
+		t.Errorf("API roots after the caller changed its copy: %v", again)
+	}
+	// Another replica's new root is listed once the TTL has passed.
+	if err := b.CreateAPIRoot(ctx, store.APIRoot{Name: "third"}); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(time.Second)
+	if rs, _ := a.APIRoots(ctx); len(rs) != 3 {
+		t.Errorf("API roots after the TTL: %v, want 3", rs)
+	}
+}
