@@ -143,3 +143,48 @@ func TestAPIRootsCopied(t *testing.T) {
 		t.Errorf("API roots after the TTL: %v, want 3", rs)
 	}
 }
+
+// pausing holds its first KeyByHash after reading the store, until
+// released, so that a test can revoke the key in between.
+type pausing struct {
+	store.Store
+	once             sync.Once
+	entered, release chan struct{}
+}
+
+func (p *pausing) KeyByHash(ctx context.Context, h []byte) (store.Key, error) {
+	k, err := p.Store.KeyByHash(ctx, h)
+	p.once.Do(func() {
+		close(p.entered)
+		<-p.release
+	})
+	return k, err
+}
+
+// TestRevokeDuringLookup checks that a lookup that read the key before a
+// revocation, and returns after it, does not leave the key cached.
+func TestRevokeDuringLookup(t *testing.T) {
+	ctx := context.Background()
+	db := openSQLite(t, filepath.Join(t.TempDir(), "hail.db"))
+	if err := db.CreateKey(ctx, store.Key{Name: "k", Hash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	p := &pausing{Store: db, entered: make(chan struct{}), release: make(chan struct{})}
+	st := cache.New(p, cache.Options{TTL: time.Hour})
+	done := make(chan error)
+	go func() {
+		_, err := st.KeyByHash(ctx, hash)
+		done <- err
+	}()
+	<-p.entered
+	if err := st.RevokeKey(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	close(p.release)
+	if err := <-done; err != nil {
+		t.Fatalf("lookup that began before the revocation: %v", err)
+	}
+	if _, err := st.KeyByHash(ctx, hash); hail.ErrorCode(err) != hail.ENOTFOUND {
+		t.Errorf("KeyByHash after the revocation: %v, want ENOTFOUND", err)
+	}
+}
