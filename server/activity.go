@@ -28,17 +28,18 @@ func (s *Server) recordActivity(r *http.Request, sw *statusWriter, ri *requestIn
 	if ri.key == "" {
 		return
 	}
+	q := r.URL.Query()
 	e := limit.Event{
 		Key:           ri.key,
 		Collection:    s.collectionID(r),
 		Time:          s.cfg.Now(),
-		Poll:          sw.status < 400 && isPoll(r),
+		Poll:          sw.status < 400 && isPoll(r, q),
 		Objects:       ri.objects,
 		Bytes:         sw.bytes,
 		Status:        sw.status,
 		DateAddedLast: ri.lastAdded,
 	}
-	if v := r.URL.Query().Get(paramAddedAfter); v != "" {
+	if v := q.Get(paramAddedAfter); v != "" {
 		if t, err := taxii.ParseTimestamp(v); err == nil {
 			e.AddedAfter = t
 		}

@@ -87,19 +87,23 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			sw.status = http.StatusOK
 		}
 		s.recordActivity(r, sw, ri)
-		s.observe(r, sw.status, ri, time.Since(start)) // metrics.go
-		attrs := []slog.Attr{
+		d := time.Since(start)
+		s.observe(r, sw.status, ri, d) // metrics.go
+		// Sized for every attribute, so that adding the last one does not
+		// copy the slice: this runs for every request.
+		var buf [11]slog.Attr
+		attrs := append(buf[:0],
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.String("query", r.URL.RawQuery),
 			slog.Int("status", sw.status),
 			slog.Int64("bytes", sw.bytes),
-			slog.Duration("duration", time.Since(start)),
+			slog.Duration("duration", d),
 			slog.String("key", ri.key),
 			slog.String("user_agent", r.UserAgent()),
 			slog.String("accept", r.Header.Get("Accept")),
 			slog.Int("objects", ri.objects),
-		}
+		)
 		if !ri.lastAdded.IsZero() {
 			attrs = append(attrs, slog.String("date_added_last", taxii.FormatTimestamp(ri.lastAdded)))
 		}

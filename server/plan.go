@@ -158,10 +158,10 @@ func (s *Server) collectionID(r *http.Request) string {
 // maxCachedIDs bounds the alias cache, which request paths fill.
 const maxCachedIDs = 10000
 
-// isPoll reports whether r starts a walk of a collection's objects or
-// manifest: a GET of either without a next token. The pages of one walk
-// carry next and are not polls.
-func isPoll(r *http.Request) bool {
+// isPoll reports whether r, whose query is q, starts a walk of a
+// collection's objects or manifest: a GET of either without a next token.
+// The pages of one walk carry next and are not polls.
+func isPoll(r *http.Request, q url.Values) bool {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return false
 	}
@@ -173,7 +173,7 @@ func isPoll(r *http.Request) bool {
 	} else if p != "/api/v1/iocs" && p != "/api/v1/iocs/export" {
 		return false
 	}
-	return !r.URL.Query().Has(paramNext)
+	return !q.Has(paramNext)
 }
 
 // enforcePlan holds requests made with a key to the key's expiry, source
@@ -247,7 +247,7 @@ func (s *Server) admit(r *http.Request, k *store.Key, p store.Plan, now time.Tim
 				p.Name, limit.FormatRate(p.Rate, p.Period), limit.RetryAfter(wait)), wait}
 		}
 	}
-	if p.MinPollInterval > 0 && isPoll(r) {
+	if p.MinPollInterval > 0 && isPoll(r, r.URL.Query()) {
 		c := s.collectionID(r)
 		wait, err := s.store.TakeToken(r.Context(), "poll/"+url.QueryEscape(k.Name)+"/"+url.QueryEscape(c), now, p.MinPollInterval, 1)
 		if err != nil {

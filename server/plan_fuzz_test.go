@@ -18,7 +18,7 @@ func FuzzPlanRequest(f *testing.F) {
 		r.URL = u
 		requestAPI(r)
 		requestCollection(r)
-		isPoll(r)
+		isPoll(r, r.URL.Query())
 		capped := capPage(r, max)
 		n, err := strconv.Atoi(capped.URL.Query().Get(paramLimit))
 		if err != nil || n <= 0 || n > max {

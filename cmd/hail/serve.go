@@ -16,6 +16,7 @@ import (
 	"hail/notify/pgnotify"
 	"hail/server"
 	"hail/store"
+	"hail/store/cache"
 	"hail/store/postgres"
 	"hail/webhook"
 )
@@ -76,7 +77,10 @@ func runServe(ctx context.Context, env *environ, args []string) error {
 	}
 	defer notifier.Close()
 	sender := webhook.NewSender(webhook.SenderOptions{AllowPrivate: *webhookPrivate})
-	h := server.New(server.Config{PublicURL: *publicURL, StrictEmpty: *strictEmpty, MaxImportSize: *maxImport, Notifier: notifier, Webhooks: sender, Metrics: m}, st, logger)
+	// Requests find their key and collection through a short-lived cache;
+	// a change made by another process is seen within cache.DefaultTTL.
+	cached := cache.New(st, cache.Options{})
+	h := server.New(server.Config{PublicURL: *publicURL, StrictEmpty: *strictEmpty, MaxImportSize: *maxImport, Notifier: notifier, Webhooks: sender, Metrics: m}, cached, logger)
 	defer startFeeds(ctx, st, logger, *runFeeds)() // before st.Close: a run records itself first
 	// Stopped before st.Close, as feeds are: an attempt records itself first.
 	defer startWebhooks(ctx, st, notifier, sender, *webhookPoll, logger, *runWebhooks)()
