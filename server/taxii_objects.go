@@ -28,12 +28,14 @@ func (s *Server) handleObjectsGet(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	page, err := s.store.Objects(r.Context(), c.ID, q.Filter)
+	b := newListBody()
+	defer b.release()
+	more, err := s.store.ObjectsRaw(r.Context(), c.ID, q.Filter, b.addObject)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	s.writePage(w, r, q, page, "objects", appendObject)
+	s.writeList(w, r, q, more, "objects", b)
 }
 
 // handleObjectGet serves Get An Object (TAXII 2.1 §5.6): the versions of one
@@ -45,37 +47,66 @@ func (s *Server) handleObjectGet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q, err := s.parseQuery(r.URL.RawQuery, objectParams)
+	if err == nil {
+		q, err = objectQuery(r, q)
+	}
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	page, err := s.objectPage(r, c, q)
+	b := newListBody()
+	defer b.release()
+	more, err := s.store.ObjectsRaw(r.Context(), c.ID, q.Filter, b.addObject)
+	if err == nil {
+		err = objectFound(r, q, b.n)
+	}
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	s.writePage(w, r, q, page, "objects", appendObject)
+	s.writeList(w, r, q, more, "objects", b)
 }
 
-// objectPage reads a page of one object's entries. An object with nothing to
-// show is 404, unless the request continues from a position (added_after or
-// next): then an empty page is the answer, not the object's absence.
+// objectPage reads a page of one object's entries (see objectQuery and
+// objectFound).
 func (s *Server) objectPage(r *http.Request, c store.Collection, q query) (store.Page, error) {
-	oid := r.PathValue("oid")
-	notFound := hail.Errorf(hail.ENOTFOUND, "Object %q not found.", oid)
-	if !stix.ValidID(oid) {
-		return store.Page{}, notFound
+	q, err := objectQuery(r, q)
+	if err != nil {
+		return store.Page{}, err
 	}
-	q.IDs = []string{oid}
 	page, err := s.store.Objects(r.Context(), c.ID, q.Filter)
-	if err == nil && len(page.Entries) == 0 && !q.Positioned {
-		err = notFound
+	if err == nil {
+		err = objectFound(r, q, len(page.Entries))
 	}
 	return page, err
 }
 
-// appendObject appends an entry's object exactly as it was received.
-func appendObject(b []byte, e store.Entry) []byte { return append(b, e.Object.Raw...) }
+// objectQuery restricts q to the object named in the path; a malformed id
+// names no object.
+func objectQuery(r *http.Request, q query) (query, error) {
+	oid := r.PathValue("oid")
+	if !stix.ValidID(oid) {
+		return q, objectNotFound(oid)
+	}
+	q.IDs = []string{oid}
+	return q, nil
+}
+
+// objectFound reports whether a page of n entries of one object shows it.
+// An object with nothing to show is 404, unless the request continues from
+// a position (added_after or next): then an empty page is the answer, not
+// the object's absence.
+func objectFound(r *http.Request, q query, n int) error {
+	if n == 0 && !q.Positioned {
+		return objectNotFound(r.PathValue("oid"))
+	}
+	return nil
+}
+
+// objectNotFound is the error for an object the collection does not hold.
+func objectNotFound(oid string) error {
+	return hail.Errorf(hail.ENOTFOUND, "Object %q not found.", oid)
+}
 
 // handleObjectDelete serves Delete An Object (TAXII 2.1 §5.7): it removes the
 // versions that match[version] and match[spec_version] select, every
@@ -92,11 +123,11 @@ func (s *Server) handleObjectDelete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	oid := r.PathValue("oid")
-	err = hail.Errorf(hail.ENOTFOUND, "Object %q not found.", oid)
+	err = objectNotFound(oid)
 	if stix.ValidID(oid) {
 		f := store.Filter{Versions: q.Versions, SpecVersions: q.SpecVersions}
 		if err = s.store.DeleteObject(r.Context(), c.ID, oid, f); hail.ErrorCode(err) == hail.ENOTFOUND {
-			err = hail.Errorf(hail.ENOTFOUND, "Object %q not found.", oid)
+			err = objectNotFound(oid)
 		}
 	}
 	if err != nil {

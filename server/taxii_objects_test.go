@@ -2,11 +2,14 @@ package server_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -383,6 +386,51 @@ func TestGarbageQueries(t *testing.T) {
 		r := e.do(t, http.MethodDelete, "/taxii2/api/collections/intel/objects/malware--"+uuidN(77)+"/?"+q, e.auth("admin"), nil)
 		if r.status != 400 && r.status != 404 {
 			t.Errorf("DELETE ?%.60s: status %d, want 400 or 404", q, r.status)
+		}
+	}
+}
+
+// TestObjectsPageBytes checks an envelope byte for byte: each object as it
+// was stored (spacing and custom properties kept), the first and last
+// date_added in the headers, and a Content-Length that matches the body.
+func TestObjectsPageBytes(t *testing.T) {
+	e := newEnv(t, server.Config{}, true)
+	objs := []string{
+		`{"type":"indicator", "spec_version":"2.1","id":"indicator--` + uuidN(1) + `","created":"2024-01-01T00:00:00.000Z",` +
+			`"modified":"2024-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '198.51.100.1']","pattern_type":"stix",` +
+			`"valid_from":"2024-01-01T00:00:00Z",  "x_acme_note" : {"z":[1, 2.50],"a":"\u00e9\n"}}`,
+		indicator(2, "2024-01-01T00:00:00.000Z"),
+		indicator(3, "2024-01-01T00:00:00.000Z"),
+	}
+	res := e.seed(t, collIntel, objs...)
+	ts := func(i int) string { return taxii.FormatTimestamp(res[i].DateAdded) }
+	check := func(t *testing.T, r *response, head string, first, last int, items ...string) {
+		t.Helper()
+		if want := head + strings.Join(items, ",") + "]}"; string(r.body) != want {
+			t.Errorf("body\n%s\nwant\n%s", r.body, want)
+		}
+		if got, want := r.header.Get("Content-Length"), strconv.Itoa(len(r.body)); got != want {
+			t.Errorf("Content-Length %q, want %q", got, want)
+		}
+		if got, want := r.header.Get("X-TAXII-Date-Added-First")+" "+r.header.Get("X-TAXII-Date-Added-Last"), ts(first)+" "+ts(last); got != want {
+			t.Errorf("X-TAXII-Date-Added-First/Last %s, want %s", got, want)
+		}
+	}
+	r := e.get(t, "/taxii2/api/collections/intel/objects/?limit=2", "reader")
+	var env envelopeBody
+	r.json(t, &env)
+	if env.Next == nil {
+		t.Fatalf("no next in %s", r.body)
+	}
+	next, _ := json.Marshal(*env.Next)
+	check(t, r, `{"more":true,"next":`+string(next)+`,"objects":[`, 0, 1, objs[0], objs[1])
+	r = e.get(t, "/taxii2/api/collections/intel/objects/?next="+url.QueryEscape(*env.Next), "reader")
+	check(t, r, `{"more":false,"objects":[`, 2, 2, objs[2])
+	r = e.get(t, "/taxii2/api/collections/intel/objects/indicator--"+uuidN(1)+"/", "reader")
+	check(t, r, `{"more":false,"objects":[`, 0, 0, objs[0])
+	for _, path := range []string{"indicator--" + uuidN(9), "indicator--nope"} {
+		if r := e.get(t, "/taxii2/api/collections/intel/objects/"+path+"/", "reader"); r.status != http.StatusNotFound {
+			t.Errorf("GET object %s: %d %s, want 404", path, r.status, r.body)
 		}
 	}
 }

@@ -78,6 +78,14 @@ type Store interface {
 	// date_added first. Memory and time are O(f.Limit), whatever the size of
 	// the collection. Returns ENOTFOUND if the collection does not exist.
 	Objects(ctx context.Context, collectionID string, f Filter) (Page, error)
+	// ObjectsRaw reads the page Objects would return for f, but hands each
+	// entry to fn as it is read, in order, instead of collecting them: its
+	// DateAdded and the object's stored bytes (Object.Raw). Only those two
+	// are read, which is all an envelope needs, and raw is only valid
+	// during the call: fn copies what it keeps. f.HeadersOnly is ignored.
+	// more is Page.More. An error from fn stops the read and is returned as
+	// it is. Returns ENOTFOUND if the collection does not exist.
+	ObjectsRaw(ctx context.Context, collectionID string, f Filter, fn RawFunc) (more bool, err error)
 	// DeleteObject removes the versions of one object selected by f.Versions
 	// and f.SpecVersions (all versions when both are empty) from a collection.
 	// Returns ENOTFOUND if the collection does not exist or nothing matched.

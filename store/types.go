@@ -93,6 +93,10 @@ type Page struct {
 	More    bool
 }
 
+// RawFunc receives one entry of a page read by ObjectsRaw: its date_added
+// and the object's stored bytes, which the store may reuse once it returns.
+type RawFunc func(dateAdded time.Time, raw []byte) error
+
 // Status is the record of one add request (TAXII 2.1 §4.3).
 type Status struct {
 	ID               string

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"hail/stix"
 	"hail/store"
@@ -83,6 +84,32 @@ func BenchmarkObjectsPage(b *testing.B) {
 				b.ReportMetric(float64(read)/b.Elapsed().Seconds(), "objects/s")
 			})
 		}
+		// What Get Objects reads: the same pages through ObjectsRaw,
+		// copying each object into one buffer as the server does.
+		b.Run(fmt.Sprintf("objects=%d/raw", n), func(b *testing.B) {
+			f := store.Filter{Limit: 1000}
+			var buf []byte
+			read := 0
+			for b.Loop() {
+				buf = buf[:0]
+				var last time.Time
+				more, err := db.ObjectsRaw(ctx, testColl, f, func(da time.Time, raw []byte) error {
+					buf = append(buf, raw...)
+					last = da
+					read++
+					return nil
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if more {
+					f.AddedAfter = last
+				} else {
+					f.AddedAfter = f.AddedAfter.AddDate(-100, 0, 0)
+				}
+			}
+			b.ReportMetric(float64(read)/b.Elapsed().Seconds(), "objects/s")
+		})
 	}
 }
 

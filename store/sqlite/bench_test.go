@@ -153,15 +153,19 @@ func BenchmarkObjectsPage(b *testing.B) {
 				{"type", store.Filter{Types: []string{"indicator"}}},
 				{"headers", store.Filter{HeadersOnly: true}},
 			} {
-				b.Run(f.name, func(b *testing.B) { benchPages(b, db, f.f, size.n) })
+				b.Run(f.name, func(b *testing.B) { benchPages(b, db, f.f, size.n, false) })
 			}
+			// What Get Objects reads: the same pages through ObjectsRaw.
+			b.Run("raw", func(b *testing.B) { benchPages(b, db, store.Filter{}, size.n, true) })
+			b.Run("raw-type", func(b *testing.B) { benchPages(b, db, store.Filter{Types: []string{"indicator"}}, size.n, true) })
 		})
 	}
 }
 
 // benchPages reads full pages of 1000 from up to 64 starting points
-// spread over the collection, in turn.
-func benchPages(b *testing.B, db *DB, f store.Filter, n int) {
+// spread over the collection, in turn, with Objects or, when raw is true,
+// with ObjectsRaw copying each object into one buffer as the server does.
+func benchPages(b *testing.B, db *DB, f store.Filter, n int, raw bool) {
 	ctx := context.Background()
 	starts := []time.Time{{}}
 	for i := 1; i < 64 && n > 2000; i++ {
@@ -175,21 +179,39 @@ func benchPages(b *testing.B, db *DB, f store.Filter, n int) {
 	}
 	f.Limit = 1000
 	got := 0
+	var buf []byte
 	b.ResetTimer()
 	cpu := cpuTime()
 	for i := 0; i < b.N; i++ {
 		f.AddedAfter = starts[i%len(starts)]
-		p, err := db.Objects(ctx, benchCollection, f)
+		read, err := readPage(ctx, db, f, raw, &buf)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if len(p.Entries) == 0 {
+		if read == 0 {
 			b.Fatal("empty page")
 		}
-		got += len(p.Entries)
+		got += read
 	}
 	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(float64(got)/b.Elapsed().Seconds(), "objects/s")
+}
+
+// readPage reads one page with Objects, or with ObjectsRaw into buf, and
+// returns its length.
+func readPage(ctx context.Context, db *DB, f store.Filter, raw bool, buf *[]byte) (int, error) {
+	if !raw {
+		p, err := db.Objects(ctx, benchCollection, f)
+		return len(p.Entries), err
+	}
+	n := 0
+	*buf = (*buf)[:0]
+	_, err := db.ObjectsRaw(ctx, benchCollection, f, func(_ time.Time, raw []byte) error {
+		*buf = append(*buf, raw...)
+		n++
+		return nil
+	})
+	return n, err
 }
 
 // BenchmarkAddObjects adds new objects in batches of 100 and 1000 to a

@@ -33,42 +33,51 @@ func TestQueryPlans(t *testing.T) {
 		{"ids and types", store.Filter{IDs: []string{"indicator--a"}, Types: []string{"indicator", "malware"}}, []string{"USING INDEX entries_object_version (collection=? AND stix_id=?)"}, []string{"MERGE"}},
 		{"spec versions", store.Filter{SpecVersions: []string{"2.0", "2.1"}}, []string{"USING INDEX entries_collection", "entries_object_version (collection=? AND stix_id=? AND version>?)"}, []string{"TEMP B-TREE"}},
 	} {
-		from, args, err := selectEntries(1, tc.f, 10)
-		if err != nil {
-			t.Fatalf("%s: %v", tc.name, err)
+		// The columns of an envelope page (ObjectsRaw) and of Objects.
+		for _, columns := range []string{"e.date_added, o.raw", "e.date_added, e.stix_id, e.version, o.created, o.raw"} {
+			checkPlan(t, db, tc.name, tc.f, columns, tc.want, tc.not)
 		}
-		rows, err := db.read.QueryContext(context.Background(), `EXPLAIN QUERY PLAN SELECT e.date_added, o.raw FROM `+from+
-			` JOIN objects AS o ON o.rid = e.object ORDER BY e.date_added`, args...)
-		if err != nil {
-			t.Fatalf("%s: %v", tc.name, err)
+	}
+}
+
+// checkPlan explains the page query of f selecting columns, and reports
+// a plan that lacks the substrings want, in order, or has one of not.
+func checkPlan(t *testing.T, db *DB, name string, f store.Filter, columns string, want, not []string) {
+	t.Helper()
+	query, args, err := pageQuery(1, f, 10, columns)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	rows, err := db.read.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+query, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
 		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
+		plan = append(plan, detail)
+	}
+	rows.Close()
+	text := strings.Join(plan, "\n")
+	rest := text
+	for _, w := range want {
+		i := strings.Index(rest, w)
+		if i < 0 {
+			t.Errorf("%s (%s): plan lacks %q:\n%s", name, columns, w, text)
+			break
 		}
-		rows.Close()
-		text := strings.Join(plan, "\n")
-		rest := text
-		for _, w := range tc.want {
-			i := strings.Index(rest, w)
-			if i < 0 {
-				t.Errorf("%s: plan lacks %q:\n%s", tc.name, w, text)
-				break
-			}
-			rest = rest[i+len(w):]
+		rest = rest[i+len(w):]
+	}
+	for _, n := range not {
+		if strings.Contains(text, n) {
+			t.Errorf("%s (%s): plan has %q:\n%s", name, columns, n, text)
 		}
-		for _, n := range tc.not {
-			if strings.Contains(text, n) {
-				t.Errorf("%s: plan has %q:\n%s", tc.name, n, text)
-			}
-		}
-		if strings.Contains(text, "SCAN e USING") || strings.Contains(text, "SCAN entries") {
-			t.Errorf("%s: plan scans entries:\n%s", tc.name, text)
-		}
+	}
+	if strings.Contains(text, "SCAN e USING") || strings.Contains(text, "SCAN entries") {
+		t.Errorf("%s (%s): plan scans entries:\n%s", name, columns, text)
 	}
 }

@@ -129,18 +129,16 @@ func (db *DB) Objects(ctx context.Context, collectionID string, f store.Filter) 
 		return store.Page{}, err
 	}
 	n := f.PageSize()
-	from, args, err := selectEntries(seq, f, n+1)
-	if err != nil {
-		return store.Page{}, err
-	}
 	raw := "o.raw"
 	if f.HeadersOnly {
 		raw = "NULL"
 	}
-	rows, err := db.query(ctx, `SELECT e.date_added, e.stix_id, e.type, e.spec_version, e.version,
-		o.created, o.modified, o.revoked, `+raw+`
-		FROM `+from+` JOIN objects AS o ON o.rid = e.object
-		ORDER BY e.date_added`, args...)
+	text, args, err := pageQuery(seq, f, n+1, `e.date_added, e.stix_id, e.type, e.spec_version, e.version,
+		o.created, o.modified, o.revoked, `+raw)
+	if err != nil {
+		return store.Page{}, err
+	}
+	rows, err := db.query(ctx, text, args...)
 	if err != nil {
 		return store.Page{}, fmt.Errorf("objects: %w", err)
 	}
@@ -168,6 +166,28 @@ func (db *DB) Objects(ctx context.Context, collectionID string, f store.Filter) 
 	return p, nil
 }
 
+// pageQuery returns the query of the first limit entries of collection
+// seq that f matches, joined to their objects rows (aliased e and o), in
+// date_added order, selecting columns. One range scan is a plain join, so
+// that SQLite walks the index and fetches each objects row as it goes;
+// the other shapes (see selectEntries) join the page they select.
+func pageQuery(seq int64, f store.Filter, limit int, columns string) (string, []any, error) {
+	if len(f.IDs) == 0 && !mergedTypes(f.Types) {
+		var q query
+		if err := q.where(seq, f, false); err != nil {
+			return "", nil, err
+		}
+		return `SELECT ` + columns + ` FROM entries AS e JOIN objects AS o ON o.rid = e.object
+			WHERE ` + q.cond.String() + ` ORDER BY e.date_added LIMIT ?`, append(q.args, limit), nil
+	}
+	from, args, err := selectEntries(seq, f, limit)
+	if err != nil {
+		return "", nil, err
+	}
+	return `SELECT ` + columns + ` FROM ` + from + ` JOIN objects AS o ON o.rid = e.object
+		ORDER BY e.date_added`, args, nil
+}
+
 // entryColumns are what a page needs from entries besides the objects row.
 const entryColumns = `e.date_added AS date_added, e.object AS object, e.stix_id AS stix_id, e.type AS type,
 	e.spec_version AS spec_version, e.version AS version`
@@ -185,7 +205,7 @@ const entryColumns = `e.date_added AS date_added, e.object AS object, e.stix_id 
 //     cannot serve "type IN (...) ORDER BY date_added";
 //   - otherwise one range scan of an index ending in date_added.
 func selectEntries(seq int64, f store.Filter, limit int) (string, []any, error) {
-	if types := distinct(f.Types); len(types) > 1 && len(types) <= maxMergedTypes && len(f.IDs) == 0 {
+	if types := distinct(f.Types); mergedTypes(types) && len(f.IDs) == 0 {
 		var arms []string
 		var args []any
 		for _, typ := range types {
@@ -219,6 +239,16 @@ func selectEntries(seq int64, f store.Filter, limit int) (string, []any, error) 
 // limit of 500 terms in a compound SELECT; longer type lists are read with
 // one scan that skips other types.
 const maxMergedTypes = 64
+
+// mergedTypes reports whether a page of these types is read as one ordered
+// scan per type, merged.
+func mergedTypes(types []string) bool {
+	if len(types) < 2 {
+		return false
+	}
+	n := len(distinct(types))
+	return n > 1 && n <= maxMergedTypes
+}
 
 // distinct returns ss without repeated values, in first-seen order.
 func distinct(ss []string) []string {

@@ -66,6 +66,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opt Options) {
 		sub(t, "MaxLimit", testPaginationMaxLimit)
 		sub(t, "DateAddedIncreasing", testDateAddedIncreasing)
 	})
+	t.Run("RawPage", func(t *testing.T) {
+		sub(t, "Filters", testRawPageFilters)
+		sub(t, "Walk", testRawPageWalk)
+		sub(t, "Errors", testRawPageErrors)
+	})
 	t.Run("Collections", func(t *testing.T) {
 		sub(t, "APIRoots", testAPIRoots)
 		sub(t, "CreateAndGet", testCollectionCreateAndGet)
