@@ -260,14 +260,28 @@ func iocConditions(q *query, f store.IOCFilter, now time.Time) {
 // IOCs returns one page of the collection's IOC index matching f. It walks
 // the collection's current entries in date_added order and reads the IOC
 // rows of each entry's object version in ordinal order, so that the page
-// comes out in cursor order without a sort.
+// comes out in cursor order without a sort; but for types that the store
+// holds few rows of (see rareTypes), it reads those rows and sorts them.
 func (db *DB) IOCs(ctx context.Context, collectionID string, f store.IOCFilter) (store.IOCPage, error) {
 	seq, err := collectionSeq(ctx, db.read, collectionID)
 	if err != nil {
 		return store.IOCPage{}, err
 	}
 	n := f.PageSize()
-	q, args := selectIOCs(seq, f, db.nowOr(f.Now), n+1)
+	byType := false
+	if len(f.Types) > 0 {
+		if byType, err = db.rareTypes(ctx, distinct(f.Types), n); err != nil {
+			return store.IOCPage{}, fmt.Errorf("IOCs: %w", err)
+		}
+	}
+	return db.iocPage(ctx, seq, f, byType)
+}
+
+// iocPage reads one page of collection seq's IOC index through the plan
+// byType selects (see selectIOCs).
+func (db *DB) iocPage(ctx context.Context, seq int64, f store.IOCFilter, byType bool) (store.IOCPage, error) {
+	n := f.PageSize()
+	q, args := selectIOCs(seq, f, db.nowOr(f.Now), n+1, byType)
 	rows, err := db.query(ctx, q, args...)
 	if err != nil {
 		return store.IOCPage{}, fmt.Errorf("IOCs: %w", err)
@@ -291,9 +305,35 @@ func (db *DB) IOCs(ctx context.Context, collectionID string, f store.IOCFilter) 
 	return p, nil
 }
 
+// rareTypes reports whether the store holds at most max(1000, limit) IOC
+// rows of types, counted in iocs_value up to that bound. Then a page
+// cannot fill, so walking the collection's entries would read all of them
+// to the end, O(collection) for a rare type; reading every row of the
+// types and sorting costs at most the bound instead. Above it, the walk
+// is cheaper per row than probing entries for each row and sorting.
+func (db *DB) rareTypes(ctx context.Context, types []string, limit int) (bool, error) {
+	bound := max(1000, limit)
+	list, _ := json.Marshal(types) // strings always encode
+	rows, err := db.query(ctx, `SELECT count(*) FROM (SELECT 1 FROM iocs
+		WHERE type IN (SELECT value FROM json_each(?)) LIMIT ?)`, string(list), bound+1)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	var n int
+	if rows.Next() {
+		if err := rows.Scan(&n); err != nil {
+			return false, err
+		}
+	}
+	return n <= bound, rows.Err()
+}
+
 // selectIOCs returns the query of the first limit rows of collection seq
 // that f matches at now, in (date_added, ordinal) order, and its arguments.
-func selectIOCs(seq int64, f store.IOCFilter, now time.Time, limit int) (string, []any) {
+// byType reads the rows of f's types through iocs_value and sorts them,
+// rather than walking the collection's entries.
+func selectIOCs(seq int64, f store.IOCFilter, now time.Time, limit int, byType bool) (string, []any) {
 	// The start position: after the cursor, or after every row of the
 	// Since microsecond, whichever is later.
 	after, ordinal := int64(math.MinInt64), math.MaxInt32
@@ -305,9 +345,14 @@ func selectIOCs(seq int64, f store.IOCFilter, now time.Time, limit int) (string,
 	}
 	var q query
 	q.and(currentEntry, seq)
-	// The range of entries_current to walk; the row comparison below
-	// drops the rows of the cursor's entry up to its ordinal.
-	q.and("e.date_added >= ?", after)
+	byType = byType && len(f.Types) > 0
+	if !byType {
+		// The range of entries_current to walk; the row comparison
+		// below drops the rows of the cursor's entry up to its ordinal.
+		// Probing entries by object instead, it would lure the planner
+		// to that range of entries_current for each row.
+		q.and("e.date_added >= ?", after)
+	}
 	// Other objects have no IOC rows: skip them before probing iocs.
 	q.and("e.type IN ('indicator', 'vulnerability')")
 	q.and("(e.date_added, i.ordinal) > (?, ?)", after, ordinal)
@@ -320,10 +365,14 @@ func selectIOCs(seq int64, f store.IOCFilter, now time.Time, limit int) (string,
 		q.and("i.type IN (SELECT value FROM json_each(?))", string(list))
 	}
 	iocConditions(&q, f, now)
-	// CROSS JOIN keeps entries the outer loop: driven by iocs_value on a
-	// type instead, the rows would need sorting by date_added.
-	return `SELECT ` + iocColumns + ` FROM entries AS e CROSS JOIN iocs AS i ON i.object = e.object` + iocJoins +
-		` WHERE ` + q.cond.String() + ` ORDER BY e.date_added, i.ordinal LIMIT ?`, append(q.args, limit)
+	// CROSS JOIN fixes which table is the outer loop; the planner, left
+	// to choose, does not know how rare a type is.
+	from := ` FROM entries AS e CROSS JOIN iocs AS i ON i.object = e.object`
+	if byType {
+		from = ` FROM iocs AS i CROSS JOIN entries AS e ON e.object = i.object`
+	}
+	return `SELECT ` + iocColumns + from + iocJoins + ` WHERE ` + q.cond.String() +
+		` ORDER BY e.date_added, i.ordinal LIMIT ?`, append(q.args, limit)
 }
 
 // LookupIOCs finds the rows of the collection's IOC index that answer
