@@ -156,6 +156,12 @@ type migration struct {
 	name    string
 }
 
+// migrationSteps are the parts of migrations that SQL cannot do, by
+// version: each runs after that migration's SQL, in its transaction.
+var migrationSteps = map[int]func(context.Context, *sql.Tx) error{
+	7: indexVersions,
+}
+
 // knownMigrations lists migrations/NNNN_name.sql in order.
 func knownMigrations() ([]migration, error) {
 	files, err := fs.Glob(migrations, "migrations/*.sql")
@@ -232,6 +238,11 @@ func (db *DB) applyMigration(ctx context.Context, m migration, latest int) error
 	}
 	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 		return fmt.Errorf("migrate %s: %w", m.name, err)
+	}
+	if step := migrationSteps[m.version]; step != nil {
+		if err := step(ctx, tx); err != nil {
+			return fmt.Errorf("migrate %s: %w", m.name, err)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
 		m.version, time.Now().UnixMicro()); err != nil {

@@ -62,13 +62,12 @@ func (c *stmtCache) close() {
 	c.stmts = nil
 }
 
-// iocWriter maintains the IOC index (0002_ioc.sql) inside one write
+// iocWriter writes the IOC index (0007_ioc_versions.sql) inside one write
 // transaction; its statements are prepared on first use.
 type iocWriter struct {
-	ctx              context.Context
-	tx               *sql.Tx
-	insert, meta     *sql.Stmt
-	replace, setName *sql.Stmt
+	ctx                   context.Context
+	tx                    *sql.Tx
+	insert, meta, setName *sql.Stmt
 }
 
 // prepare prepares the statements once per transaction.
@@ -85,33 +84,28 @@ func (iw *iocWriter) prepare() error {
 		st, err = iw.tx.PrepareContext(iw.ctx, q)
 		return st
 	}
-	iw.insert = prep(`INSERT INTO iocs (date_added, ordinal, collection, stix_id, object, type, value, plen, net,
-		confidence, valid_until, revoked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	iw.insert = prep(`INSERT INTO iocs (object, ordinal, type, value, plen, net, confidence, valid_until, revoked)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	// OR IGNORE: stores converted by 0007 kept the listing fields of
+	// versions that had been superseded.
 	iw.meta = prep(`INSERT OR IGNORE INTO ioc_meta (object, name, description, threat_type, labels, tlp, created_by,
 		valid_from, created, modified, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	iw.replace = prep(`DELETE FROM iocs WHERE date_added = ?`)
 	iw.setName = prep(`INSERT INTO identity_names (stix_id, version, name) VALUES (?, ?, ?)
 		ON CONFLICT (stix_id) DO UPDATE SET version = excluded.version, name = excluded.name
 		WHERE excluded.version >= identity_names.version`)
 	return err
 }
 
-// index makes v, stored in collection seq with date_added da, the current
-// version of its object in the IOC index. superseded is the date_added of
-// the version it supersedes, whose rows it drops, or 0: only the current
-// version of an object has rows.
-func (iw *iocWriter) index(seq int64, v *arrival, da, superseded int64) error {
-	if err := iw.prepare(); err != nil {
-		return err
-	}
-	if superseded != 0 {
-		if _, err := iw.replace.ExecContext(iw.ctx, superseded); err != nil {
-			return err
-		}
-	}
+// index writes the IOC rows of v's objects row, an indicator or a
+// vulnerability, once whatever the number of collections that will hold
+// it. Whether a collection shows them is decided when reading.
+func (iw *iocWriter) index(v *arrival) error {
 	info := v.inspect()
 	if len(info.Observables) == 0 {
 		return nil
+	}
+	if err := iw.prepare(); err != nil {
+		return err
 	}
 	labels, err := json.Marshal(info.Labels)
 	if err != nil {
@@ -131,7 +125,7 @@ func (iw *iocWriter) index(seq int64, v *arrival, da, superseded int64) error {
 		if p, n, ok := store.BlockKey(ob.Value); ok && ob.Type == "cidr" {
 			plen, network = p, n
 		}
-		if _, err := iw.insert.ExecContext(iw.ctx, da, i, seq, o.ID, v.rid, ob.Type, ob.Value, plen, network,
+		if _, err := iw.insert.ExecContext(iw.ctx, v.rid, i, ob.Type, ob.Value, plen, network,
 			confidence, micros(info.ValidUntil), o.Revoked); err != nil {
 			return err
 		}
@@ -156,39 +150,74 @@ func (w *writer) recordIdentities(arrivals []*arrival) error {
 	return nil
 }
 
-// reindex rebuilds the IOC rows of one object of collection seq from its
-// newest remaining version, after versions were deleted.
-func (iw *iocWriter) reindex(seq int64, objectID string) error {
-	if _, err := iw.tx.ExecContext(iw.ctx, `DELETE FROM iocs WHERE date_added IN (
-		SELECT date_added FROM entries WHERE collection = ? AND stix_id = ?)`, seq, objectID); err != nil {
-		return err
+// indexVersionsBatch is how many objects rows indexVersions reads at once.
+const indexVersionsBatch = 500
+
+// indexVersions completes 0007_ioc_versions.sql: it writes the IOC rows of
+// the objects rows of indicators and vulnerabilities that have none, the
+// versions the old index did not hold, reading the rows in batches so
+// that no query is open while it writes.
+func indexVersions(ctx context.Context, tx *sql.Tx) error {
+	iw := &iocWriter{ctx: ctx, tx: tx}
+	var after int64
+	for {
+		batch, err := unindexedVersions(ctx, tx, after)
+		if err != nil {
+			return err
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		for _, v := range batch {
+			if err := iw.index(v); err != nil {
+				return err
+			}
+		}
+		after = batch[len(batch)-1].rid
 	}
-	var v arrival
-	var da, ns int64
-	o := &v.obj
-	err := iw.tx.QueryRowContext(iw.ctx, `SELECT e.date_added, e.object, e.stix_id, e.type, e.spec_version, e.version,
-		o.created, o.modified, o.revoked, o.raw
-		FROM entries AS e JOIN objects AS o ON o.rid = e.object
-		WHERE e.collection = ? AND e.stix_id = ? ORDER BY e.version DESC LIMIT 1`, seq, objectID).
-		Scan(&da, &v.rid, &o.ID, &o.Type, &o.SpecVersion, &ns, &o.Created, &o.Modified, &o.Revoked, (*[]byte)(&o.Raw))
-	if err == sql.ErrNoRows || err == nil && !store.Indexed(o.Type) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	o.Version = objectVersion(ns, o.Created, o.Modified)
-	return iw.index(seq, &v, da, 0)
 }
 
-// iocColumns are what a listing reads of a row, its indicator version and
-// the indicator's creator, in scanIOC's order.
-const iocColumns = `i.date_added, i.ordinal, i.stix_id, i.type, i.value, i.confidence, i.valid_until, i.revoked,
+// unindexedVersions returns up to indexVersionsBatch objects rows after rid
+// after, in rid order, of the types store.Indexed accepts, without IOC rows.
+func unindexedVersions(ctx context.Context, tx *sql.Tx, after int64) ([]*arrival, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT rid, stix_id, type, spec_version, version, created, modified, revoked, raw
+		FROM objects WHERE rid > ? AND type IN ('indicator', 'vulnerability')
+			AND NOT EXISTS (SELECT 1 FROM iocs WHERE iocs.object = objects.rid)
+		ORDER BY rid LIMIT ?`, after, indexVersionsBatch)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*arrival
+	for rows.Next() {
+		v := &arrival{}
+		var ns int64
+		o := &v.obj
+		if err := rows.Scan(&v.rid, &o.ID, &o.Type, &o.SpecVersion, &ns, &o.Created, &o.Modified, &o.Revoked,
+			(*[]byte)(&o.Raw)); err != nil {
+			return nil, err
+		}
+		o.Version = objectVersion(ns, o.Created, o.Modified)
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// iocColumns are what a listing reads of a row, the collection's entry of
+// its object version (aliased e), the version's listing fields and the
+// indicator's creator, in scanIOC's order.
+const iocColumns = `e.date_added, i.ordinal, e.stix_id, i.type, i.value, i.confidence, i.valid_until, i.revoked,
 	m.name, m.description, m.threat_type, m.labels, m.tlp, m.created_by, m.valid_from, m.created, m.modified,
 	m.version, coalesce(n.name, '')`
 
 // iocJoins follows a row (aliased i) to its indicator version and creator.
 const iocJoins = ` JOIN ioc_meta AS m ON m.object = i.object LEFT JOIN identity_names AS n ON n.stix_id = m.created_by`
+
+// currentEntry is the condition on the entry e by which collection ? shows
+// an IOC row: the entry is of the default TAXII view, the latest version of
+// the newest spec_version. Spelt out as entries_current's WHERE so that the
+// planner may use that partial index.
+const currentEntry = "e.collection = ? AND e.is_last = 1 AND e.latest_spec = 1"
 
 // scanIOC reads one row of iocColumns.
 func scanIOC(rows *sql.Rows) (store.IOC, error) {
@@ -228,16 +257,31 @@ func iocConditions(q *query, f store.IOCFilter, now time.Time) {
 	}
 }
 
-// IOCs returns one page of the collection's IOC index matching f. Several
-// types are read as one ordered range scan per type, merged, as Objects
-// does, since one index cannot serve "type IN (...) ORDER BY date_added".
+// IOCs returns one page of the collection's IOC index matching f. It walks
+// the collection's current entries in date_added order and reads the IOC
+// rows of each entry's object version in ordinal order, so that the page
+// comes out in cursor order without a sort; but for types that the store
+// holds few rows of (see rareTypes), it reads those rows and sorts them.
 func (db *DB) IOCs(ctx context.Context, collectionID string, f store.IOCFilter) (store.IOCPage, error) {
 	seq, err := collectionSeq(ctx, db.read, collectionID)
 	if err != nil {
 		return store.IOCPage{}, err
 	}
 	n := f.PageSize()
-	q, args := selectIOCs(seq, f, db.nowOr(f.Now), n+1)
+	byType := false
+	if len(f.Types) > 0 {
+		if byType, err = db.rareTypes(ctx, distinct(f.Types), n); err != nil {
+			return store.IOCPage{}, fmt.Errorf("IOCs: %w", err)
+		}
+	}
+	return db.iocPage(ctx, seq, f, byType)
+}
+
+// iocPage reads one page of collection seq's IOC index through the plan
+// byType selects (see selectIOCs).
+func (db *DB) iocPage(ctx context.Context, seq int64, f store.IOCFilter, byType bool) (store.IOCPage, error) {
+	n := f.PageSize()
+	q, args := selectIOCs(seq, f, db.nowOr(f.Now), n+1, byType)
 	rows, err := db.query(ctx, q, args...)
 	if err != nil {
 		return store.IOCPage{}, fmt.Errorf("IOCs: %w", err)
@@ -261,9 +305,35 @@ func (db *DB) IOCs(ctx context.Context, collectionID string, f store.IOCFilter) 
 	return p, nil
 }
 
+// rareTypes reports whether the store holds at most max(1000, limit) IOC
+// rows of types, counted in iocs_value up to that bound. Then a page
+// cannot fill, so walking the collection's entries would read all of them
+// to the end, O(collection) for a rare type; reading every row of the
+// types and sorting costs at most the bound instead. Above it, the walk
+// is cheaper per row than probing entries for each row and sorting.
+func (db *DB) rareTypes(ctx context.Context, types []string, limit int) (bool, error) {
+	bound := max(1000, limit)
+	list, _ := json.Marshal(types) // strings always encode
+	rows, err := db.query(ctx, `SELECT count(*) FROM (SELECT 1 FROM iocs
+		WHERE type IN (SELECT value FROM json_each(?)) LIMIT ?)`, string(list), bound+1)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	var n int
+	if rows.Next() {
+		if err := rows.Scan(&n); err != nil {
+			return false, err
+		}
+	}
+	return n <= bound, rows.Err()
+}
+
 // selectIOCs returns the query of the first limit rows of collection seq
 // that f matches at now, in (date_added, ordinal) order, and its arguments.
-func selectIOCs(seq int64, f store.IOCFilter, now time.Time, limit int) (string, []any) {
+// byType reads the rows of f's types through iocs_value and sorts them,
+// rather than walking the collection's entries.
+func selectIOCs(seq int64, f store.IOCFilter, now time.Time, limit int, byType bool) (string, []any) {
 	// The start position: after the cursor, or after every row of the
 	// Since microsecond, whichever is later.
 	after, ordinal := int64(math.MinInt64), math.MaxInt32
@@ -273,50 +343,45 @@ func selectIOCs(seq int64, f store.IOCFilter, now time.Time, limit int) (string,
 	if !f.Since.IsZero() && f.Since.UnixMicro() >= after {
 		after, ordinal = f.Since.UnixMicro(), math.MaxInt32
 	}
-	arm := func(types []string) (string, []any) {
-		var q query
-		q.and("i.collection = ?", seq)
-		if len(types) > 0 {
-			q.and("i.type = ?", types[0])
-		}
-		q.and("(i.date_added, i.ordinal) > (?, ?)", after, ordinal)
-		iocConditions(&q, f, now)
-		return `SELECT i.date_added AS date_added, i.ordinal AS ordinal, i.object AS object, i.stix_id AS stix_id,
-			i.type AS type, i.value AS value, i.confidence AS confidence, i.valid_until AS valid_until, i.revoked AS revoked
-			FROM iocs AS i WHERE ` + q.cond.String() + ` ORDER BY i.date_added, i.ordinal LIMIT ?`, append(q.args, limit)
+	var q query
+	q.and(currentEntry, seq)
+	byType = byType && len(f.Types) > 0
+	if !byType {
+		// The range of entries_current to walk; the row comparison
+		// below drops the rows of the cursor's entry up to its ordinal.
+		// Probing entries by object instead, it would lure the planner
+		// to that range of entries_current for each row.
+		q.and("e.date_added >= ?", after)
 	}
-	types := distinct(f.Types)
-	if len(types) <= 1 {
-		// One range of one index, joined row by row: a subquery would
-		// copy every row through a co-routine, a third of the cost.
-		var q query
-		q.and("i.collection = ?", seq)
-		if len(types) == 1 {
-			q.and("i.type = ?", types[0])
-		}
-		q.and("(i.date_added, i.ordinal) > (?, ?)", after, ordinal)
-		iocConditions(&q, f, now)
-		return `SELECT ` + iocColumns + ` FROM iocs AS i` + iocJoins + ` WHERE ` + q.cond.String() +
-			` ORDER BY i.date_added, i.ordinal LIMIT ?`, append(q.args, limit)
+	// Other objects have no IOC rows: skip them before probing iocs.
+	q.and("e.type IN ('indicator', 'vulnerability')")
+	q.and("(e.date_added, i.ordinal) > (?, ?)", after, ordinal)
+	switch types := distinct(f.Types); len(types) {
+	case 0:
+	case 1:
+		q.and("i.type = ?", types[0])
+	default:
+		list, _ := json.Marshal(types) // strings always encode
+		q.and("i.type IN (SELECT value FROM json_each(?))", string(list))
 	}
-	var arms []string
-	var args []any
-	for _, t := range types {
-		sql, a := arm([]string{t})
-		arms = append(arms, "SELECT * FROM ("+sql+")")
-		args = append(args, a...)
+	iocConditions(&q, f, now)
+	// CROSS JOIN fixes which table is the outer loop; the planner, left
+	// to choose, does not know how rare a type is.
+	from := ` FROM entries AS e CROSS JOIN iocs AS i ON i.object = e.object`
+	if byType {
+		from = ` FROM iocs AS i CROSS JOIN entries AS e ON e.object = i.object`
 	}
-	from := "(" + strings.Join(arms, " UNION ALL ") + " ORDER BY 1, 2 LIMIT ?)"
-	args = append(args, limit)
-	return `SELECT ` + iocColumns + ` FROM ` + from + ` AS i` + iocJoins + ` ORDER BY i.date_added, i.ordinal`, args
+	return `SELECT ` + iocColumns + from + iocJoins + ` WHERE ` + q.cond.String() +
+		` ORDER BY e.date_added, i.ordinal LIMIT ?`, append(q.args, limit)
 }
 
 // LookupIOCs finds the rows of the collection's IOC index that answer
-// values: exact matches through (collection, type, value), and addresses
-// in blocks by probing, for each prefix length the collection's blocks
-// have, the block that would hold the address (see store.BlockKey). It
-// runs three statements whatever the number of values: the lists go in as
-// JSON, which SQLite reads as a table it probes the index with.
+// values: exact matches through (type, value), and addresses in blocks by
+// probing, for each prefix length the index's blocks have, the block that
+// would hold the address (see store.BlockKey); each row found is kept when
+// the collection's entry of its object version is current. It runs three
+// statements whatever the number of values: the lists go in as JSON, which
+// SQLite reads as a table it probes the index with.
 func (db *DB) LookupIOCs(ctx context.Context, collectionID string, values []store.IOCValue, f store.IOCFilter) ([]store.IOCMatch, error) {
 	if len(values) > store.MaxLookup {
 		return nil, hail.Errorf(hail.EINVALID, "At most %d values can be looked up at once, not %d.", store.MaxLookup, len(values))
@@ -339,7 +404,7 @@ func (db *DB) LookupIOCs(ctx context.Context, collectionID string, values []stor
 	if !l.HasAddresses() {
 		return l.Matches(), nil
 	}
-	plens, err := db.blockLengths(ctx, seq)
+	plens, err := db.blockLengths(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -363,19 +428,19 @@ type block struct {
 	network []byte
 }
 
-// exactQuery selects the rows of collection seq whose (type, value) is one
-// of pairs.
+// exactQuery selects the rows collection seq shows whose (type, value) is
+// one of pairs.
 func exactQuery(seq int64, pairs [][2]string, f store.IOCFilter, now time.Time) query {
 	list, _ := json.Marshal(pairs) // strings always encode
 	var q query
-	q.and("i.collection = ?", seq)
 	q.and("(i.type, i.value) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))", string(list))
+	q.and(currentEntry, seq)
 	iocConditions(&q, f, now)
 	return q
 }
 
-// blockQuery selects the cidr rows of collection seq whose key is one of
-// blocks.
+// blockQuery selects the cidr rows collection seq shows whose key is one
+// of blocks.
 func blockQuery(seq int64, blocks []block, f store.IOCFilter, now time.Time) query {
 	var b strings.Builder
 	b.WriteByte('[')
@@ -387,17 +452,19 @@ func blockQuery(seq int64, blocks []block, f store.IOCFilter, now time.Time) que
 	}
 	b.WriteByte(']')
 	var q query
-	q.and("i.collection = ?", seq)
 	// Spelt out so that the planner may use iocs_cidr, a partial index.
 	q.and("i.plen IS NOT NULL")
 	q.and("(i.plen, i.net) IN (SELECT value ->> 0, unhex(value ->> 1) FROM json_each(?))", b.String())
+	q.and(currentEntry, seq)
 	iocConditions(&q, f, now)
 	return q
 }
 
-// lookupSQL is the text of a lookup query.
+// lookupSQL is the text of a lookup query. CROSS JOIN keeps iocs the outer
+// loop, probed by value, with each row's entry found by entries_object.
 func lookupSQL(q query) string {
-	return `SELECT ` + iocColumns + ` FROM iocs AS i` + iocJoins + ` WHERE ` + q.cond.String()
+	return `SELECT ` + iocColumns + ` FROM iocs AS i CROSS JOIN entries AS e ON e.object = i.object` + iocJoins +
+		` WHERE ` + q.cond.String()
 }
 
 // lookupRows runs a lookup query and hands each row to add.
@@ -420,11 +487,13 @@ func (db *DB) lookupRows(ctx context.Context, q query, add func(store.IOC)) erro
 	return nil
 }
 
-// blockLengths returns the distinct prefix lengths of the collection's
-// cidr rows, each found with one probe of iocs_cidr (a skip scan), so that
-// the cost grows with the number of lengths, not of blocks.
-func (db *DB) blockLengths(ctx context.Context, seq int64) ([]int, error) {
-	rows, err := db.query(ctx, blockLengthsSQL, seq)
+// blockLengths returns the distinct prefix lengths of the index's cidr
+// rows, each found with one probe of iocs_cidr (a skip scan), so that the
+// cost grows with the number of lengths, not of blocks. They are the
+// store's, not the collection's: a length no block of the collection has
+// costs one probe that finds nothing.
+func (db *DB) blockLengths(ctx context.Context) ([]int, error) {
+	rows, err := db.query(ctx, blockLengthsSQL)
 	if err != nil {
 		return nil, fmt.Errorf("lookup IOCs: %w", err)
 	}
@@ -440,10 +509,10 @@ func (db *DB) blockLengths(ctx context.Context, seq int64) ([]int, error) {
 	return out, rows.Err()
 }
 
-// blockLengthsSQL lists the distinct plen of collection ?1, one index
-// probe each.
+// blockLengthsSQL lists the distinct plen of the index, one index probe
+// each.
 const blockLengthsSQL = `WITH RECURSIVE p(l) AS (
-		SELECT (SELECT min(plen) FROM iocs WHERE collection = ?1 AND plen IS NOT NULL)
+		SELECT (SELECT min(plen) FROM iocs WHERE plen IS NOT NULL)
 		UNION ALL
-		SELECT (SELECT min(plen) FROM iocs WHERE collection = ?1 AND plen > p.l) FROM p WHERE p.l IS NOT NULL)
+		SELECT (SELECT min(plen) FROM iocs WHERE plen > p.l) FROM p WHERE p.l IS NOT NULL)
 	SELECT l FROM p WHERE l IS NOT NULL`

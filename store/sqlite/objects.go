@@ -288,26 +288,18 @@ func (a *adder) preload(objectIDs []string) error {
 }
 
 // add adds v, with the next date_added, unless the collection holds that
-// version; v's objects row is inserted unless it has one. The object must
-// have been preloaded. When the version is the object's newest in the
-// collection, its observables replace the object's rows in the IOC index.
+// version; v's objects row is inserted unless it has one, and with it the
+// row's IOC index rows. The object must have been preloaded.
 func (a *adder) add(v *arrival) (store.AddResult, error) {
 	o := v.obj
 	ns := versionNanos(o.Version)
 	res := store.AddResult{ID: o.ID, Version: o.Version}
 	vs := a.known[o.ID]
-	current := true
-	var superseded int64 // the date_added of the newest version held
-	newest := int64(math.MinInt64)
 	for _, x := range vs {
 		if x.ns == ns {
 			res.Duplicate = true
 			res.DateAdded = fromMicros(x.dateAdded)
 			return res, nil
-		}
-		current = current && x.ns < ns
-		if x.ns > newest {
-			newest, superseded = x.ns, x.dateAdded
 		}
 	}
 	if v.rid == 0 {
@@ -317,6 +309,11 @@ func (a *adder) add(v *arrival) (store.AddResult, error) {
 		}
 		if v.rid, err = r.LastInsertId(); err != nil {
 			return res, err
+		}
+		if store.Indexed(o.Type) {
+			if err := a.w.iocs.index(v); err != nil {
+				return res, err
+			}
 		}
 	}
 	da := a.w.next
@@ -341,11 +338,6 @@ func (a *adder) add(v *arrival) (store.AddResult, error) {
 	}
 	a.known[o.ID] = vs
 	res.DateAdded = fromMicros(da)
-	if current && store.Indexed(o.Type) {
-		if err := a.w.iocs.index(a.seq, v, da, superseded); err != nil {
-			return res, err
-		}
-	}
 	return res, nil
 }
 
@@ -412,11 +404,9 @@ func (db *DB) DeleteObject(ctx context.Context, collectionID, objectID string, f
 			return fmt.Errorf("delete object: %w", err)
 		}
 	}
+	// The flags decide which remaining version the IOC index shows; the
+	// deleted objects rows took their IOC rows with them.
 	if err := refreshFlags(ctx, tx, seq, objectID); err != nil {
-		return fmt.Errorf("delete object: %w", err)
-	}
-	iw := iocWriter{ctx: ctx, tx: tx}
-	if err := iw.reindex(seq, objectID); err != nil {
 		return fmt.Errorf("delete object: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
