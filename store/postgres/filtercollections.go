@@ -213,8 +213,15 @@ func (w *writer) fanout(ctx context.Context, tx pgx.Tx, from int64, arrivals []*
 		plans[fc.seq] = w.plan(fc.seq)
 	}
 	var b pgx.Batch
-	b.Queue(`SELECT collection, stix_id, version, date_added FROM entries
-		WHERE collection = ANY($1) AND stix_id = ANY($2)`, seqs, append(ids, refs...))
+	// One probe of entries_object_version per filter collection and id,
+	// fenced as in adder.start: without statistics the planner read every
+	// entry of the filter collections and tested each against the list of
+	// ids, O(filter collections) per batch (1.4 s per batch of 1,000 at
+	// 24,000 entries).
+	b.Queue(`SELECT c.seq, x.stix_id, x.version, x.date_added
+		FROM unnest($1::bigint[]) AS c(seq) CROSS JOIN unnest($2::text[]) AS u(id)
+		CROSS JOIN LATERAL (SELECT stix_id, version, date_added FROM entries AS e
+			WHERE e.collection = c.seq AND e.stix_id = u.id OFFSET 0) AS x`, seqs, append(ids, refs...))
 	if len(refs) > 0 {
 		// Locked FOR KEY SHARE, as insertObjects locks the rows it reuses,
 		// so that deleteOrphans cannot remove them before the copies refer
