@@ -169,11 +169,12 @@ func (db *DB) DeleteCollection(ctx context.Context, id string) error {
 var orphanBatch = 10000
 
 // deleteOrphans deletes the objects rows among rids that no entry refers
-// to any more, and their IOC rows (ioc_meta goes by its foreign key). A row another transaction is about to refer to (it holds a
-// KEY SHARE lock, see insertObjects) is skipped rather than waited for. The
-// rows are locked first and checked in a later statement, whose snapshot
-// includes every entry committed before the lock was granted; checking and
-// deleting in one statement could miss an entry committed in between.
+// to any more, and their IOC rows (ioc_meta rows go by their foreign key).
+// A row another transaction is about to refer to (it holds a KEY SHARE
+// lock, see insertObjects) is skipped rather than waited for. The rows are
+// locked first and checked in a later statement, whose snapshot includes
+// every entry committed before the lock was granted; checking and deleting
+// in one statement could miss an entry committed in between.
 func deleteOrphans(ctx context.Context, tx pgx.Tx, rids []int64) error {
 	for len(rids) > 0 {
 		n := min(len(rids), orphanBatch)

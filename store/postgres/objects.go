@@ -34,8 +34,10 @@ import (
 // The statements are sent in two pipelined batches around the objects
 // insert, so a call costs five round trips whatever its size (six when some
 // bodies are stored already, in another collection). afterAdd then copies
-// the new versions to the API root's filter collections and updates the
-// IOC index: two round trips more, three when there are filter collections.
+// the new versions to the API root's filter collections and writes the IOC
+// rows of the objects rows inserted: two round trips more, three when there
+// are filter collections. Every analyzeEvery entries, one more call looks
+// at the tables' statistics (see noteAdded).
 func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []stix.Object) ([]store.AddResult, error) {
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
