@@ -121,14 +121,20 @@ func BenchmarkAddObjects(b *testing.B) {
 			db := openTest(b)
 			setupColls(b, db)
 			next := 0
+			var cpu time.Duration
+			server := startBackendCPU(b, db)
 			for b.Loop() {
 				objs := benchObjects(b, next, batch)
 				next += batch
+				start := cpuTime()
 				if _, err := db.AddObjects(ctx, testColl, objs); err != nil {
 					b.Fatal(err)
 				}
+				cpu += cpuTime() - start
 			}
 			b.ReportMetric(float64(next)/b.Elapsed().Seconds(), "objects/s")
+			b.ReportMetric(float64(cpu)/float64(next), "cpu-ns/object")
+			b.ReportMetric(float64(server.since(b))/float64(next), "db-cpu-ns/object")
 		})
 	}
 }

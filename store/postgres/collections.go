@@ -158,9 +158,6 @@ func (db *DB) DeleteCollection(ctx context.Context, id string) error {
 			return dbError("delete collection", err)
 		}
 	}
-	if _, err := tx.Exec(ctx, `DELETE FROM iocs WHERE collection = $1`, seq); err != nil {
-		return dbError("delete collection", err)
-	}
 	if _, err := tx.Exec(ctx, `DELETE FROM collections WHERE seq = $1`, seq); err != nil {
 		return dbError("delete collection", err)
 	}
@@ -172,11 +169,12 @@ func (db *DB) DeleteCollection(ctx context.Context, id string) error {
 var orphanBatch = 10000
 
 // deleteOrphans deletes the objects rows among rids that no entry refers
-// to any more. A row another transaction is about to refer to (it holds a
-// KEY SHARE lock, see insertObjects) is skipped rather than waited for. The
-// rows are locked first and checked in a later statement, whose snapshot
-// includes every entry committed before the lock was granted; checking and
-// deleting in one statement could miss an entry committed in between.
+// to any more, and their IOC rows (ioc_meta rows go by their foreign key).
+// A row another transaction is about to refer to (it holds a KEY SHARE
+// lock, see insertObjects) is skipped rather than waited for. The rows are
+// locked first and checked in a later statement, whose snapshot includes
+// every entry committed before the lock was granted; checking and deleting
+// in one statement could miss an entry committed in between.
 func deleteOrphans(ctx context.Context, tx pgx.Tx, rids []int64) error {
 	for len(rids) > 0 {
 		n := min(len(rids), orphanBatch)
@@ -189,8 +187,10 @@ func deleteOrphans(ctx context.Context, tx pgx.Tx, rids []int64) error {
 			return err
 		}
 		if len(locked) > 0 {
-			if _, err := tx.Exec(ctx, `DELETE FROM objects AS o WHERE o.rid = ANY($1)
-				AND NOT EXISTS (SELECT 1 FROM entries AS e WHERE e.object = o.rid)`, locked); err != nil {
+			if _, err := tx.Exec(ctx, `WITH d AS (DELETE FROM objects AS o WHERE o.rid = ANY($1)
+					AND NOT EXISTS (SELECT 1 FROM entries AS e WHERE e.object = o.rid)
+					RETURNING rid)
+				DELETE FROM iocs WHERE object IN (SELECT rid FROM d)`, locked); err != nil {
 				return err
 			}
 		}

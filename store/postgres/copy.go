@@ -46,6 +46,7 @@ func (db *DB) CopyEntries(ctx context.Context, collectionID string, entries []st
 	if err := tx.Commit(ctx); err != nil {
 		return 0, dbError("copy entries", err)
 	}
+	db.noteAdded(ctx, len(a.added))
 	return len(a.added), nil
 }
 
@@ -83,12 +84,7 @@ func afterCopy(ctx context.Context, tx pgx.Tx, a *adder) error {
 			target.hold(k.id, k.version, da)
 		}
 	}
-	arrivals := make([]*arrival, len(a.added))
-	for i, e := range a.added {
-		arrivals[i] = &arrival{obj: e.obj, version: e.version, rid: e.rid}
-		target.place(arrivals[i], e.dateAdded)
-	}
-	w.identities = arrivals
+	w.arrivals(target, a.added)
 	return w.write(ctx, tx)
 }
 

@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -50,6 +51,9 @@ type DB struct {
 	Now func() time.Time
 
 	pool *pgxpool.Pool
+	// added counts the entries added since analyze last looked at the
+	// tables' statistics; see noteAdded.
+	added atomic.Int64
 }
 
 // Open connects to the database dsn names (a postgres:// URL or a
@@ -84,6 +88,12 @@ func (db *DB) Pool() *pgxpool.Pool { return db.pool }
 func (db *DB) Close() error {
 	db.pool.Close()
 	return nil
+}
+
+// goMigrations are steps that SQL cannot express, run by version after
+// that migration's file, in its transaction.
+var goMigrations = map[int]func(context.Context, pgx.Tx) error{
+	7: indexStoredVersions,
 }
 
 // migration is one file of migrations/.
@@ -174,6 +184,11 @@ func (db *DB) applyMigration(ctx context.Context, m migration, latest int) error
 	// several statements.
 	if _, err := tx.Exec(ctx, string(body)); err != nil {
 		return dbError("migrate "+m.name, err)
+	}
+	if step := goMigrations[m.version]; step != nil {
+		if err := step(ctx, tx); err != nil {
+			return dbError("migrate "+m.name, err)
+		}
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, m.version); err != nil {
 		return dbError("migrate "+m.name, err)

@@ -38,7 +38,7 @@ func (v *arrival) inspect() store.ObjectInfo {
 }
 
 // writer plans the entries that a transaction adds to filter collections,
-// and the IOC index rows of every collection it writes, and sends them in
+// and the IOC index rows of the objects rows it inserted, and sends them in
 // one batch at the end. It draws date_added from the same sequence as the
 // adder, after it.
 type writer struct {
@@ -48,6 +48,9 @@ type writer struct {
 	plans []*plan
 	// identities are the arrivals whose names identity_names may need.
 	identities []*arrival
+	// inserted are the arrivals whose objects rows the transaction
+	// inserted; their IOC rows are written with them.
+	inserted []*arrival
 }
 
 // plan is what a writer adds to one collection.
@@ -59,13 +62,8 @@ type plan struct {
 	existing map[entryKey]int64 // date_added of the versions held or planned
 	newest   map[string]string  // the greatest version held or planned, by id
 	prior    map[string]bool    // ids with versions held before the transaction, until their flags are queued
-	held     map[string]int64   // by id, the date_added of the newest version held before the transaction
 	perID    map[string]int     // versions planned, by id
 	added    []planned
-	// current holds, by id, the index in added of the object's newest
-	// version, when it is planned: its observables replace the object's
-	// rows in the IOC index.
-	current map[string]int
 }
 
 // planned is one new entry.
@@ -77,7 +75,7 @@ type planned struct {
 // plan returns a new, empty plan for collection seq.
 func (w *writer) plan(seq int64) *plan {
 	p := &plan{seq: seq, existing: make(map[entryKey]int64), newest: make(map[string]string),
-		prior: make(map[string]bool), held: make(map[string]int64), perID: make(map[string]int), current: make(map[string]int)}
+		prior: make(map[string]bool), perID: make(map[string]int)}
 	w.plans = append(w.plans, p)
 	return p
 }
@@ -88,7 +86,6 @@ func (p *plan) hold(id, version string, dateAdded int64) {
 	p.prior[id] = true
 	if newest, ok := p.newest[id]; !ok || version > newest {
 		p.newest[id] = version
-		p.held[id] = dateAdded
 	}
 }
 
@@ -102,7 +99,6 @@ func (p *plan) place(v *arrival, da int64) {
 	p.perID[id]++
 	if newest, ok := p.newest[id]; !ok || v.version > newest {
 		p.newest[id] = v.version
-		p.current[id] = len(p.added)
 	}
 	p.added = append(p.added, planned{v: v, dateAdded: da})
 }
@@ -133,12 +129,7 @@ func (db *DB) afterAdd(ctx context.Context, tx pgx.Tx, a *adder) error {
 			target.hold(k.id, k.version, da)
 		}
 	}
-	arrivals := make([]*arrival, len(a.added))
-	for i, e := range a.added {
-		arrivals[i] = &arrival{obj: e.obj, version: e.version, rid: e.rid}
-		target.place(arrivals[i], e.dateAdded)
-	}
-	w.identities = arrivals
+	arrivals := w.arrivals(target, a.added)
 	fcs, err := filterCollections(ctx, tx, a.seq)
 	if err != nil {
 		return err
@@ -147,6 +138,22 @@ func (db *DB) afterAdd(ctx context.Context, tx pgx.Tx, a *adder) error {
 		return err
 	}
 	return w.write(ctx, tx)
+}
+
+// arrivals places the entries the adder wrote in the target's plan, and
+// returns them as arrivals, noting those whose IOC rows are to be written.
+func (w *writer) arrivals(target *plan, added []newEntry) []*arrival {
+	arrivals := make([]*arrival, len(added))
+	for i, e := range added {
+		v := &arrival{obj: e.obj, version: e.version, rid: e.rid}
+		arrivals[i] = v
+		target.place(v, e.dateAdded)
+		if e.inserted {
+			w.inserted = append(w.inserted, v)
+		}
+	}
+	w.identities = arrivals
+	return arrivals
 }
 
 // filterCollections returns, locked FOR KEY SHARE so that they are not
@@ -206,8 +213,15 @@ func (w *writer) fanout(ctx context.Context, tx pgx.Tx, from int64, arrivals []*
 		plans[fc.seq] = w.plan(fc.seq)
 	}
 	var b pgx.Batch
-	b.Queue(`SELECT collection, stix_id, version, date_added FROM entries
-		WHERE collection = ANY($1) AND stix_id = ANY($2)`, seqs, append(ids, refs...))
+	// One probe of entries_object_version per filter collection and id,
+	// fenced as in adder.start: without statistics the planner read every
+	// entry of the filter collections and tested each against the list of
+	// ids, O(filter collections) per batch (1.4 s per batch of 1,000 at
+	// 24,000 entries).
+	b.Queue(`SELECT c.seq, x.stix_id, x.version, x.date_added
+		FROM unnest($1::bigint[]) AS c(seq) CROSS JOIN unnest($2::text[]) AS u(id)
+		CROSS JOIN LATERAL (SELECT stix_id, version, date_added FROM entries AS e
+			WHERE e.collection = c.seq AND e.stix_id = u.id OFFSET 0) AS x`, seqs, append(ids, refs...))
 	if len(refs) > 0 {
 		// Locked FOR KEY SHARE, as insertObjects locks the rows it reuses,
 		// so that deleteOrphans cannot remove them before the copies refer

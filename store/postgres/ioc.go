@@ -5,7 +5,7 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
+	"fmt"
 	"math"
 	"strconv"
 	"time"
@@ -13,56 +13,47 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"hail"
+	"hail/stix/pattern"
 	"hail/store"
 )
 
+// indexedTypes are the object types store.Indexed accepts: those whose
+// versions have IOC rows.
+var indexedTypes = []string{"indicator", "vulnerability"}
+
 // iocRows are IOC index rows and their ioc_meta rows, as unnest arrays.
 type iocRows struct {
-	// Entries, by collection and date_added, whose rows are replaced.
-	replaceColl, replaceDA []int64
 	// iocs rows.
-	coll, da, rid, validUntil []int64
-	ordinal, confidence       []*int32
-	plen                      []*int16
-	net                       [][]byte
-	id, typ, value            []string
-	revoked                   []bool
+	rid, validUntil     []int64
+	ordinal, confidence []*int32
+	plen                []*int16
+	net                 [][]byte
+	typ, value          []string
+	revoked             []bool
 	// ioc_meta rows.
 	metaRid, metaValidFrom                                      []int64
 	metaName, metaDesc, metaThreat, metaTLP, metaBy, metaCreate []string
 	metaModified, metaVersion                                   []string
 	metaLabels                                                  []string // JSON lists
-	metaSeen                                                    map[int64]bool
 }
 
-// add adds the rows of v, stored in collection seq with date_added da.
-// superseded is the date_added of the version it supersedes, whose rows it
-// drops, or 0: only the current version of an object has rows.
-func (r *iocRows) add(seq int64, v *arrival, da, superseded int64) {
-	if superseded != 0 {
-		r.replaceColl = append(r.replaceColl, seq)
-		r.replaceDA = append(r.replaceDA, superseded)
-	}
+// add adds the rows of v, an objects row of an indexed type that has none
+// yet.
+func (r *iocRows) add(v *arrival) {
 	info := v.inspect()
 	if len(info.Observables) == 0 {
 		return
 	}
-	if r.metaSeen == nil {
-		r.metaSeen = make(map[int64]bool)
-	}
 	o := v.obj
-	if !r.metaSeen[v.rid] {
-		r.metaSeen[v.rid] = true
-		labels := []byte("[]")
-		if len(info.Labels) > 0 {
-			labels, _ = json.Marshal(info.Labels) // a []string always encodes
-		}
-		r.metaRid, r.metaValidFrom = append(r.metaRid, v.rid), append(r.metaValidFrom, micros(info.ValidFrom))
-		r.metaName, r.metaDesc, r.metaThreat = append(r.metaName, info.Name), append(r.metaDesc, info.Description), append(r.metaThreat, info.ThreatType())
-		r.metaTLP, r.metaBy, r.metaCreate = append(r.metaTLP, info.TLP), append(r.metaBy, info.CreatedBy), append(r.metaCreate, o.Created)
-		r.metaModified, r.metaVersion = append(r.metaModified, o.Modified), append(r.metaVersion, v.version)
-		r.metaLabels = append(r.metaLabels, string(labels))
+	labels := []byte("[]")
+	if len(info.Labels) > 0 {
+		labels, _ = json.Marshal(info.Labels) // a []string always encodes
 	}
+	r.metaRid, r.metaValidFrom = append(r.metaRid, v.rid), append(r.metaValidFrom, micros(info.ValidFrom))
+	r.metaName, r.metaDesc, r.metaThreat = append(r.metaName, info.Name), append(r.metaDesc, info.Description), append(r.metaThreat, info.ThreatType())
+	r.metaTLP, r.metaBy, r.metaCreate = append(r.metaTLP, info.TLP), append(r.metaBy, info.CreatedBy), append(r.metaCreate, o.Created)
+	r.metaModified, r.metaVersion = append(r.metaModified, o.Modified), append(r.metaVersion, v.version)
+	r.metaLabels = append(r.metaLabels, string(labels))
 	var confidence *int32
 	if info.Confidence != nil {
 		c := int32(*info.Confidence)
@@ -76,50 +67,97 @@ func (r *iocRows) add(seq int64, v *arrival, da, superseded int64) {
 			plen, network = &l, n
 		}
 		ord := int32(i)
-		r.coll, r.da, r.rid, r.validUntil = append(r.coll, seq), append(r.da, da), append(r.rid, v.rid), append(r.validUntil, micros(info.ValidUntil))
+		r.rid, r.validUntil = append(r.rid, v.rid), append(r.validUntil, micros(info.ValidUntil))
 		r.ordinal, r.confidence, r.plen, r.net = append(r.ordinal, &ord), append(r.confidence, confidence), append(r.plen, plen), append(r.net, network)
-		r.id, r.typ, r.value, r.revoked = append(r.id, o.ID), append(r.typ, ob.Type), append(r.value, ob.Value), append(r.revoked, o.Revoked)
+		r.typ, r.value, r.revoked = append(r.typ, ob.Type), append(r.value, ob.Value), append(r.revoked, o.Revoked)
 	}
 }
 
 // queue queues the statements that write the rows.
 func (r *iocRows) queue(b *pgx.Batch) {
-	if len(r.replaceColl) > 0 {
-		b.Queue(`DELETE FROM iocs AS i USING unnest($1::bigint[], $2::bigint[]) AS d(c, a)
-			WHERE i.collection = d.c AND i.date_added = d.a`, r.replaceColl, r.replaceDA)
-	}
 	if len(r.metaRid) > 0 {
 		b.Queue(`INSERT INTO ioc_meta (object, name, description, threat_type, labels, tlp, created_by, valid_from,
 				created, modified, version)
 			SELECT u.o, u.n, u.d, u.t, ARRAY(SELECT jsonb_array_elements_text(u.l::jsonb)), u.tlp, u.b, u.f, u.c, u.m, u.v
 			FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-				$8::bigint[], $9::text[], $10::text[], $11::text[]) AS u(o, n, d, t, l, tlp, b, f, c, m, v)
-			ON CONFLICT (object) DO NOTHING`,
+				$8::bigint[], $9::text[], $10::text[], $11::text[]) AS u(o, n, d, t, l, tlp, b, f, c, m, v)`,
 			r.metaRid, r.metaName, r.metaDesc, r.metaThreat, r.metaLabels, r.metaTLP, r.metaBy, r.metaValidFrom,
 			r.metaCreate, r.metaModified, r.metaVersion)
 	}
-	if len(r.coll) > 0 {
-		b.Queue(`INSERT INTO iocs (collection, date_added, ordinal, stix_id, object, type, value, plen, net,
-				confidence, valid_until, revoked)
-			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::integer[], $4::text[], $5::bigint[], $6::text[],
-				$7::text[], $8::smallint[], $9::bytea[], $10::integer[], $11::bigint[], $12::boolean[])`,
-			r.coll, r.da, r.ordinal, r.id, r.rid, r.typ, r.value, r.plen, r.net, r.confidence, r.validUntil, r.revoked)
+	if len(r.rid) > 0 {
+		b.Queue(`INSERT INTO iocs (object, ordinal, type, value, plen, net, confidence, valid_until, revoked)
+			SELECT * FROM unnest($1::bigint[], $2::integer[], $3::text[], $4::text[], $5::smallint[], $6::bytea[],
+				$7::integer[], $8::bigint[], $9::boolean[])`,
+			r.rid, r.ordinal, r.typ, r.value, r.plen, r.net, r.confidence, r.validUntil, r.revoked)
 	}
 }
 
-// queueIOCs queues the IOC rows of every planned entry that became its
-// object's newest version in its collection.
+// queueIOCs queues the IOC rows of the objects rows the transaction
+// inserted. Rows that existed already have theirs, whatever collection
+// they were stored for.
 func (w *writer) queueIOCs(b *pgx.Batch) {
 	var r iocRows
-	for _, p := range w.plans {
-		for id, i := range p.current {
-			e := p.added[i]
-			if store.Indexed(e.v.obj.Type) {
-				r.add(p.seq, e.v, e.dateAdded, p.held[id])
-			}
+	for _, v := range w.inserted {
+		if store.Indexed(v.obj.Type) {
+			r.add(v)
 		}
 	}
 	r.queue(b)
+}
+
+// indexBatch is how many objects rows indexStoredVersions reads at a time.
+const indexBatch = 1000
+
+// indexStoredVersions writes the IOC rows of the stored versions of
+// indexed types that lack them; migration 0007 runs it. A version with no
+// ioc_meta row has no IOC rows: both are written together, or neither when
+// the version has no observables (such versions are read again, and still
+// write nothing, if this runs again).
+func indexStoredVersions(ctx context.Context, tx pgx.Tx) error {
+	var after int64
+	for {
+		rows, err := tx.Query(ctx, `SELECT o.rid, o.stix_id, o.type, o.spec_version, o.created, o.modified, o.revoked,
+				o.raw, x.version
+			FROM objects AS o
+			CROSS JOIN LATERAL (SELECT version FROM entries WHERE object = o.rid LIMIT 1) AS x
+			WHERE o.rid > $1 AND o.type = ANY($2)
+				AND NOT EXISTS (SELECT FROM ioc_meta WHERE object = o.rid)
+			ORDER BY o.rid LIMIT $3`, after, indexedTypes, indexBatch)
+		if err != nil {
+			return err
+		}
+		var versions []*arrival
+		v := &arrival{}
+		o := &v.obj
+		var raw []byte
+		if _, err := pgx.ForEachRow(rows, []any{&v.rid, &o.ID, &o.Type, &o.SpecVersion, &o.Created, &o.Modified,
+			&o.Revoked, &raw, &v.version}, func() error {
+			c := *v
+			c.obj.Raw = raw
+			versions = append(versions, &c)
+			return nil
+		}); err != nil {
+			return err
+		}
+		if len(versions) == 0 {
+			return nil
+		}
+		var r iocRows
+		for _, v := range versions {
+			if v.obj.Version, err = parseVersionKey(v.version); err != nil {
+				return fmt.Errorf("stored version %q: %w", v.version, err)
+			}
+			r.add(v)
+			after = v.rid
+		}
+		var b pgx.Batch
+		r.queue(&b)
+		if b.Len() > 0 {
+			if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+				return err
+			}
+		}
+	}
 }
 
 // queueIdentityNames keeps identity_names up to date with the identities
@@ -152,46 +190,6 @@ func queueIdentityNames(b *pgx.Batch, arrivals []*arrival) {
 		WHERE excluded.version >= identity_names.version`, ids, versions, names)
 }
 
-// dropIOCs deletes the IOC rows of one object of collection seq, before
-// some of its entries are deleted.
-func dropIOCs(ctx context.Context, tx pgx.Tx, seq int64, objectID string) error {
-	_, err := tx.Exec(ctx, `DELETE FROM iocs WHERE collection = $1 AND date_added IN (
-		SELECT date_added FROM entries WHERE collection = $1 AND stix_id = $2)`, seq, objectID)
-	return err
-}
-
-// reindex rebuilds the IOC rows of one object of collection seq from its
-// newest remaining version, after dropIOCs and the deletion of versions.
-func reindex(ctx context.Context, tx pgx.Tx, seq int64, objectID string) error {
-	var v arrival
-	var da int64
-	var raw []byte
-	o := &v.obj
-	err := tx.QueryRow(ctx, `SELECT e.date_added, e.object, e.stix_id, e.type, e.spec_version, e.version,
-			o.created, o.modified, o.revoked, o.raw
-		FROM entries AS e JOIN objects AS o ON o.rid = e.object
-		WHERE e.collection = $1 AND e.stix_id = $2 ORDER BY e.version DESC LIMIT 1`, seq, objectID).
-		Scan(&da, &v.rid, &o.ID, &o.Type, &o.SpecVersion, &v.version, &o.Created, &o.Modified, &o.Revoked, &raw)
-	if errors.Is(err, pgx.ErrNoRows) || err == nil && !store.Indexed(o.Type) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	o.Raw = raw
-	if o.Version, err = parseVersionKey(v.version); err != nil {
-		return err
-	}
-	var r iocRows
-	r.add(seq, &v, da, 0)
-	var b pgx.Batch
-	r.queue(&b)
-	if b.Len() == 0 {
-		return nil
-	}
-	return tx.SendBatch(ctx, &b).Close()
-}
-
 // micros is the stored form of an optional time: µs, 0 for the zero time.
 func micros(t time.Time) int64 {
 	if t.IsZero() {
@@ -200,11 +198,17 @@ func micros(t time.Time) int64 {
 	return t.UnixMicro()
 }
 
-// iocColumns are what a listing reads of a row, its indicator version and
-// the indicator's creator, in scanIOC's order.
-const iocColumns = `i.date_added, i.ordinal, i.stix_id, i.type, i.value, i.confidence, i.valid_until, i.revoked,
+// iocColumns are what a listing reads of a row (aliased i), the entry
+// that shows it (e), its indicator version and the indicator's creator, in
+// scanIOC's order.
+const iocColumns = `e.date_added, i.ordinal, e.stix_id, i.type, i.value, i.confidence, i.valid_until, i.revoked,
 	m.name, m.description, m.threat_type, m.labels, m.tlp, m.created_by, m.valid_from, m.created, m.modified,
 	m.version, coalesce(n.name, '')`
+
+// iocShown is the condition on an entry (aliased e) whose version's rows a
+// collection shows: the version a poll without match[version] or
+// match[spec_version] returns.
+const iocShown = `e.is_last AND e.latest_spec`
 
 // iocJoins follows a row (aliased i) to its indicator version and creator.
 // The joins are LATERAL subqueries with LIMIT, which the planner cannot
@@ -253,9 +257,11 @@ func iocConditions(q *query, f store.IOCFilter, now time.Time) {
 	}
 }
 
-// IOCs returns one page of the collection's IOC index matching f, read
-// from an index range that starts at the position f gives: the primary key
-// without types, iocs_type for each type, merged, with several.
+// IOCs returns one page of the collection's IOC index matching f. It walks
+// the collection's current entries (entries_current) from the position f
+// gives, in date_added order, and completes each with its version's rows
+// (the primary key of iocs), so that a page costs O(page) however large the
+// collection, but for a type filter that few entries match.
 func (db *DB) IOCs(ctx context.Context, collectionID string, f store.IOCFilter) (store.IOCPage, error) {
 	seq, err := collectionSeq(ctx, db.pool, collectionID, false)
 	if err != nil {
@@ -272,37 +278,27 @@ func (db *DB) IOCs(ctx context.Context, collectionID string, f store.IOCFilter) 
 	if !f.Since.IsZero() && f.Since.UnixMicro() >= after {
 		after, ordinal = f.Since.UnixMicro(), math.MaxInt32
 	}
+	types := distinct(f.Types)
 	var q query
-	arm := func(typ string) string {
-		var c query
-		c.args = q.args
-		c.and("i.collection = " + c.arg(seq))
-		if typ != "" {
-			c.and("i.type = " + c.arg(typ))
-		}
-		c.and("(i.date_added, i.ordinal) > (" + c.arg(after) + ", " + c.arg(ordinal) + ")")
-		iocConditions(&c, f, now)
-		q.args = c.args
-		return `SELECT * FROM iocs AS i WHERE ` + c.cond.String() + ` ORDER BY i.date_added, i.ordinal LIMIT ` + strconv.Itoa(n+1)
+	q.and("e.collection = " + q.arg(seq))
+	q.and(iocShown)
+	if typ := entryType(types); typ != "" {
+		q.and("e.type = " + q.arg(typ))
 	}
-	var from string
-	switch types := distinct(f.Types); len(types) {
-	case 0:
-		from = "(" + arm("") + ")"
-	case 1:
-		from = "(" + arm(types[0]) + ")"
-	default:
-		from = "("
-		for i, t := range types {
-			if i > 0 {
-				from += " UNION ALL "
-			}
-			from += "(" + arm(t) + ")"
-		}
-		from += ")"
+	q.and("e.date_added >= " + q.arg(after))
+	q.and("(e.date_added, i.ordinal) > (" + q.arg(after) + ", " + q.arg(ordinal) + ")")
+	if len(types) > 0 {
+		q.and("i.type = ANY(" + q.arg(types) + ")")
 	}
-	rows, err := db.pool.Query(ctx, `SELECT `+iocColumns+` FROM `+from+` AS i`+iocJoins+
-		` ORDER BY i.date_added, i.ordinal LIMIT `+strconv.Itoa(n+1), q.args...)
+	iocConditions(&q, f, now)
+	// The rows of one version come from a LATERAL subquery fenced by
+	// OFFSET 0, which the planner neither flattens nor pushes conditions
+	// into, so that each entry is completed by one probe of the primary
+	// key: given a type condition, it would AND the probe with a scan of
+	// every row of that type in iocs_value.
+	rows, err := db.pool.Query(ctx, `SELECT `+iocColumns+` FROM entries AS e
+		CROSS JOIN LATERAL (SELECT * FROM iocs AS i WHERE i.object = e.object ORDER BY i.ordinal OFFSET 0) AS i`+
+		iocJoins+` WHERE `+q.cond.String()+` ORDER BY e.date_added, i.ordinal LIMIT `+strconv.Itoa(n+1), q.args...)
 	if err != nil {
 		return store.IOCPage{}, dbError("IOCs", err)
 	}
@@ -325,10 +321,41 @@ func (db *DB) IOCs(ctx context.Context, collectionID string, f store.IOCFilter) 
 	return p, nil
 }
 
+// entryType is the one object type whose versions can have rows of the
+// IOC types types, or "" when both indexed types can (or types is empty):
+// CVE ids come from vulnerabilities only, every other type from indicators
+// only (see store.Inspect). With one type, a listing walks entries_type,
+// which is in date_added order for one type, and never the other kind's
+// entries. Both types are not asked for as a condition: entries_type would
+// then need a sort of the whole collection, which a planner without
+// statistics (a fresh bulk load) chooses over walking entries_current.
+func entryType(types []string) string {
+	if len(types) == 0 {
+		return ""
+	}
+	cve, other := false, false
+	for _, t := range types {
+		if t == pattern.TypeCVE {
+			cve = true
+		} else {
+			other = true
+		}
+	}
+	switch {
+	case cve && other:
+		return ""
+	case cve:
+		return "vulnerability"
+	}
+	return "indicator"
+}
+
 // LookupIOCs finds the rows of the collection's IOC index that answer
 // values: exact matches through iocs_value, and addresses in blocks by
-// probing, for each prefix length the collection's blocks have, the block
-// that would hold the address (see store.BlockKey).
+// probing, for each prefix length the index's blocks have, the block that
+// would hold the address (see store.BlockKey). Either finds the rows of
+// every version stored with that value, whatever collection holds it, and
+// keeps those the collection shows (see lookupSQL).
 func (db *DB) LookupIOCs(ctx context.Context, collectionID string, values []store.IOCValue, f store.IOCFilter) ([]store.IOCMatch, error) {
 	if len(values) > store.MaxLookup {
 		return nil, hail.Errorf(hail.EINVALID, "At most %d values can be looked up at once, not %d.", store.MaxLookup, len(values))
@@ -349,13 +376,13 @@ func (db *DB) LookupIOCs(ctx context.Context, collectionID string, values []stor
 	// The exact matches and the prefix lengths go in one round trip.
 	var b pgx.Batch
 	var q query
-	q.and("i.collection = " + q.arg(seq))
-	q.and("(i.type, md5(i.value)) IN (SELECT * FROM unnest(" + q.arg(types) + "::text[], " + q.arg(hashes) + "::text[]))")
-	q.and("i.value = ANY(" + q.arg(vals) + ")")
+	from := `unnest(` + q.arg(types) + `::text[], ` + q.arg(hashes) + `::text[], ` + q.arg(vals) + `::text[]) AS u(t, h, v)
+		CROSS JOIN LATERAL (SELECT * FROM iocs AS i WHERE i.type = u.t AND md5(i.value) = u.h AND i.value = u.v OFFSET 0) AS i`
 	iocConditions(&q, f, now)
-	b.Queue(lookupSQL(q), q.args...)
+	sql := lookupSQL(&q, from, seq)
+	b.Queue(sql, q.args...)
 	if l.HasAddresses() {
-		b.Queue(blockLengthsSQL, seq)
+		b.Queue(blockLengthsSQL)
 	}
 	var plens []int16
 	err = func() error {
@@ -392,10 +419,11 @@ func (db *DB) LookupIOCs(ctx context.Context, collectionID string, values []stor
 		return l.Matches(), nil
 	}
 	q = query{}
-	q.and("i.collection = " + q.arg(seq))
-	q.and("(i.plen, i.net) IN (SELECT * FROM unnest(" + q.arg(lens) + "::smallint[], " + q.arg(nets) + "::bytea[]))")
+	from = `unnest(` + q.arg(lens) + `::smallint[], ` + q.arg(nets) + `::bytea[]) AS u(l, n)
+		CROSS JOIN LATERAL (SELECT * FROM iocs AS i WHERE i.plen = u.l AND i.net = u.n OFFSET 0) AS i`
 	iocConditions(&q, f, now)
-	rows, err := db.pool.Query(ctx, lookupSQL(q), q.args...)
+	sql = lookupSQL(&q, from, seq)
+	rows, err := db.pool.Query(ctx, sql, q.args...)
 	if err == nil {
 		err = addRows(rows, l.AddBlock)
 	}
@@ -405,9 +433,22 @@ func (db *DB) LookupIOCs(ctx context.Context, collectionID string, values []stor
 	return l.Matches(), nil
 }
 
-// lookupSQL is the text of a lookup query.
-func lookupSQL(q query) string {
-	return `SELECT ` + iocColumns + ` FROM iocs AS i` + iocJoins + ` WHERE ` + q.cond.String()
+// lookupSQL is the text of a lookup of the rows from yields (aliased i),
+// matching q, that collection seq shows. It adds seq to q's arguments.
+// from probes iocs once per value through LATERAL subqueries fenced by
+// OFFSET 0, and the entry is found by a LATERAL probe of entries_object,
+// so that the cost follows the values and the rows found whatever the
+// planner knows of the tables: left to itself, without statistics, it
+// hashes the values against a scan of every row. A version has at most
+// one entry per collection.
+func lookupSQL(q *query, from string, seq int64) string {
+	if q.cond.Len() == 0 {
+		q.and("true")
+	}
+	return `SELECT ` + iocColumns + ` FROM ` + from + `
+		CROSS JOIN LATERAL (SELECT * FROM entries AS e
+			WHERE e.object = i.object AND e.collection = ` + q.arg(seq) + ` AND ` + iocShown + ` LIMIT 1) AS e` +
+		iocJoins + ` WHERE ` + q.cond.String()
 }
 
 // addRows hands each row of rows to add.
@@ -423,13 +464,15 @@ func addRows(rows pgx.Rows, add func(store.IOC)) error {
 	return rows.Err()
 }
 
-// blockLengthsSQL lists the distinct plen of the cidr rows of collection
-// $1, each found with one probe of iocs_cidr (a skip scan), so that the
-// cost grows with the number of lengths, not of blocks.
+// blockLengthsSQL lists the distinct plen of the cidr rows, each found
+// with one probe of iocs_cidr (a skip scan), so that the cost grows with
+// the number of lengths (at most 129), not of blocks. They are the lengths
+// of every stored version's blocks, not only of the collection's: a length
+// the collection lacks costs one probe that finds nothing it shows.
 const blockLengthsSQL = `WITH RECURSIVE p(l) AS (
-		SELECT (SELECT min(plen) FROM iocs WHERE collection = $1 AND plen IS NOT NULL)
+		SELECT (SELECT min(plen) FROM iocs WHERE plen IS NOT NULL)
 		UNION ALL
-		SELECT (SELECT min(plen) FROM iocs WHERE collection = $1 AND plen > p.l) FROM p WHERE p.l IS NOT NULL)
+		SELECT (SELECT min(plen) FROM iocs WHERE plen > p.l) FROM p WHERE p.l IS NOT NULL)
 	SELECT l FROM p WHERE l IS NOT NULL`
 
 // distinct returns ss without repeated values, in first-seen order.

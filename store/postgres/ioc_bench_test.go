@@ -136,6 +136,7 @@ func BenchmarkIOCs(b *testing.B) {
 			var ds []time.Duration
 			found := 0
 			cpu := cpuTime()
+			server := startBackendCPU(b, db)
 			for i := 0; b.Loop(); i++ {
 				values := make([]store.IOCValue, size)
 				for j := range values {
@@ -156,6 +157,7 @@ func BenchmarkIOCs(b *testing.B) {
 			b.ReportMetric(float64(ds[len(ds)/2].Microseconds()), "p50-µs")
 			b.ReportMetric(float64(ds[len(ds)*99/100].Microseconds()), "p99-µs")
 			b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/float64(len(ds)), "client-cpu-µs/op")
+			b.ReportMetric(float64(server.since(b).Microseconds())/float64(len(ds)), "db-cpu-µs/op")
 		})
 	}
 	for _, tc := range []struct {
@@ -167,6 +169,8 @@ func BenchmarkIOCs(b *testing.B) {
 	} {
 		b.Run(fmt.Sprintf("list/%s/iocs=%d", tc.name, n), func(b *testing.B) {
 			total := 0
+			cpu := cpuTime()
+			server := startBackendCPU(b, db)
 			for b.Loop() {
 				f := tc.f
 				f.Limit = store.MaxLimit
@@ -183,6 +187,8 @@ func BenchmarkIOCs(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "iocs/s")
+			b.ReportMetric(float64(cpuTime()-cpu)/float64(total), "cpu-ns/ioc")
+			b.ReportMetric(float64(server.since(b))/float64(total), "db-cpu-ns/ioc")
 		})
 	}
 }
@@ -207,6 +213,8 @@ func BenchmarkAddObjectsFilterCollections(b *testing.B) {
 			}
 			const size = 1000
 			next := 0
+			var cpu time.Duration
+			server := startBackendCPU(b, db)
 			for b.Loop() {
 				b.StopTimer()
 				objs := make([]stix.Object, size)
@@ -215,11 +223,15 @@ func BenchmarkAddObjectsFilterCollections(b *testing.B) {
 					next++
 				}
 				b.StartTimer()
+				start := cpuTime()
 				if _, err := db.AddObjects(ctx, testColl, objs); err != nil {
 					b.Fatal(err)
 				}
+				cpu += cpuTime() - start
 			}
 			b.ReportMetric(float64(next)/b.Elapsed().Seconds(), "objects/s")
+			b.ReportMetric(float64(cpu)/float64(next), "cpu-ns/object")
+			b.ReportMetric(float64(server.since(b))/float64(next), "db-cpu-ns/object")
 		})
 	}
 }

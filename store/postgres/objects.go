@@ -34,8 +34,10 @@ import (
 // The statements are sent in two pipelined batches around the objects
 // insert, so a call costs five round trips whatever its size (six when some
 // bodies are stored already, in another collection). afterAdd then copies
-// the new versions to the API root's filter collections and updates the
-// IOC index: two round trips more, three when there are filter collections.
+// the new versions to the API root's filter collections and writes the IOC
+// rows of the objects rows inserted: two round trips more, three when there
+// are filter collections. Every analyzeEvery entries, one more call looks
+// at the tables' statistics (see noteAdded).
 func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []stix.Object) ([]store.AddResult, error) {
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
@@ -60,6 +62,7 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []stix.O
 	if err := tx.Commit(ctx); err != nil {
 		return nil, dbError("add objects", err)
 	}
+	db.noteAdded(ctx, len(a.added))
 	return results, nil
 }
 
@@ -82,6 +85,7 @@ type newEntry struct {
 	version   string
 	dateAdded int64
 	rid       int64 // the objects row, once stored
+	inserted  bool  // whether this transaction inserted that row
 }
 
 // start locks the collection row (KEY SHARE, so it is not deleted under
@@ -176,12 +180,12 @@ func (a *adder) plan(objs []stix.Object) []store.AddResult {
 // brings the flags of objects that now have several versions up to date,
 // and advances the clock.
 func (a *adder) insert(ctx context.Context, tx pgx.Tx) error {
-	rids, err := insertObjects(ctx, tx, a.added)
+	rids, inserted, err := insertObjects(ctx, tx, a.added)
 	if err != nil {
 		return err
 	}
 	for i := range a.added {
-		a.added[i].rid = rids[i]
+		a.added[i].rid, a.added[i].inserted = rids[i], inserted[i]
 	}
 	n := len(a.added)
 	das := make([]int64, n)
@@ -231,11 +235,11 @@ const refreshFlagsSQL = `UPDATE entries AS e
 const insertObjectsAttempts = 4
 
 // insertObjects returns the objects row of each entry, inserting the rows
-// not stored yet. Rows that exist are locked FOR KEY SHARE so that
-// deleteOrphans in another transaction cannot remove them before this one
-// refers to them; a row deleted between the insert and the lock is inserted
-// again.
-func insertObjects(ctx context.Context, tx pgx.Tx, es []newEntry) ([]int64, error) {
+// not stored yet, and which of them it inserted. Rows that exist are locked
+// FOR KEY SHARE so that deleteOrphans in another transaction cannot remove
+// them before this one refers to them; a row deleted between the insert and
+// the lock is inserted again.
+func insertObjects(ctx context.Context, tx pgx.Tx, es []newEntry) ([]int64, []bool, error) {
 	digests := make([][]byte, len(es))
 	index := make(map[string]int, len(es))
 	for i, e := range es {
@@ -243,8 +247,9 @@ func insertObjects(ctx context.Context, tx pgx.Tx, es []newEntry) ([]int64, erro
 		index[string(digests[i])] = i
 	}
 	rids := make([]int64, len(es))
+	inserted := make([]bool, len(es))
 	found := 0
-	record := func(rows pgx.Rows, err error) error {
+	record := func(ins bool, rows pgx.Rows, err error) error {
 		if err != nil {
 			return err
 		}
@@ -252,7 +257,7 @@ func insertObjects(ctx context.Context, tx pgx.Tx, es []newEntry) ([]int64, erro
 		var d []byte
 		_, err = pgx.ForEachRow(rows, []any{&rid, &d}, func() error {
 			if i, ok := index[string(d)]; ok && rids[i] == 0 {
-				rids[i] = rid
+				rids[i], inserted[i] = rid, ins
 				found++
 			}
 			return nil
@@ -268,21 +273,22 @@ func insertObjects(ctx context.Context, tx pgx.Tx, es []newEntry) ([]int64, erro
 				missingDigests = append(missingDigests, digests[i])
 			}
 		}
-		if err := record(insertObjectRows(ctx, tx, missing, missingDigests)); err != nil {
-			return nil, err
+		rows, err := insertObjectRows(ctx, tx, missing, missingDigests)
+		if err := record(true, rows, err); err != nil {
+			return nil, nil, err
 		}
 		if found == len(es) {
-			return rids, nil
+			return rids, inserted, nil
 		}
-		if err := record(tx.Query(ctx, `SELECT rid, digest FROM objects WHERE digest = ANY($1) FOR KEY SHARE`,
-			missingDigests)); err != nil {
-			return nil, err
+		rows, err = tx.Query(ctx, `SELECT rid, digest FROM objects WHERE digest = ANY($1) FOR KEY SHARE`, missingDigests)
+		if err := record(false, rows, err); err != nil {
+			return nil, nil, err
 		}
 		if found == len(es) {
-			return rids, nil
+			return rids, inserted, nil
 		}
 	}
-	return nil, fmt.Errorf("objects rows kept disappearing under concurrent deletes")
+	return nil, nil, fmt.Errorf("objects rows kept disappearing under concurrent deletes")
 }
 
 // insertObjectRows inserts the rows not stored yet; the rows returned hold
@@ -408,9 +414,6 @@ func (db *DB) DeleteObject(ctx context.Context, collectionID, objectID string, f
 	if err := q.where(seq, sel, anySpec); err != nil {
 		return err
 	}
-	if err := dropIOCs(ctx, tx, seq, objectID); err != nil {
-		return dbError("delete object", err)
-	}
 	rows, err := tx.Query(ctx, `DELETE FROM entries AS e WHERE `+q.cond.String()+` RETURNING object`, q.args...)
 	if err != nil {
 		return dbError("delete object", err)
@@ -423,9 +426,6 @@ func (db *DB) DeleteObject(ctx context.Context, collectionID, objectID string, f
 		return hail.Errorf(hail.ENOTFOUND, "Object %q not found.", objectID)
 	}
 	if _, err := tx.Exec(ctx, refreshFlagsSQL, seq, []string{objectID}); err != nil {
-		return dbError("delete object", err)
-	}
-	if err := reindex(ctx, tx, seq, objectID); err != nil {
 		return dbError("delete object", err)
 	}
 	if err := deleteOrphans(ctx, tx, rids); err != nil {

@@ -95,6 +95,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opt Options) {
 		sub(t, "RevokedExpired", testIOCRevokedExpired)
 		sub(t, "Paging", testIOCPaging)
 		sub(t, "Lookup", testIOCLookup)
+		sub(t, "SharedVersions", testIOCSharedVersions)
 	})
 	t.Run("FilterCollections", func(t *testing.T) {
 		sub(t, "Create", testFilterCollectionCreate)
