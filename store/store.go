@@ -88,6 +88,9 @@ type Store interface {
 	ObjectsRaw(ctx context.Context, collectionID string, f Filter, fn RawFunc) (more bool, err error)
 	// DeleteObject removes the versions of one object selected by f.Versions
 	// and f.SpecVersions (all versions when both are empty) from a collection.
+	// Versions deleted from an explicit collection leave the filter
+	// collections of its API root too, unless another explicit collection
+	// of the root still holds them.
 	// Returns ENOTFOUND if the collection does not exist or nothing matched.
 	DeleteObject(ctx context.Context, collectionID, objectID string, f Filter) error
 

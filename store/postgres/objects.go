@@ -230,6 +230,53 @@ const refreshFlagsSQL = `UPDATE entries AS e
 	WHERE e.collection = $1 AND e.date_added = f.date_added
 		AND (e.latest_spec, e.is_first, e.is_last) IS DISTINCT FROM (f.latest_spec, f.is_first, f.is_last)`
 
+// withdrawFromFilters deletes the versions of object id just deleted from
+// explicit collection seq from the filter collections of its API root,
+// unless another explicit collection of the root still holds them: a filter
+// collection holds what the root's explicit collections hold. It returns
+// the objects rows the deleted entries referred to; the versions left keep
+// their flags right. The caller holds the clock lock, so no add of the same
+// versions to another collection runs meanwhile.
+func withdrawFromFilters(ctx context.Context, tx pgx.Tx, seq int64, id string, versions []string) ([]int64, error) {
+	var root, kind string
+	if err := tx.QueryRow(ctx, `SELECT api_root, kind FROM collections WHERE seq = $1`, seq).Scan(&root, &kind); err != nil {
+		return nil, err
+	}
+	if kind == store.KindFilter || len(versions) == 0 {
+		return nil, nil
+	}
+	rows, err := tx.Query(ctx, `DELETE FROM entries AS e
+		WHERE e.collection IN (SELECT seq FROM collections WHERE api_root = $1 AND kind = $2)
+			AND e.stix_id = $3 AND e.version = ANY ($4::text[])
+			AND NOT EXISTS (SELECT 1 FROM entries AS h
+				WHERE h.collection IN (SELECT seq FROM collections WHERE api_root = $1 AND kind <> $2)
+					AND h.stix_id = $3 AND h.version = e.version)
+		RETURNING object, collection`, root, store.KindFilter, id, versions)
+	if err != nil {
+		return nil, err
+	}
+	type withdrawn struct{ rid, coll int64 }
+	ws, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (withdrawn, error) {
+		var w withdrawn
+		return w, r.Scan(&w.rid, &w.coll)
+	})
+	if err != nil {
+		return nil, err
+	}
+	rids := make([]int64, len(ws))
+	colls := map[int64]bool{}
+	for i, w := range ws {
+		rids[i] = w.rid
+		if !colls[w.coll] {
+			colls[w.coll] = true
+			if _, err := tx.Exec(ctx, refreshFlagsSQL, w.coll, []string{id}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return rids, nil
+}
+
 // insertObjectsAttempts bounds the retries of insertObjects; each retry
 // needs a concurrent delete of the same row, so two are already rare.
 const insertObjectsAttempts = 4
@@ -414,20 +461,37 @@ func (db *DB) DeleteObject(ctx context.Context, collectionID, objectID string, f
 	if err := q.where(seq, sel, anySpec); err != nil {
 		return err
 	}
-	rows, err := tx.Query(ctx, `DELETE FROM entries AS e WHERE `+q.cond.String()+` RETURNING object`, q.args...)
+	rows, err := tx.Query(ctx, `DELETE FROM entries AS e WHERE `+q.cond.String()+` RETURNING object, version`, q.args...)
 	if err != nil {
 		return dbError("delete object", err)
 	}
-	rids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	type deleted struct {
+		rid     int64
+		version string
+	}
+	gone, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (deleted, error) {
+		var d deleted
+		return d, r.Scan(&d.rid, &d.version)
+	})
 	if err != nil {
 		return dbError("delete object", err)
 	}
-	if len(rids) == 0 {
+	if len(gone) == 0 {
 		return hail.Errorf(hail.ENOTFOUND, "Object %q not found.", objectID)
+	}
+	rids := make([]int64, len(gone))
+	versions := make([]string, len(gone))
+	for i, d := range gone {
+		rids[i], versions[i] = d.rid, d.version
 	}
 	if _, err := tx.Exec(ctx, refreshFlagsSQL, seq, []string{objectID}); err != nil {
 		return dbError("delete object", err)
 	}
+	withdrawn, err := withdrawFromFilters(ctx, tx, seq, objectID, versions)
+	if err != nil {
+		return dbError("delete object", err)
+	}
+	rids = append(rids, withdrawn...)
 	if err := deleteOrphans(ctx, tx, rids); err != nil {
 		return dbError("delete object", err)
 	}

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"math"
 	"time"
@@ -391,14 +392,18 @@ func (db *DB) DeleteObject(ctx context.Context, collectionID, objectID string, f
 	if err := q.where(seq, sel, anySpec); err != nil {
 		return err
 	}
-	rids, err := deleteEntries(ctx, tx, q)
+	rids, versions, err := deleteEntries(ctx, tx, q)
 	if err != nil {
 		return fmt.Errorf("delete object: %w", err)
 	}
 	if len(rids) == 0 {
 		return hail.Errorf(hail.ENOTFOUND, "Object %q not found.", objectID)
 	}
-	for _, rid := range rids {
+	withdrawn, err := withdrawFromFilters(ctx, tx, seq, objectID, versions)
+	if err != nil {
+		return fmt.Errorf("delete object: %w", err)
+	}
+	for _, rid := range append(rids, withdrawn...) {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE rid = ?1 AND NOT EXISTS (
 			SELECT 1 FROM entries WHERE object = ?1)`, rid); err != nil {
 			return fmt.Errorf("delete object: %w", err)
@@ -416,22 +421,72 @@ func (db *DB) DeleteObject(ctx context.Context, collectionID, objectID string, f
 }
 
 // deleteEntries deletes the entries q selects and returns the objects rows
-// they referred to.
-func deleteEntries(ctx context.Context, tx *sql.Tx, q query) ([]int64, error) {
-	rows, err := tx.QueryContext(ctx, `DELETE FROM entries AS e WHERE `+q.cond.String()+` RETURNING object`, q.args...)
+// they referred to and their versions.
+func deleteEntries(ctx context.Context, tx *sql.Tx, q query) (rids, versions []int64, err error) {
+	rows, err := tx.QueryContext(ctx, `DELETE FROM entries AS e WHERE `+q.cond.String()+` RETURNING object, version`, q.args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var rid, version int64
+		if err := rows.Scan(&rid, &version); err != nil {
+			return nil, nil, err
+		}
+		rids, versions = append(rids, rid), append(versions, version)
+	}
+	return rids, versions, rows.Err()
+}
+
+// withdrawFromFilters deletes the versions of object id just deleted from
+// explicit collection seq from the filter collections of its API root,
+// unless another explicit collection of the root still holds them: a filter
+// collection holds what the root's explicit collections hold. It returns
+// the objects rows the deleted entries referred to. The versions left keep
+// their flags right.
+func withdrawFromFilters(ctx context.Context, tx *sql.Tx, seq int64, id string, versions []int64) ([]int64, error) {
+	var root, kind string
+	if err := tx.QueryRowContext(ctx, `SELECT api_root, kind FROM collections WHERE seq = ?`, seq).Scan(&root, &kind); err != nil {
+		return nil, err
+	}
+	if kind == store.KindFilter || len(versions) == 0 {
+		return nil, nil
+	}
+	list, err := json.Marshal(versions)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	rows, err := tx.QueryContext(ctx, `DELETE FROM entries AS e
+		WHERE e.collection IN (SELECT seq FROM collections WHERE api_root = ?1 AND kind = ?2)
+			AND e.stix_id = ?3 AND e.version IN (SELECT value FROM json_each(?4))
+			AND NOT EXISTS (SELECT 1 FROM entries AS h
+				WHERE h.collection IN (SELECT seq FROM collections WHERE api_root = ?1 AND kind <> ?2)
+					AND h.stix_id = ?3 AND h.version = e.version)
+		RETURNING object, collection`, root, store.KindFilter, id, string(list))
+	if err != nil {
+		return nil, err
+	}
 	var rids []int64
+	colls := map[int64]bool{}
 	for rows.Next() {
-		var rid int64
-		if err := rows.Scan(&rid); err != nil {
+		var rid, coll int64
+		if err := rows.Scan(&rid, &coll); err != nil {
+			rows.Close()
 			return nil, err
 		}
 		rids = append(rids, rid)
+		colls[coll] = true
 	}
-	return rids, rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for coll := range colls {
+		if err := refreshFlags(ctx, tx, coll, id); err != nil {
+			return nil, err
+		}
+	}
+	return rids, nil
 }
 
 // refreshFlags recomputes the flags of the remaining versions of one object
