@@ -1,6 +1,7 @@
 package client_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -116,14 +117,25 @@ func TestWalkEmptyCollection(t *testing.T) {
 	}
 }
 
+// walkFunc is Client.Walk or Client.WalkAhead.
+type walkFunc func(context.Context, string, client.Filter, func(client.Page) error) (time.Time, error)
+
 func TestWalkStopsOnCallbackError(t *testing.T) {
 	e := newHail(t, false, nil)
 	c := e.client(t)
 	e.seed(t, e.defID, 1, 10)
+	checkStopsOnCallbackError(t, e.defID, "Walk", c.Walk)
+}
+
+// checkStopsOnCallbackError walks collection coll, whose callback fails on
+// the second page, and checks that the walk returns that error with the
+// first page's mark.
+func checkStopsOnCallbackError(t *testing.T, coll, name string, walk walkFunc) {
+	t.Helper()
 	stop := errors.New("stop")
 	var first time.Time
 	calls := 0
-	last, err := c.Walk(ctx, e.defID, client.Filter{Limit: 4}, func(p client.Page) error {
+	last, err := walk(ctx, coll, client.Filter{Limit: 4}, func(p client.Page) error {
 		calls++
 		if calls == 2 {
 			return stop
@@ -132,7 +144,7 @@ func TestWalkStopsOnCallbackError(t *testing.T) {
 		return nil
 	})
 	if !errors.Is(err, stop) || calls != 2 || !last.Equal(first) {
-		t.Errorf("Walk = %v, %v after %d calls; want the callback's error after 2 and the first page's mark %v", last, err, calls, first)
+		t.Errorf("%s = %v, %v after %d calls; want the callback's error after 2 and the first page's mark %v", name, last, err, calls, first)
 	}
 }
 
@@ -198,20 +210,7 @@ func TestWalkAhead(t *testing.T) {
 		t.Errorf("WalkAhead: %d ids in pages %v, mark %v; want %d in [7 7 7 4], mark %v", len(got), sizes, last, len(want), walkLast)
 	}
 
-	stop := errors.New("stop")
-	var first time.Time
-	calls := 0
-	last, err = c.WalkAhead(ctx, e.defID, client.Filter{Limit: 4}, func(p client.Page) error {
-		calls++
-		if calls == 2 {
-			return stop
-		}
-		first = p.DateAddedLast
-		return nil
-	})
-	if !errors.Is(err, stop) || calls != 2 || !last.Equal(first) {
-		t.Errorf("WalkAhead = %v, %v after %d calls; want the callback's error after 2 and the first page's mark %v", last, err, calls, first)
-	}
+	checkStopsOnCallbackError(t, e.defID, "WalkAhead", c.WalkAhead)
 
 	// A failing server: the error comes back with the mark of what was
 	// handed over before it.
