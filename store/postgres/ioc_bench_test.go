@@ -191,6 +191,25 @@ func BenchmarkIOCs(b *testing.B) {
 			b.ReportMetric(float64(server.since(b))/float64(total), "db-cpu-ns/ioc")
 		})
 	}
+	// A page of a type no version holds: without a way to tell, a listing
+	// reads the whole collection to find that it has nothing to show.
+	b.Run(fmt.Sprintf("list/absent/iocs=%d", n), func(b *testing.B) {
+		var ds []time.Duration
+		cpu := cpuTime()
+		server := startBackendCPU(b, db)
+		for b.Loop() {
+			start := time.Now()
+			p, err := db.IOCs(ctx, testColl, store.IOCFilter{Types: []string{"sha1"}, Limit: 100})
+			ds = append(ds, time.Since(start))
+			if err != nil || len(p.IOCs) > 0 {
+				b.Fatalf("IOCs: %d rows, %v; want none", len(p.IOCs), err)
+			}
+		}
+		slices.Sort(ds)
+		b.ReportMetric(float64(ds[len(ds)/2].Microseconds()), "p50-µs")
+		b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/float64(len(ds)), "client-cpu-µs/op")
+		b.ReportMetric(float64(server.since(b).Microseconds())/float64(len(ds)), "db-cpu-µs/op")
+	})
 }
 
 // BenchmarkAddObjectsFilterCollections adds indicators in batches of 1000
