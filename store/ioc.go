@@ -21,14 +21,21 @@ import (
 //   - a vulnerability gives its CVE ids (external_references with
 //     source_name "cve").
 //
-// The current version of an object is its greatest version (modified, else
-// created) in the collection. When a greater version arrives, its rows
+// The current version of an object in a collection is the one a poll
+// without match[version] or match[spec_version] returns (TAXII 2.1 §3.4.1):
+// the greatest version (modified, else created) among the object's versions
+// of the newest spec_version the collection holds. A version of an older
+// spec_version is never current while a newer spec_version is held, even
+// if modified later: a 2.1 version modified in February hides a 2.0 one
+// modified in March. When a version arrives that becomes current, its rows
 // replace the old ones, with the new entry's date_added, so that a client
 // listing with Since sees the change. A revoked current version keeps its
 // rows, marked Revoked, so that exports can tell consumers to drop them.
-// An older version arriving late changes nothing. When DeleteObject removes
-// the current version, the newest remaining one's rows come back with that
-// version's own date_added, as TAXII DELETE is not seen by pollers either.
+// A version that does not become current (an older one arriving late, or
+// one of an older spec_version) changes nothing. When DeleteObject removes
+// the current version, the rows of the version that becomes current come
+// back with that version's own date_added, as TAXII DELETE is not seen by
+// pollers either.
 
 // IOCValue is one observable: a type and its value in the canonical form
 // pattern.Normalize gives.

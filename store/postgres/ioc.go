@@ -6,14 +6,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"math"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"hail"
-	"hail/stix/pattern"
 	"hail/store"
 )
 
@@ -255,99 +252,6 @@ func iocConditions(q *query, f store.IOCFilter, now time.Time) {
 	if !f.IncludeRevoked {
 		q.and("NOT i.revoked")
 	}
-}
-
-// IOCs returns one page of the collection's IOC index matching f. It walks
-// the collection's current entries (entries_current) from the position f
-// gives, in date_added order, and completes each with its version's rows
-// (the primary key of iocs), so that a page costs O(page) however large the
-// collection, but for a type filter that few entries match.
-func (db *DB) IOCs(ctx context.Context, collectionID string, f store.IOCFilter) (store.IOCPage, error) {
-	seq, err := collectionSeq(ctx, db.pool, collectionID, false)
-	if err != nil {
-		return store.IOCPage{}, err
-	}
-	n := f.PageSize()
-	now := db.nowOr(f.Now)
-	// The start position: after the cursor, or after every row of the
-	// Since microsecond, whichever is later.
-	after, ordinal := int64(math.MinInt64), int64(math.MaxInt32)
-	if !f.After.DateAdded.IsZero() {
-		after, ordinal = f.After.DateAdded.UnixMicro(), int64(f.After.Ordinal)
-	}
-	if !f.Since.IsZero() && f.Since.UnixMicro() >= after {
-		after, ordinal = f.Since.UnixMicro(), math.MaxInt32
-	}
-	types := distinct(f.Types)
-	var q query
-	q.and("e.collection = " + q.arg(seq))
-	q.and(iocShown)
-	if typ := entryType(types); typ != "" {
-		q.and("e.type = " + q.arg(typ))
-	}
-	q.and("e.date_added >= " + q.arg(after))
-	q.and("(e.date_added, i.ordinal) > (" + q.arg(after) + ", " + q.arg(ordinal) + ")")
-	if len(types) > 0 {
-		q.and("i.type = ANY(" + q.arg(types) + ")")
-	}
-	iocConditions(&q, f, now)
-	// The rows of one version come from a LATERAL subquery fenced by
-	// OFFSET 0, which the planner neither flattens nor pushes conditions
-	// into, so that each entry is completed by one probe of the primary
-	// key: given a type condition, it would AND the probe with a scan of
-	// every row of that type in iocs_value.
-	rows, err := db.pool.Query(ctx, `SELECT `+iocColumns+` FROM entries AS e
-		CROSS JOIN LATERAL (SELECT * FROM iocs AS i WHERE i.object = e.object ORDER BY i.ordinal OFFSET 0) AS i`+
-		iocJoins+` WHERE `+q.cond.String()+` ORDER BY e.date_added, i.ordinal LIMIT `+strconv.Itoa(n+1), q.args...)
-	if err != nil {
-		return store.IOCPage{}, dbError("IOCs", err)
-	}
-	defer rows.Close()
-	p := store.IOCPage{IOCs: make([]store.IOC, 0, min(n, 1024))}
-	for rows.Next() {
-		if len(p.IOCs) == n {
-			p.More = true
-			break
-		}
-		c, err := scanIOC(rows)
-		if err != nil {
-			return store.IOCPage{}, dbError("IOCs", err)
-		}
-		p.IOCs = append(p.IOCs, c)
-	}
-	if err := rows.Err(); err != nil {
-		return store.IOCPage{}, dbError("IOCs", err)
-	}
-	return p, nil
-}
-
-// entryType is the one object type whose versions can have rows of the
-// IOC types types, or "" when both indexed types can (or types is empty):
-// CVE ids come from vulnerabilities only, every other type from indicators
-// only (see store.Inspect). With one type, a listing walks entries_type,
-// which is in date_added order for one type, and never the other kind's
-// entries. Both types are not asked for as a condition: entries_type would
-// then need a sort of the whole collection, which a planner without
-// statistics (a fresh bulk load) chooses over walking entries_current.
-func entryType(types []string) string {
-	if len(types) == 0 {
-		return ""
-	}
-	cve, other := false, false
-	for _, t := range types {
-		if t == pattern.TypeCVE {
-			cve = true
-		} else {
-			other = true
-		}
-	}
-	switch {
-	case cve && other:
-		return ""
-	case cve:
-		return "vulnerability"
-	}
-	return "indicator"
 }
 
 // LookupIOCs finds the rows of the collection's IOC index that answer

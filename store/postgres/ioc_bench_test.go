@@ -191,6 +191,42 @@ func BenchmarkIOCs(b *testing.B) {
 			b.ReportMetric(float64(server.since(b))/float64(total), "db-cpu-ns/ioc")
 		})
 	}
+	// One page of a type no version holds (sha1), and of a type 1 in 20
+	// rows has (cidr): IOCs, which picks its plan by counting, beside a
+	// walk of the collection's entries, which reads the whole collection to
+	// find that it has no sha1 row to show.
+	seq, err := collectionSeq(ctx, db.pool, testColl, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, typ := range []string{"sha1", "cidr"} {
+		for _, plan := range []string{"walk", "chosen"} {
+			b.Run(fmt.Sprintf("page/%s/%s/iocs=%d", typ, plan, n), func(b *testing.B) {
+				var ds []time.Duration
+				cpu := cpuTime()
+				server := startBackendCPU(b, db)
+				for b.Loop() {
+					f := store.IOCFilter{Types: []string{typ}, Limit: 100}
+					start := time.Now()
+					var p store.IOCPage
+					var err error
+					if plan == "walk" {
+						p, err = db.iocPage(ctx, seq, f, false)
+					} else {
+						p, err = db.IOCs(ctx, testColl, f)
+					}
+					ds = append(ds, time.Since(start))
+					if err != nil || (len(p.IOCs) > 0) != (typ == "cidr") {
+						b.Fatalf("IOCs: %d rows, %v", len(p.IOCs), err)
+					}
+				}
+				slices.Sort(ds)
+				b.ReportMetric(float64(ds[len(ds)/2].Microseconds()), "p50-µs")
+				b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/float64(len(ds)), "client-cpu-µs/op")
+				b.ReportMetric(float64(server.since(b).Microseconds())/float64(len(ds)), "db-cpu-µs/op")
+			})
+		}
+	}
 }
 
 // BenchmarkAddObjectsFilterCollections adds indicators in batches of 1000

@@ -96,6 +96,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opt Options) {
 		sub(t, "Paging", testIOCPaging)
 		sub(t, "Lookup", testIOCLookup)
 		sub(t, "SharedVersions", testIOCSharedVersions)
+		sub(t, "SpecVersions", testIOCSpecVersions)
 	})
 	t.Run("FilterCollections", func(t *testing.T) {
 		sub(t, "Create", testFilterCollectionCreate)
