@@ -95,11 +95,14 @@ type Store interface {
 	DeleteObject(ctx context.Context, collectionID, objectID string, f Filter) error
 
 	// IOCs returns one page of a collection's IOC index matching f, in
-	// (DateAdded, Ordinal) order (see IOC for what the index holds). Listing
-	// and filtering by type read an index range that starts at the cursor,
-	// so the cost grows with the page, plus the rows f's confidence, expiry
-	// and revocation conditions skip. Returns ENOTFOUND if the collection
-	// does not exist.
+	// (DateAdded, Ordinal) order (see IOC for what the index holds). A
+	// listing walks the collection's current entries from the cursor, so
+	// its cost grows with the page plus the entries and rows it skips: f's
+	// confidence, expiry and revocation conditions, and, with f.Types, the
+	// entries without rows of those types. A type the store holds few rows
+	// of is read from those rows instead, so that a type the collection
+	// lacks does not walk the whole collection. Returns ENOTFOUND if the
+	// collection does not exist.
 	IOCs(ctx context.Context, collectionID string, f IOCFilter) (IOCPage, error)
 	// LookupIOCs finds the rows of a collection's IOC index that answer
 	// values: rows of the same type and value, and, for an ipv4 or ipv6
