@@ -44,7 +44,7 @@ func TestQueryPlans(t *testing.T) {
 // a plan that lacks the substrings want, in order, or has one of not.
 func checkPlan(t *testing.T, db *DB, name string, f store.Filter, columns string, want, not []string) {
 	t.Helper()
-	query, args, err := pageQuery(1, f, 10, columns)
+	query, args, err := pageQuery(byID(benchCollection), f, 10, columns)
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
