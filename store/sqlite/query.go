@@ -153,7 +153,10 @@ func (db *DB) Objects(ctx context.Context, collectionID string, f store.Filter) 
 	if f.HeadersOnly {
 		raw = "NULL"
 	}
-	text, args, err := pageQuery(byID(collectionID), f, n+1, `e.date_added, e.stix_id, e.type, e.spec_version, e.version,
+	// The object's columns come from its objects row, which holds the
+	// same values as the entry, so that a page of the default view is
+	// read from entries_current and objects alone (see pageQuery).
+	text, args, err := pageQuery(byID(collectionID), f, n+1, `e.date_added, o.stix_id, o.type, o.spec_version, o.version,
 		o.created, o.modified, o.revoked, `+raw)
 	if err != nil {
 		return store.Page{}, db.orNotFound(ctx, collectionID, err)
