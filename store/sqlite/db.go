@@ -85,6 +85,10 @@ func dsn(path string, write bool) string {
 		q.Add("_pragma", "journal_size_limit(67108864)")
 	} else {
 		q.Add("_pragma", "query_only(1)")
+		// No mmap_size: mapped pages a full poll touches count in the
+		// server's resident set, once per connection's mapping. At
+		// 256 MiB a full poll of 100,000 objects took the server's peak
+		// RSS from 124 to 655 MiB, for about 12% less CPU per object.
 	}
 	// Clean also keeps a path starting with "//" from reading as a URI
 	// authority.

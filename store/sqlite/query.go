@@ -38,15 +38,39 @@ func strings2any(ss []string) []any {
 	return out
 }
 
+// collection is how a query names the collection it reads: the condition
+// on e.collection and its argument.
+type collection struct {
+	cond string
+	arg  any
+}
+
+// bySeq names the collection by its row key, for callers that have it.
+func bySeq(seq int64) collection { return collection{"e.collection = ?", seq} }
+
+// byID names the collection by its id, resolved inside the statement, so
+// that a page is one statement, not a lookup and then a page. The subquery
+// is uncorrelated: SQLite runs it once and uses its value as the index
+// range's key. The seq is not cached across calls: SQLite may reuse the
+// rowid of a deleted collection for a new one.
+func byID(id string) collection {
+	return collection{"e.collection = (SELECT seq FROM collections WHERE id = ?)", id}
+}
+
 // where selects the entries of collection seq that f matches. anySpec
 // drops the default restriction to each object's newest spec_version (for
 // DeleteObject without filters).
 func (q *query) where(seq int64, f store.Filter, anySpec bool) error {
+	return q.whereIn(bySeq(seq), f, anySpec)
+}
+
+// whereIn is where with the collection named by c.
+func (q *query) whereIn(c collection, f store.Filter, anySpec bool) error {
 	vs, err := store.ParseVersions(f.Versions)
 	if err != nil {
 		return err
 	}
-	q.and("e.collection = ?", seq)
+	q.and(c.cond, c.arg)
 	if !f.AddedAfter.IsZero() {
 		// date_added is whole microseconds: > t is > t truncated.
 		q.and("e.date_added > ?", f.AddedAfter.UnixMicro())
@@ -124,19 +148,18 @@ func (q *query) versions(vs store.VersionSelection, specs []string) {
 // in the collection; for a collection of 2.1 objects that keeps everything.
 // "first" and "last" are then taken among the kept versions of each object.
 func (db *DB) Objects(ctx context.Context, collectionID string, f store.Filter) (store.Page, error) {
-	seq, err := db.readSeq(ctx, collectionID)
-	if err != nil {
-		return store.Page{}, err
-	}
 	n := f.PageSize()
 	raw := "o.raw"
 	if f.HeadersOnly {
 		raw = "NULL"
 	}
-	text, args, err := pageQuery(seq, f, n+1, `e.date_added, e.stix_id, e.type, e.spec_version, e.version,
+	// The object's columns come from its objects row, which holds the
+	// same values as the entry, so that a page of the default view is
+	// read from entries_current and objects alone (see pageQuery).
+	text, args, err := pageQuery(byID(collectionID), f, n+1, `e.date_added, o.stix_id, o.type, o.spec_version, o.version,
 		o.created, o.modified, o.revoked, `+raw)
 	if err != nil {
-		return store.Page{}, err
+		return store.Page{}, db.orNotFound(ctx, collectionID, err)
 	}
 	rows, err := db.query(ctx, text, args...)
 	if err != nil {
@@ -163,24 +186,39 @@ func (db *DB) Objects(ctx context.Context, collectionID string, f store.Filter) 
 	if err := rows.Err(); err != nil {
 		return store.Page{}, fmt.Errorf("objects: %w", err)
 	}
+	if len(p.Entries) == 0 {
+		if _, err := db.readSeq(ctx, collectionID); err != nil {
+			return store.Page{}, err
+		}
+	}
 	return p, nil
 }
 
+// orNotFound returns ENOTFOUND if the collection does not exist, else err:
+// a missing collection is reported before a bad filter, as when the
+// collection was looked up first.
+func (db *DB) orNotFound(ctx context.Context, collectionID string, err error) error {
+	if _, serr := db.readSeq(ctx, collectionID); serr != nil {
+		return serr
+	}
+	return err
+}
+
 // pageQuery returns the query of the first limit entries of collection
-// seq that f matches, joined to their objects rows (aliased e and o), in
+// c that f matches, joined to their objects rows (aliased e and o), in
 // date_added order, selecting columns. One range scan is a plain join, so
 // that SQLite walks the index and fetches each objects row as it goes;
 // the other shapes (see selectEntries) join the page they select.
-func pageQuery(seq int64, f store.Filter, limit int, columns string) (string, []any, error) {
+func pageQuery(c collection, f store.Filter, limit int, columns string) (string, []any, error) {
 	if len(f.IDs) == 0 && !mergedTypes(f.Types) {
 		var q query
-		if err := q.where(seq, f, false); err != nil {
+		if err := q.whereIn(c, f, false); err != nil {
 			return "", nil, err
 		}
 		return `SELECT ` + columns + ` FROM entries AS e JOIN objects AS o ON o.rid = e.object
 			WHERE ` + q.cond.String() + ` ORDER BY e.date_added LIMIT ?`, append(q.args, limit), nil
 	}
-	from, args, err := selectEntries(seq, f, limit)
+	from, args, err := selectEntries(c, f, limit)
 	if err != nil {
 		return "", nil, err
 	}
@@ -193,7 +231,7 @@ const entryColumns = `e.date_added AS date_added, e.object AS object, e.stix_id 
 	e.spec_version AS spec_version, e.version AS version`
 
 // selectEntries returns a FROM item, aliased e, holding the first limit
-// entries of collection seq that f matches, in date_added order, and its
+// entries of collection c that f matches, in date_added order, and its
 // arguments. Each shape is planned so that the work is proportional to the
 // page, not the collection:
 //   - with IDs, the versions of those objects are read through the
@@ -204,7 +242,7 @@ const entryColumns = `e.date_added AS date_added, e.object AS object, e.stix_id 
 //     (UNION ALL with ORDER BY merges ordered inputs), since one index
 //     cannot serve "type IN (...) ORDER BY date_added";
 //   - otherwise one range scan of an index ending in date_added.
-func selectEntries(seq int64, f store.Filter, limit int) (string, []any, error) {
+func selectEntries(c collection, f store.Filter, limit int) (string, []any, error) {
 	if types := distinct(f.Types); mergedTypes(types) && len(f.IDs) == 0 {
 		var arms []string
 		var args []any
@@ -212,7 +250,7 @@ func selectEntries(seq int64, f store.Filter, limit int) (string, []any, error) 
 			g := f
 			g.Types = []string{typ}
 			var q query
-			if err := q.where(seq, g, false); err != nil {
+			if err := q.whereIn(c, g, false); err != nil {
 				return "", nil, err
 			}
 			arms = append(arms, `SELECT * FROM (SELECT `+entryColumns+` FROM entries AS e WHERE `+q.cond.String()+
@@ -222,7 +260,7 @@ func selectEntries(seq int64, f store.Filter, limit int) (string, []any, error) 
 		return "(" + strings.Join(arms, " UNION ALL ") + " ORDER BY 1 LIMIT ?) AS e", append(args, limit), nil
 	}
 	var q query
-	if err := q.where(seq, f, false); err != nil {
+	if err := q.whereIn(c, f, false); err != nil {
 		return "", nil, err
 	}
 	index := ""

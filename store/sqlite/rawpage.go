@@ -14,14 +14,10 @@ import (
 // driver has already copied it out of SQLite, and a page of a thousand
 // objects should not cost a thousand more copies and allocations.
 func (db *DB) ObjectsRaw(ctx context.Context, collectionID string, f store.Filter, fn store.RawFunc) (bool, error) {
-	seq, err := db.readSeq(ctx, collectionID)
-	if err != nil {
-		return false, err
-	}
 	n := f.PageSize()
-	text, args, err := pageQuery(seq, f, n+1, `e.date_added, o.raw`)
+	text, args, err := pageQuery(byID(collectionID), f, n+1, `e.date_added, o.raw`)
 	if err != nil {
-		return false, err
+		return false, db.orNotFound(ctx, collectionID, err)
 	}
 	rows, err := db.query(ctx, text, args...)
 	if err != nil {
@@ -30,7 +26,8 @@ func (db *DB) ObjectsRaw(ctx context.Context, collectionID string, f store.Filte
 	defer rows.Close()
 	var da int64
 	var raw sql.RawBytes
-	for read := 0; rows.Next(); read++ {
+	read := 0
+	for ; rows.Next(); read++ {
 		if read == n {
 			return true, nil
 		}
@@ -43,6 +40,12 @@ func (db *DB) ObjectsRaw(ctx context.Context, collectionID string, f store.Filte
 	}
 	if err := rows.Err(); err != nil {
 		return false, fmt.Errorf("objects: %w", err)
+	}
+	if read == 0 {
+		// An empty page may be a missing collection (see byID).
+		if _, err := db.readSeq(ctx, collectionID); err != nil {
+			return false, err
+		}
 	}
 	return false, nil
 }
