@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"os"
 	"sync"
 	"time"
 )
@@ -20,8 +21,11 @@ const checkpointEvery = 500 * time.Millisecond
 // PASSIVE checkpoints never wait for readers or the writer, so they do not
 // block either; frames a reader still needs are left for a later round.
 // The WAL restarts from its start once a checkpoint has caught up, and the
-// writer's journal_size_limit truncates the file then, so it does not grow
-// without bound.
+// writer's journal_size_limit truncates the file then. A writer that is
+// never idle (a bulk import, transactions back to back) leaves no moment in
+// which a checkpoint has caught up, so the WAL would grow with every
+// commit: 13 GB of WAL for a 2.7 GB store after 1M objects. boundWAL stops
+// that from the writer's side.
 type checkpointer struct {
 	conn *sql.DB
 	stop chan struct{}
@@ -68,4 +72,21 @@ func (c *checkpointer) close() error {
 	close(c.stop)
 	c.done.Wait()
 	return c.conn.Close()
+}
+
+// walLimit is the WAL size past which the writer checkpoints it itself.
+var walLimit int64 = 64 << 20 // a variable for tests
+
+// boundWAL checkpoints and truncates the WAL on the write connection when
+// it has outgrown walLimit; the bulk writers call it after they commit.
+// Between transactions the write connection holds no lock, so the
+// checkpoint needs only wait for readers of frames it would overwrite
+// (busy_timeout), and the background checkpointer has usually copied most
+// frames already. A failure (another process writing, a reader holding on
+// for longer than the timeout) is left for the next call.
+func (db *DB) boundWAL(ctx context.Context) {
+	if fi, err := os.Stat(db.walPath); err != nil || fi.Size() <= walLimit {
+		return
+	}
+	db.write.ExecContext(context.WithoutCancel(ctx), `PRAGMA wal_checkpoint(TRUNCATE)`)
 }

@@ -61,3 +61,25 @@ func TestBackgroundCheckpoint(t *testing.T) {
 		t.Errorf("after Close, stat of the WAL: %v; want it removed", err)
 	}
 }
+
+// TestWALBounded adds batches back to back, as a bulk import does, with a
+// small WAL limit: the WAL file never grows far past it, though the writer
+// is never idle long enough for the background checkpointer to restart it.
+func TestWALBounded(t *testing.T) {
+	defer func(l int64) { walLimit = l }(walLimit)
+	walLimit = 1 << 20
+	path := filepath.Join(t.TempDir(), "hail.db")
+	db := newBenchDB(t, path)
+	defer db.Close()
+	var largest int64
+	for i := range 40 {
+		fillBench(t, db, i*250, (i+1)*250)
+		if fi, err := os.Stat(path + "-wal"); err == nil {
+			largest = max(largest, fi.Size())
+		}
+	}
+	// One batch of 250 objects writes well under 4 MiB of frames.
+	if largest > walLimit+4<<20 {
+		t.Errorf("WAL reached %d bytes with a limit of %d", largest, walLimit)
+	}
+}

@@ -69,6 +69,7 @@ func (db *DB) CopyEntries(ctx context.Context, collectionID string, entries []st
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("copy entries: %w", err)
 	}
+	db.boundWAL(ctx)
 	return len(arrivals), nil
 }
 

@@ -41,11 +41,12 @@ type DB struct {
 	// replace it before the first call.
 	Now func() time.Time
 
-	write *sql.DB // one connection: SQLite has a single writer
-	read  *sql.DB
-	add   addStmts
-	reads stmtCache // prepared read queries, by text (see ioc.go)
-	ckpt  *checkpointer
+	write   *sql.DB // one connection: SQLite has a single writer
+	walPath string  // the WAL file (see boundWAL)
+	read    *sql.DB
+	add     addStmts
+	reads   stmtCache // prepared read queries, by text (see ioc.go)
+	ckpt    *checkpointer
 
 	closeOnce sync.Once // Close may be called more than once (deferred and explicit)
 	closeErr  error
@@ -107,7 +108,7 @@ func Open(path string) (*DB, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	db := &DB{Now: time.Now, write: w}
+	db := &DB{Now: time.Now, write: w, walPath: path + "-wal"}
 	if err := db.migrate(context.Background()); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)

@@ -245,5 +245,9 @@ func (db *DB) backfillBatch(ctx context.Context, root string, fc filterColl, aft
 	if err := w.finish(); err != nil {
 		return 0, err
 	}
-	return after, tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return 0, err
+	}
+	db.boundWAL(ctx)
+	return after, nil
 }

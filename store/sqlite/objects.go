@@ -159,6 +159,7 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []stix.O
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("add objects: %w", err)
 	}
+	db.boundWAL(ctx)
 	return results, nil
 }
 
