@@ -37,6 +37,7 @@ func runServe(ctx context.Context, env *environ, args []string) error {
 		return err
 	}
 	logger := slog.New(slog.NewJSONHandler(env.stderr, nil))
+	tuneGC(env)
 
 	st, err := db.open(ctx)
 	if err != nil {
