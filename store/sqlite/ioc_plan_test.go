@@ -65,29 +65,9 @@ func TestIOCQueryPlans(t *testing.T) {
 		case "block lengths":
 			tc.sql, tc.args = blockLengthsSQL, []any{1}
 		}
-		rows, err := db.read.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+tc.sql, tc.args...)
-		if err != nil {
-			t.Fatalf("%s: %v", tc.name, err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
-		text := strings.Join(plan, "\n")
-		rest := text
-		for _, w := range tc.want {
-			i := strings.Index(rest, w)
-			if i < 0 {
-				t.Errorf("%s: plan lacks %q:\n%s", tc.name, w, text)
-				break
-			}
-			rest = rest[i+len(w):]
+		text := explainPlan(t, db, tc.name, tc.sql, tc.args)
+		if w, ok := lacking(text, tc.want); !ok {
+			t.Errorf("%s: plan lacks %q:\n%s", tc.name, w, text)
 		}
 		// "SCAN i" alone reads the page a subquery made; a scan of the
 		// table names an index or the table.

@@ -48,29 +48,9 @@ func checkPlan(t *testing.T, db *DB, name string, f store.Filter, columns string
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
-	rows, err := db.read.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+query, args...)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	var plan []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
-	rows.Close()
-	text := strings.Join(plan, "\n")
-	rest := text
-	for _, w := range want {
-		i := strings.Index(rest, w)
-		if i < 0 {
-			t.Errorf("%s (%s): plan lacks %q:\n%s", name, columns, w, text)
-			break
-		}
-		rest = rest[i+len(w):]
+	text := explainPlan(t, db, name, query, args)
+	if w, ok := lacking(text, want); !ok {
+		t.Errorf("%s (%s): plan lacks %q:\n%s", name, columns, w, text)
 	}
 	for _, n := range not {
 		if strings.Contains(text, n) {
@@ -80,4 +60,41 @@ func checkPlan(t *testing.T, db *DB, name string, f store.Filter, columns string
 	if strings.Contains(text, "SCAN e USING") || strings.Contains(text, "SCAN entries") {
 		t.Errorf("%s (%s): plan scans entries:\n%s", name, columns, text)
 	}
+}
+
+// explainPlan returns SQLite's plan for query, a line per step.
+func explainPlan(t *testing.T, db *DB, name, query string, args []any) string {
+	t.Helper()
+	rows, err := db.read.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+query, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return strings.Join(plan, "\n")
+}
+
+// lacking returns the first of want that text does not hold after the ones
+// before it, and false; true when it holds them all in order.
+func lacking(text string, want []string) (string, bool) {
+	rest := text
+	for _, w := range want {
+		i := strings.Index(rest, w)
+		if i < 0 {
+			return w, false
+		}
+		rest = rest[i+len(w):]
+	}
+	return "", true
 }
