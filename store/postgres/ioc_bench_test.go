@@ -4,64 +4,15 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"slices"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
 
 	"hail/stix"
 	"hail/store"
+	"hail/store/storetest"
 )
-
-// iocObject returns indicator n of the IOC benchmarks, of about 550 bytes
-// and one observable: an IPv4 address (7 in 10), a block (1 in 20, of
-// prefix lengths /20 to /28, none overlapping another), a domain or a
-// SHA-256. The SQLite
-// benchmarks use the same fixture.
-func iocObject(tb testing.TB, n int) stix.Object {
-	tb.Helper()
-	var p string
-	switch n % 20 {
-	case 0:
-		p = fmt.Sprintf("[ipv4-addr:value = '%s/%d']", iocBlock(n), 20+(n/20)%9)
-	case 1, 2, 3:
-		p = fmt.Sprintf("[domain-name:value = 'c2-%d.example.net']", n)
-	case 4, 5:
-		p = fmt.Sprintf("[file:hashes.'SHA-256' = '%064x']", n)
-	default:
-		p = fmt.Sprintf("[ipv4-addr:value = '%s']", iocAddr(n))
-	}
-	raw := fmt.Sprintf(`{"type":"indicator","spec_version":"2.1","id":"indicator--%08x-3c1e-4f7a-9d2b-%012x",`+
-		`"created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","name":"IOC %d",`+
-		`"description":"Command and control server observed in a campaign.","indicator_types":["malicious-activity"],`+
-		`"pattern":%q,"pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z","valid_until":"2099-01-01T00:00:00Z",`+
-		`"labels":["c2"],"confidence":%d,"created_by_ref":"identity--7c3b6b5e-2f0b-4f7a-9d1e-0a8b2c4d6e8f",`+
-		`"object_marking_refs":["marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"]}`, n, n, n, p, 50+n%50)
-	o, err := stix.Parse([]byte(raw))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return o
-}
-
-func iocAddr(n int) string {
-	return fmt.Sprintf("%d.%d.%d.%d", 11+(n>>24)&127, (n>>16)&255, (n>>8)&255, n&255)
-}
-
-// iocBlock is the network of block n (n a multiple of 20): each block
-// has a /20 of its own from 64.0.0.0 up, apart from the addresses.
-func iocBlock(n int) string {
-	b := 64<<24 + (n/20)<<12
-	return fmt.Sprintf("%d.%d.%d.%d", b>>24&255, b>>16&255, b>>8&255, b&255)
-}
-
-// inBlock is an address that block n holds, whatever its prefix length.
-func inBlock(n int) string {
-	b := 64<<24 + (n/20)<<12 + 9
-	return fmt.Sprintf("%d.%d.%d.%d", b>>24&255, b>>16&255, b>>8&255, b&255)
-}
 
 // fillIOCs adds indicators [from, to) to collection coll.
 func fillIOCs(tb testing.TB, db *DB, coll string, from, to, batch int) {
@@ -69,24 +20,12 @@ func fillIOCs(tb testing.TB, db *DB, coll string, from, to, batch int) {
 	for lo := from; lo < to; lo += batch {
 		objs := make([]stix.Object, 0, batch)
 		for n := lo; n < min(lo+batch, to); n++ {
-			objs = append(objs, iocObject(tb, n))
+			objs = append(objs, storetest.BenchIndicator(tb, n))
 		}
 		if _, err := db.AddObjects(context.Background(), coll, objs); err != nil {
 			tb.Fatal(err)
 		}
 	}
-}
-
-// iocBenchSize is HAIL_BENCH_IOCS, default 20,000; by hand, 1000000.
-func iocBenchSize(tb testing.TB) int {
-	if s := os.Getenv("HAIL_BENCH_IOCS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 100 {
-			tb.Fatalf("HAIL_BENCH_IOCS=%q: want a number of at least 100", s)
-		}
-		return n
-	}
-	return 20000
 }
 
 // cpuTime returns the CPU time the process has used, user and system.
@@ -101,7 +40,7 @@ func cpuTime() time.Duration {
 // iocBenchDB returns a store holding HAIL_BENCH_IOCS benchmark indicators
 // in testColl, analysed.
 func iocBenchDB(b *testing.B) (*DB, int) {
-	n := iocBenchSize(b)
+	n := storetest.BenchIOCCount(b)
 	db := openTest(b)
 	setupColls(b, db)
 	start := time.Now()
@@ -123,9 +62,9 @@ func BenchmarkIOCs(b *testing.B) {
 		k := rng.IntN(n/20) * 20
 		switch i % 4 {
 		case 0:
-			return store.IOCValue{Type: "ipv4", Value: iocAddr(k + 7)}
+			return store.IOCValue{Type: "ipv4", Value: storetest.BenchAddr(k + 7)}
 		case 1:
-			return store.IOCValue{Type: "ipv4", Value: inBlock(k)}
+			return store.IOCValue{Type: "ipv4", Value: storetest.BenchInBlock(k)}
 		case 2:
 			return store.IOCValue{Type: "domain", Value: fmt.Sprintf("c2-%d.example.net", k+1)}
 		}
@@ -255,7 +194,7 @@ func BenchmarkAddObjectsFilterCollections(b *testing.B) {
 				b.StopTimer()
 				objs := make([]stix.Object, size)
 				for j := range objs {
-					objs[j] = iocObject(b, next)
+					objs[j] = storetest.BenchIndicator(b, next)
 					next++
 				}
 				b.StartTimer()
