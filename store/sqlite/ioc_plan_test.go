@@ -90,11 +90,7 @@ func TestIOCListingPlansAgree(t *testing.T) {
 	// superseded versions' rows must not show.
 	var newer []stix.Object
 	for n := 0; n < 300; n += 7 {
-		o := storetest.BenchIndicator(t, n+1)
-		o.ID = storetest.BenchIndicator(t, n).ID
-		raw := strings.Replace(string(o.Raw), `"id":"`+storetest.BenchIndicator(t, n+1).ID, `"id":"`+o.ID, 1)
-		raw = strings.Replace(raw, `"modified":"2024-01-01T00:00:00.000Z"`, `"modified":"2024-06-01T00:00:00.000Z"`, 1)
-		newer = append(newer, storetest.MustObject(t, raw))
+		newer = append(newer, storetest.BenchNewerIndicator(t, n))
 	}
 	if _, err := db.AddObjects(ctx, benchCollection, newer); err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 
 	"hail/stix"
@@ -76,4 +77,15 @@ func BenchIOCCount(tb testing.TB) int {
 		return n
 	}
 	return 20000
+}
+
+// BenchNewerIndicator returns a later version (modified 2024-06-01) of
+// indicator n carrying indicator n+1's observable, so that a listing that
+// shows superseded versions' rows is caught.
+func BenchNewerIndicator(tb testing.TB, n int) stix.Object {
+	tb.Helper()
+	next, id := BenchIndicator(tb, n+1), BenchIndicator(tb, n).ID
+	raw := strings.Replace(string(next.Raw), `"id":"`+next.ID, `"id":"`+id, 1)
+	raw = strings.Replace(raw, `"modified":"2024-01-01T00:00:00.000Z"`, `"modified":"2024-06-01T00:00:00.000Z"`, 1)
+	return MustObject(tb, raw)
 }
