@@ -50,7 +50,10 @@ type Store interface {
 	// idOrAlias. Returns ENOTFOUND if there is none.
 	Collection(ctx context.Context, apiRoot, idOrAlias string) (Collection, error)
 	// DeleteCollection removes a collection with its entries and the object
-	// versions no other collection holds. Returns ENOTFOUND if it does not exist.
+	// versions no other collection holds. The versions of an explicit
+	// collection leave the filter collections of its API root too, unless
+	// another explicit collection of the root still holds them, as with
+	// DeleteObject. Returns ENOTFOUND if it does not exist.
 	DeleteCollection(ctx context.Context, id string) error
 	// CollectionStats counts a collection's distinct objects and versions.
 	// Returns ENOTFOUND if the collection does not exist.

@@ -138,23 +138,50 @@ func (db *DB) DeleteCollection(ctx context.Context, id string) error {
 	if err != nil {
 		return dbError("delete collection", err)
 	}
+	// The versions of an explicit collection leave its root's filter
+	// collections too (see withdrawFromFilters), in line with adders to
+	// other collections, which hold the clock lock.
+	root, err := explicitRoot(ctx, tx, seq)
+	if err != nil {
+		return dbError("delete collection", err)
+	}
+	if root != "" {
+		if _, err := tx.Exec(ctx, `SELECT FROM clock WHERE id = 1 FOR UPDATE`); err != nil {
+			return dbError("delete collection", err)
+		}
+	}
 	// Entries go in slices, each followed by its orphans, so that memory
 	// does not grow with the collection.
 	for {
 		rows, err := tx.Query(ctx, `DELETE FROM entries WHERE collection = $1 AND date_added IN (
 			SELECT date_added FROM entries WHERE collection = $1 ORDER BY date_added LIMIT $2)
-			RETURNING object`, seq, orphanBatch)
+			RETURNING object, stix_id, version`, seq, orphanBatch)
 		if err != nil {
 			return dbError("delete collection", err)
 		}
-		rids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-		if err != nil {
+		var rids []int64
+		var ids, versions []string
+		for rows.Next() {
+			var rid int64
+			var id, version string
+			if err := rows.Scan(&rid, &id, &version); err != nil {
+				rows.Close()
+				return dbError("delete collection", err)
+			}
+			rids, ids, versions = append(rids, rid), append(ids, id), append(versions, version)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
 			return dbError("delete collection", err)
 		}
 		if len(rids) == 0 {
 			break
 		}
-		if err := deleteOrphans(ctx, tx, rids); err != nil {
+		withdrawn, err := withdrawFromFilters(ctx, tx, seq, root, ids, versions)
+		if err != nil {
+			return dbError("delete collection", err)
+		}
+		if err := deleteOrphans(ctx, tx, append(rids, withdrawn...)); err != nil {
 			return dbError("delete collection", err)
 		}
 	}

@@ -230,48 +230,62 @@ const refreshFlagsSQL = `UPDATE entries AS e
 	WHERE e.collection = $1 AND e.date_added = f.date_added
 		AND (e.latest_spec, e.is_first, e.is_last) IS DISTINCT FROM (f.latest_spec, f.is_first, f.is_last)`
 
-// withdrawFromFilters deletes the versions of object id just deleted from
-// explicit collection seq from the filter collections of its API root,
-// unless another explicit collection of the root still holds them: a filter
-// collection holds what the root's explicit collections hold. It returns
-// the objects rows the deleted entries referred to; the versions left keep
-// their flags right. The caller holds the clock lock, so no add of the same
-// versions to another collection runs meanwhile.
-func withdrawFromFilters(ctx context.Context, tx pgx.Tx, seq int64, id string, versions []string) ([]int64, error) {
+// explicitRoot returns the API root of collection seq when it is an
+// explicit collection, whose versions its root's filter collections hold
+// copies of; "" for a filter collection.
+func explicitRoot(ctx context.Context, tx pgx.Tx, seq int64) (string, error) {
 	var root, kind string
 	if err := tx.QueryRow(ctx, `SELECT api_root, kind FROM collections WHERE seq = $1`, seq).Scan(&root, &kind); err != nil {
-		return nil, err
+		return "", err
 	}
-	if kind == store.KindFilter || len(versions) == 0 {
+	if kind == store.KindFilter {
+		return "", nil
+	}
+	return root, nil
+}
+
+// withdrawFromFilters deletes the object versions (ids[i], versions[i])
+// that explicit collection seq of API root root lets go from the root's
+// filter collections, unless another explicit collection of the root still
+// holds them: a filter collection holds what the root's explicit
+// collections hold. It returns the objects rows the deleted entries
+// referred to; the versions left keep their flags right. The caller holds
+// the clock lock, so no add of the same versions to another collection
+// runs meanwhile.
+func withdrawFromFilters(ctx context.Context, tx pgx.Tx, seq int64, root string, ids, versions []string) ([]int64, error) {
+	if root == "" || len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := tx.Query(ctx, `DELETE FROM entries AS e
+	rows, err := tx.Query(ctx, `DELETE FROM entries AS e USING unnest($4::text[], $5::text[]) AS d(id, version)
 		WHERE e.collection IN (SELECT seq FROM collections WHERE api_root = $1 AND kind = $2)
-			AND e.stix_id = $3 AND e.version = ANY ($4::text[])
+			AND e.stix_id = d.id AND e.version = d.version
 			AND NOT EXISTS (SELECT 1 FROM entries AS h
-				WHERE h.collection IN (SELECT seq FROM collections WHERE api_root = $1 AND kind <> $2)
-					AND h.stix_id = $3 AND h.version = e.version)
-		RETURNING object, collection`, root, store.KindFilter, id, versions)
+				WHERE h.collection IN (SELECT seq FROM collections WHERE api_root = $1 AND kind <> $2 AND seq <> $3)
+					AND h.stix_id = d.id AND h.version = d.version)
+		RETURNING e.object, e.collection, e.stix_id`, root, store.KindFilter, seq, ids, versions)
 	if err != nil {
 		return nil, err
 	}
-	type withdrawn struct{ rid, coll int64 }
+	type withdrawn struct {
+		rid, coll int64
+		id        string
+	}
 	ws, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (withdrawn, error) {
 		var w withdrawn
-		return w, r.Scan(&w.rid, &w.coll)
+		return w, r.Scan(&w.rid, &w.coll, &w.id)
 	})
 	if err != nil {
 		return nil, err
 	}
 	rids := make([]int64, len(ws))
-	colls := map[int64]bool{}
+	touched := map[int64][]string{} // ids per filter collection
 	for i, w := range ws {
 		rids[i] = w.rid
-		if !colls[w.coll] {
-			colls[w.coll] = true
-			if _, err := tx.Exec(ctx, refreshFlagsSQL, w.coll, []string{id}); err != nil {
-				return nil, err
-			}
+		touched[w.coll] = append(touched[w.coll], w.id)
+	}
+	for coll, ids := range touched {
+		if _, err := tx.Exec(ctx, refreshFlagsSQL, coll, ids); err != nil {
+			return nil, err
 		}
 	}
 	return rids, nil
@@ -487,7 +501,15 @@ func (db *DB) DeleteObject(ctx context.Context, collectionID, objectID string, f
 	if _, err := tx.Exec(ctx, refreshFlagsSQL, seq, []string{objectID}); err != nil {
 		return dbError("delete object", err)
 	}
-	withdrawn, err := withdrawFromFilters(ctx, tx, seq, objectID, versions)
+	root, err := explicitRoot(ctx, tx, seq)
+	if err != nil {
+		return dbError("delete object", err)
+	}
+	ids := make([]string, len(versions))
+	for i := range ids {
+		ids[i] = objectID
+	}
+	withdrawn, err := withdrawFromFilters(ctx, tx, seq, root, ids, versions)
 	if err != nil {
 		return dbError("delete object", err)
 	}

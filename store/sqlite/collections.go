@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 
 	"hail"
 	"hail/store"
@@ -180,6 +181,9 @@ func (db *DB) DeleteCollection(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	if err := withdrawCollection(ctx, tx, seq); err != nil {
+		return fmt.Errorf("delete collection: %w", err)
+	}
 	// Deleting an objects row cascades to its entries, so the objects
 	// only this collection holds go first, then the remaining entries.
 	if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE rid IN (SELECT object FROM entries WHERE collection = ?1)
@@ -193,6 +197,54 @@ func (db *DB) DeleteCollection(ctx context.Context, id string) error {
 		return fmt.Errorf("delete collection: %w", err)
 	}
 	return nil
+}
+
+// withdrawBatch is how many entries of a deleted collection
+// withdrawCollection reads at a time.
+const withdrawBatch = 1000
+
+// withdrawCollection withdraws the versions explicit collection seq holds
+// from its API root's filter collections, as DeleteObject does for one
+// object, reading the collection's entries a batch at a time so that
+// memory does not grow with it. Nothing is done for a filter collection.
+func withdrawCollection(ctx context.Context, tx *sql.Tx, seq int64) error {
+	root, err := explicitRoot(ctx, tx, seq)
+	if err != nil || root == "" {
+		return err
+	}
+	after := int64(math.MinInt64)
+	for {
+		rows, err := tx.QueryContext(ctx, `SELECT date_added, stix_id, version FROM entries
+			WHERE collection = ? AND date_added > ? ORDER BY date_added LIMIT ?`, seq, after, withdrawBatch)
+		if err != nil {
+			return err
+		}
+		var ids []string
+		var versions []int64
+		for rows.Next() {
+			var id string
+			var version int64
+			if err := rows.Scan(&after, &id, &version); err != nil {
+				rows.Close()
+				return err
+			}
+			ids, versions = append(ids, id), append(versions, version)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rids, err := withdrawFromFilters(ctx, tx, seq, root, ids, versions)
+		if err != nil {
+			return err
+		}
+		if err := deleteOrphans(ctx, tx, rids); err != nil {
+			return err
+		}
+		if len(ids) < withdrawBatch {
+			return nil
+		}
+	}
 }
 
 // CollectionStats counts a collection's distinct objects and versions.

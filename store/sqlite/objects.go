@@ -400,15 +400,20 @@ func (db *DB) DeleteObject(ctx context.Context, collectionID, objectID string, f
 	if len(rids) == 0 {
 		return hail.Errorf(hail.ENOTFOUND, "Object %q not found.", objectID)
 	}
-	withdrawn, err := withdrawFromFilters(ctx, tx, seq, objectID, versions)
+	root, err := explicitRoot(ctx, tx, seq)
 	if err != nil {
 		return fmt.Errorf("delete object: %w", err)
 	}
-	for _, rid := range append(rids, withdrawn...) {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE rid = ?1 AND NOT EXISTS (
-			SELECT 1 FROM entries WHERE object = ?1)`, rid); err != nil {
-			return fmt.Errorf("delete object: %w", err)
-		}
+	ids := make([]string, len(versions))
+	for i := range ids {
+		ids[i] = objectID
+	}
+	withdrawn, err := withdrawFromFilters(ctx, tx, seq, root, ids, versions)
+	if err != nil {
+		return fmt.Errorf("delete object: %w", err)
+	}
+	if err := deleteOrphans(ctx, tx, append(rids, withdrawn...)); err != nil {
+		return fmt.Errorf("delete object: %w", err)
 	}
 	// The flags decide which remaining version the IOC index shows; the
 	// deleted objects rows took their IOC rows with them.
@@ -439,55 +444,103 @@ func deleteEntries(ctx context.Context, tx *sql.Tx, q query) (rids, versions []i
 	return rids, versions, rows.Err()
 }
 
-// withdrawFromFilters deletes the versions of object id just deleted from
-// explicit collection seq from the filter collections of its API root,
-// unless another explicit collection of the root still holds them: a filter
-// collection holds what the root's explicit collections hold. It returns
-// the objects rows the deleted entries referred to. The versions left keep
-// their flags right.
-func withdrawFromFilters(ctx context.Context, tx *sql.Tx, seq int64, id string, versions []int64) ([]int64, error) {
+// explicitRoot returns the API root of collection seq when it is an
+// explicit collection, whose versions its root's filter collections hold
+// copies of; "" for a filter collection.
+func explicitRoot(ctx context.Context, tx *sql.Tx, seq int64) (string, error) {
 	var root, kind string
 	if err := tx.QueryRowContext(ctx, `SELECT api_root, kind FROM collections WHERE seq = ?`, seq).Scan(&root, &kind); err != nil {
-		return nil, err
+		return "", err
 	}
-	if kind == store.KindFilter || len(versions) == 0 {
+	if kind == store.KindFilter {
+		return "", nil
+	}
+	return root, nil
+}
+
+// withdrawFromFilters deletes the object versions (ids[i], versions[i])
+// that explicit collection seq of API root root lets go from the root's
+// filter collections, unless another explicit collection of the root still
+// holds them: a filter collection holds what the root's explicit
+// collections hold. It returns the objects rows the deleted entries
+// referred to. The versions left keep their flags right.
+func withdrawFromFilters(ctx context.Context, tx *sql.Tx, seq int64, root string, ids []string, versions []int64) ([]int64, error) {
+	if root == "" || len(ids) == 0 {
 		return nil, nil
 	}
-	list, err := json.Marshal(versions)
+	pairs := make([][2]any, len(ids))
+	for i := range ids {
+		pairs[i] = [2]any{ids[i], versions[i]}
+	}
+	list, err := json.Marshal(pairs)
 	if err != nil {
 		return nil, err
 	}
 	rows, err := tx.QueryContext(ctx, `DELETE FROM entries AS e
 		WHERE e.collection IN (SELECT seq FROM collections WHERE api_root = ?1 AND kind = ?2)
-			AND e.stix_id = ?3 AND e.version IN (SELECT value FROM json_each(?4))
+			AND (e.stix_id, e.version) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?4))
 			AND NOT EXISTS (SELECT 1 FROM entries AS h
-				WHERE h.collection IN (SELECT seq FROM collections WHERE api_root = ?1 AND kind <> ?2)
-					AND h.stix_id = ?3 AND h.version = e.version)
-		RETURNING object, collection`, root, store.KindFilter, id, string(list))
+				WHERE h.collection IN (SELECT seq FROM collections WHERE api_root = ?1 AND kind <> ?2 AND seq <> ?3)
+					AND h.stix_id = e.stix_id AND h.version = e.version)
+		RETURNING object, collection, stix_id`, root, store.KindFilter, seq, string(list))
 	if err != nil {
 		return nil, err
 	}
 	var rids []int64
-	colls := map[int64]bool{}
+	touched := map[int64][]string{} // ids per filter collection
 	for rows.Next() {
 		var rid, coll int64
-		if err := rows.Scan(&rid, &coll); err != nil {
+		var id string
+		if err := rows.Scan(&rid, &coll, &id); err != nil {
 			rows.Close()
 			return nil, err
 		}
 		rids = append(rids, rid)
-		colls[coll] = true
+		touched[coll] = append(touched[coll], id)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	for coll := range colls {
-		if err := refreshFlags(ctx, tx, coll, id); err != nil {
+	for coll, ids := range touched {
+		if err := refreshFlagsOf(ctx, tx, coll, ids); err != nil {
 			return nil, err
 		}
 	}
 	return rids, nil
+}
+
+// refreshFlagsOf recomputes, in one statement, the flags of the versions
+// collection seq holds of the objects ids names, after some were deleted
+// (refreshFlags does it for one object).
+func refreshFlagsOf(ctx context.Context, tx *sql.Tx, seq int64, ids []string) error {
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE entries AS e
+		SET latest_spec = f.latest_spec, is_first = f.is_first, is_last = f.is_last
+		FROM (SELECT x.date_added,
+				x.spec_version = max(x.spec_version) OVER (PARTITION BY x.stix_id) AS latest_spec,
+				x.version = min(x.version) OVER (PARTITION BY x.stix_id, x.spec_version) AS is_first,
+				x.version = max(x.version) OVER (PARTITION BY x.stix_id, x.spec_version) AS is_last
+			FROM entries AS x
+			WHERE x.collection = ?1 AND x.stix_id IN (SELECT DISTINCT value FROM json_each(?2))) AS f
+		WHERE e.date_added = f.date_added
+			AND (e.latest_spec <> f.latest_spec OR e.is_first <> f.is_first OR e.is_last <> f.is_last)`, seq, string(list))
+	return err
+}
+
+// deleteOrphans deletes the objects rows among rids that no entry refers
+// to any more; their IOC rows go with them.
+func deleteOrphans(ctx context.Context, tx *sql.Tx, rids []int64) error {
+	for _, rid := range rids {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE rid = ?1 AND NOT EXISTS (
+			SELECT 1 FROM entries WHERE object = ?1)`, rid); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // refreshFlags recomputes the flags of the remaining versions of one object

@@ -50,3 +50,31 @@ func testFilterCollectionDelete(t *testing.T, s store.Store) {
 	checkIOCs(t, s, collIPs, store.IOCFilter{})
 	checkContents(t, s, collNone, "the other API root's collection")
 }
+
+// testFilterCollectionDeleteCollection checks that deleting an explicit
+// collection withdraws its versions from the filter collections, but not
+// the versions another explicit collection holds too.
+func testFilterCollectionDeleteCollection(t *testing.T, s store.Store) {
+	setupFilters(t, s)
+	ip1 := ind(t, 1, "2024-02-01T00:00:00.000Z", "[ipv4-addr:value = '198.51.100.1']", "")
+	ip1b := ind(t, 1, "2024-03-01T00:00:00.000Z", "[ipv4-addr:value = '198.51.100.9']", "")
+	ip2 := ind(t, 2, "2024-02-01T00:00:00.000Z", "[ipv4-addr:value = '198.51.100.2']", "")
+	ip3 := ind(t, 3, "2024-02-01T00:00:00.000Z", "[ipv4-addr:value = '198.51.100.3']", "")
+	mustAdd(t, s, coll2, ip1)
+	mustAdd(t, s, coll1, ip1b, ip2, ip3)
+	mustAdd(t, s, coll2, ip3)
+	checkContents(t, s, collIPs, "ips", ip1, ip1b, ip2, ip3)
+	if err := s.DeleteCollection(ctx, coll1); err != nil {
+		t.Fatalf("DeleteCollection: %v", err)
+	}
+	// coll2 holds the older version of ip1 and ip3: they stay, and ip1's
+	// older version is the current one again.
+	checkContents(t, s, collIPs, "ips after deleting coll1", ip1, ip3)
+	checkContents(t, s, collAll, "all after deleting coll1", ip1, ip3)
+	checkIOCs(t, s, collIPs, store.IOCFilter{}, key("ipv4", "198.51.100.1", 1), key("ipv4", "198.51.100.3", 3))
+	if err := s.DeleteCollection(ctx, coll2); err != nil {
+		t.Fatalf("DeleteCollection: %v", err)
+	}
+	checkContents(t, s, collIPs, "ips after deleting both")
+	checkIOCs(t, s, collIPs, store.IOCFilter{})
+}

@@ -105,6 +105,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opt Options) {
 		sub(t, "Backfill", testFilterCollectionBackfill)
 		sub(t, "MaxAge", testFilterCollectionMaxAge)
 		sub(t, "Delete", testFilterCollectionDelete)
+		sub(t, "DeleteCollection", testFilterCollectionDeleteCollection)
 	})
 	t.Run("Copy", func(t *testing.T) { runCopy(t, open) })
 	t.Run("Feeds", func(t *testing.T) { testFeeds(t, open) })
