@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"syscall"
 	"testing"
 	"time"
 
@@ -96,7 +95,7 @@ func benchSmallPoll(b *testing.B, st store.Store, h http.Handler, coll string) {
 		{"plan", keys["bench-plan"]},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			cpu := cpuTime()
+			cpu := storetest.CPUTime()
 			for b.Loop() {
 				req := httptest.NewRequest("GET", "/taxii2/api/collections/"+coll+"/objects/?limit=10", nil)
 				req.Header.Set("Accept", taxii.MediaType)
@@ -109,7 +108,7 @@ func benchSmallPoll(b *testing.B, st store.Store, h http.Handler, coll string) {
 					b.Fatalf("status %d: %s", w.Code, w.Body)
 				}
 			}
-			b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(storetest.CPUTime()-cpu)/float64(b.N), "cpu-ns/op")
 		})
 	}
 	if s, ok := h.(*server.Server); ok {
@@ -129,15 +128,4 @@ func seedStore(tb testing.TB, st store.Store, coll string, objs ...string) {
 	if _, err := st.AddObjects(context.Background(), coll, parsed); err != nil {
 		tb.Fatal(err)
 	}
-}
-
-// cpuTime returns the CPU time the process has used, user and system. On a
-// shared machine wall time is noisy; CPU per operation is what to compare.
-// A PostgreSQL server's own CPU is not counted.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

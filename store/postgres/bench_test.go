@@ -9,6 +9,7 @@ import (
 
 	"hail/stix"
 	"hail/store"
+	"hail/store/storetest"
 )
 
 // benchObjects returns n new indicator versions numbered from first, about
@@ -126,11 +127,11 @@ func BenchmarkAddObjects(b *testing.B) {
 			for b.Loop() {
 				objs := benchObjects(b, next, batch)
 				next += batch
-				start := cpuTime()
+				start := storetest.CPUTime()
 				if _, err := db.AddObjects(ctx, testColl, objs); err != nil {
 					b.Fatal(err)
 				}
-				cpu += cpuTime() - start
+				cpu += storetest.CPUTime() - start
 			}
 			b.ReportMetric(float64(next)/b.Elapsed().Seconds(), "objects/s")
 			b.ReportMetric(float64(cpu)/float64(next), "cpu-ns/object")

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"syscall"
 	"testing"
 	"time"
 
@@ -14,29 +13,6 @@ import (
 	"hail/store/storetest"
 )
 
-// fillIOCs adds indicators [from, to) to collection coll.
-func fillIOCs(tb testing.TB, db *DB, coll string, from, to, batch int) {
-	tb.Helper()
-	for lo := from; lo < to; lo += batch {
-		objs := make([]stix.Object, 0, batch)
-		for n := lo; n < min(lo+batch, to); n++ {
-			objs = append(objs, storetest.BenchIndicator(tb, n))
-		}
-		if _, err := db.AddObjects(context.Background(), coll, objs); err != nil {
-			tb.Fatal(err)
-		}
-	}
-}
-
-// cpuTime returns the CPU time the process has used, user and system.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // iocBenchDB returns a store holding HAIL_BENCH_IOCS benchmark indicators
 // in testColl, analysed.
 func iocBenchDB(b *testing.B) (*DB, int) {
@@ -44,7 +20,7 @@ func iocBenchDB(b *testing.B) (*DB, int) {
 	db := openTest(b)
 	setupColls(b, db)
 	start := time.Now()
-	fillIOCs(b, db, testColl, 0, n, 5000)
+	storetest.FillBenchIndicators(b, db, testColl, 0, n, 5000)
 	b.Logf("loaded %d indicators in %v", n, time.Since(start))
 	if _, err := db.pool.Exec(context.Background(), `ANALYZE`); err != nil {
 		b.Fatal(err)
@@ -74,7 +50,7 @@ func BenchmarkIOCs(b *testing.B) {
 		b.Run(fmt.Sprintf("lookup/values=%d/iocs=%d", size, n), func(b *testing.B) {
 			var ds []time.Duration
 			found := 0
-			cpu := cpuTime()
+			cpu := storetest.CPUTime()
 			server := startBackendCPU(b, db)
 			for i := 0; b.Loop(); i++ {
 				values := make([]store.IOCValue, size)
@@ -95,7 +71,7 @@ func BenchmarkIOCs(b *testing.B) {
 			slices.Sort(ds)
 			b.ReportMetric(float64(ds[len(ds)/2].Microseconds()), "p50-µs")
 			b.ReportMetric(float64(ds[len(ds)*99/100].Microseconds()), "p99-µs")
-			b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/float64(len(ds)), "client-cpu-µs/op")
+			b.ReportMetric(float64((storetest.CPUTime()-cpu).Microseconds())/float64(len(ds)), "client-cpu-µs/op")
 			b.ReportMetric(float64(server.since(b).Microseconds())/float64(len(ds)), "db-cpu-µs/op")
 		})
 	}
@@ -108,7 +84,7 @@ func BenchmarkIOCs(b *testing.B) {
 	} {
 		b.Run(fmt.Sprintf("list/%s/iocs=%d", tc.name, n), func(b *testing.B) {
 			total := 0
-			cpu := cpuTime()
+			cpu := storetest.CPUTime()
 			server := startBackendCPU(b, db)
 			for b.Loop() {
 				f := tc.f
@@ -126,7 +102,7 @@ func BenchmarkIOCs(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "iocs/s")
-			b.ReportMetric(float64(cpuTime()-cpu)/float64(total), "cpu-ns/ioc")
+			b.ReportMetric(float64(storetest.CPUTime()-cpu)/float64(total), "cpu-ns/ioc")
 			b.ReportMetric(float64(server.since(b))/float64(total), "db-cpu-ns/ioc")
 		})
 	}
@@ -142,7 +118,7 @@ func BenchmarkIOCs(b *testing.B) {
 		for _, plan := range []string{"walk", "chosen"} {
 			b.Run(fmt.Sprintf("page/%s/%s/iocs=%d", typ, plan, n), func(b *testing.B) {
 				var ds []time.Duration
-				cpu := cpuTime()
+				cpu := storetest.CPUTime()
 				server := startBackendCPU(b, db)
 				for b.Loop() {
 					f := store.IOCFilter{Types: []string{typ}, Limit: 100}
@@ -161,7 +137,7 @@ func BenchmarkIOCs(b *testing.B) {
 				}
 				slices.Sort(ds)
 				b.ReportMetric(float64(ds[len(ds)/2].Microseconds()), "p50-µs")
-				b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/float64(len(ds)), "client-cpu-µs/op")
+				b.ReportMetric(float64((storetest.CPUTime()-cpu).Microseconds())/float64(len(ds)), "client-cpu-µs/op")
 				b.ReportMetric(float64(server.since(b).Microseconds())/float64(len(ds)), "db-cpu-µs/op")
 			})
 		}
@@ -198,11 +174,11 @@ func BenchmarkAddObjectsFilterCollections(b *testing.B) {
 					next++
 				}
 				b.StartTimer()
-				start := cpuTime()
+				start := storetest.CPUTime()
 				if _, err := db.AddObjects(ctx, testColl, objs); err != nil {
 					b.Fatal(err)
 				}
-				cpu += cpuTime() - start
+				cpu += storetest.CPUTime() - start
 			}
 			b.ReportMetric(float64(next)/b.Elapsed().Seconds(), "objects/s")
 			b.ReportMetric(float64(cpu)/float64(next), "cpu-ns/object")

@@ -18,7 +18,7 @@ func TestIOCListingPlansAgree(t *testing.T) {
 	db := openTest(t)
 	setupColls(t, db)
 	ctx := context.Background()
-	fillIOCs(t, db, testColl, 0, 300, 100)
+	storetest.FillBenchIndicators(t, db, testColl, 0, 300, 100)
 	// Newer versions of some indicators, with other observables, so that
 	// superseded versions' rows must not show; and versions in another
 	// collection, which this one must not show either.
@@ -29,7 +29,7 @@ func TestIOCListingPlansAgree(t *testing.T) {
 	if _, err := db.AddObjects(ctx, testColl, newer); err != nil {
 		t.Fatal(err)
 	}
-	fillIOCs(t, db, testColl2, 300, 400, 100)
+	storetest.FillBenchIndicators(t, db, testColl2, 300, 400, 100)
 	seq, err := collectionSeq(ctx, db.pool, testColl, false)
 	if err != nil {
 		t.Fatal(err)
@@ -79,8 +79,8 @@ func TestIOCListingPlanChoice(t *testing.T) {
 	setupColls(t, db)
 	ctx := context.Background()
 	// 1,600 indicators: 1,120 addresses (7 in 10), 160 SHA-256, 80 blocks.
-	fillIOCs(t, db, testColl, 0, 1600, 800)
-	fillIOCs(t, db, testColl2, 1600, 1610, 10)
+	storetest.FillBenchIndicators(t, db, testColl, 0, 1600, 800)
+	storetest.FillBenchIndicators(t, db, testColl2, 1600, 1610, 10)
 	seq, err := collectionSeq(ctx, db.pool, testColl, false)
 	if err != nil {
 		t.Fatal(err)

@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
 	"hail/stix"
 	"hail/store"
+	"hail/store/storetest"
 )
 
 // benchCollection is the collection benchmarks fill.
@@ -116,16 +116,6 @@ func cachedBenchDB(b *testing.B, n int) *DB {
 	return db
 }
 
-// cpuTime returns the CPU time the process has used, user and system. On a
-// shared machine wall time is noisy; CPU per operation is what to compare.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // BenchmarkObjectsPage reads pages of 1000 latest versions, from starting
 // points spread over the collection, at 1k and 1M objects. The 1M store is
 // built once (minutes) and cached; -short skips it.
@@ -181,7 +171,7 @@ func benchPages(b *testing.B, db *DB, f store.Filter, n int, raw bool) {
 	got := 0
 	var buf []byte
 	b.ResetTimer()
-	cpu := cpuTime()
+	cpu := storetest.CPUTime()
 	for i := 0; i < b.N; i++ {
 		f.AddedAfter = starts[i%len(starts)]
 		read, err := readPage(ctx, db, f, raw, &buf)
@@ -193,7 +183,7 @@ func benchPages(b *testing.B, db *DB, f store.Filter, n int, raw bool) {
 		}
 		got += read
 	}
-	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(storetest.CPUTime()-cpu)/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(float64(got)/b.Elapsed().Seconds(), "objects/s")
 }
 
@@ -234,12 +224,12 @@ func BenchmarkAddObjects(b *testing.B) {
 					next++
 				}
 				b.StartTimer()
-				start, t0 := cpuTime(), time.Now()
+				start, t0 := storetest.CPUTime(), time.Now()
 				if _, err := db.AddObjects(ctx, benchCollection, objs); err != nil {
 					b.Fatal(err)
 				}
 				lat = append(lat, time.Since(t0))
-				cpu += cpuTime() - start
+				cpu += storetest.CPUTime() - start
 			}
 			reportLatency(b, lat)
 			b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/op")

@@ -15,20 +15,6 @@ import (
 	"hail/store/storetest"
 )
 
-// fillIOCs adds indicators [from, to) to the benchmark collection.
-func fillIOCs(tb testing.TB, db *DB, coll string, from, to, batch int) {
-	tb.Helper()
-	for lo := from; lo < to; lo += batch {
-		objs := make([]stix.Object, 0, batch)
-		for n := lo; n < min(lo+batch, to); n++ {
-			objs = append(objs, storetest.BenchIndicator(tb, n))
-		}
-		if _, err := db.AddObjects(context.Background(), coll, objs); err != nil {
-			tb.Fatal(err)
-		}
-	}
-}
-
 // cachedIOCDB opens a store of n benchmark indicators in the benchmark
 // collection, kept in os.TempDir() across runs like cachedBenchDB.
 func cachedIOCDB(b *testing.B, n int) *DB {
@@ -42,7 +28,7 @@ func cachedIOCDB(b *testing.B, n int) *DB {
 		tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid())
 		start := time.Now()
 		db := newBenchDB(b, tmp)
-		fillIOCs(b, db, benchCollection, 0, n, 5000)
+		storetest.FillBenchIndicators(b, db, benchCollection, 0, n, 5000)
 		if err := db.Close(); err != nil {
 			b.Fatal(err)
 		}
@@ -90,7 +76,7 @@ func BenchmarkLookupIOCs(b *testing.B) {
 		b.Run(fmt.Sprintf("values=%d/iocs=%d", size, n), func(b *testing.B) {
 			var ds []time.Duration
 			found := 0
-			cpu := cpuTime()
+			cpu := storetest.CPUTime()
 			for i := 0; b.Loop(); i++ {
 				values := make([]store.IOCValue, size)
 				for j := range values {
@@ -108,7 +94,7 @@ func BenchmarkLookupIOCs(b *testing.B) {
 				b.Fatal("nothing found")
 			}
 			reportLatency(b, ds)
-			b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/float64(len(ds)), "cpu-µs/op")
+			b.ReportMetric(float64((storetest.CPUTime()-cpu).Microseconds())/float64(len(ds)), "cpu-µs/op")
 		})
 	}
 }
@@ -130,7 +116,7 @@ func BenchmarkListIOCs(b *testing.B) {
 	} {
 		b.Run(fmt.Sprintf("%s/iocs=%d", tc.name, n), func(b *testing.B) {
 			total := 0
-			cpu := cpuTime()
+			cpu := storetest.CPUTime()
 			for b.Loop() {
 				f := tc.f
 				f.Limit = store.MaxLimit
@@ -147,7 +133,7 @@ func BenchmarkListIOCs(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "iocs/s")
-			b.ReportMetric(float64(cpuTime()-cpu)/float64(total), "cpu-ns/ioc")
+			b.ReportMetric(float64(storetest.CPUTime()-cpu)/float64(total), "cpu-ns/ioc")
 		})
 	}
 }
@@ -181,11 +167,11 @@ func BenchmarkAddObjectsFilterCollections(b *testing.B) {
 					next++
 				}
 				b.StartTimer()
-				start := cpuTime()
+				start := storetest.CPUTime()
 				if _, err := db.AddObjects(ctx, benchCollection, objs); err != nil {
 					b.Fatal(err)
 				}
-				cpu += cpuTime() - start
+				cpu += storetest.CPUTime() - start
 			}
 			b.ReportMetric(float64(cpu)/float64(next), "cpu-ns/object")
 			b.ReportMetric(float64(next)/b.Elapsed().Seconds(), "objects/s")

@@ -84,7 +84,7 @@ func TestIOCQueryPlans(t *testing.T) {
 func TestIOCListingPlansAgree(t *testing.T) {
 	db := newBenchDB(t, filepath.Join(t.TempDir(), "hail.db"))
 	t.Cleanup(func() { db.Close() })
-	fillIOCs(t, db, benchCollection, 0, 300, 100)
+	storetest.FillBenchIndicators(t, db, benchCollection, 0, 300, 100)
 	ctx := context.Background()
 	// Newer versions of some indicators, with other observables, so that
 	// superseded versions' rows must not show.

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"hail/store"
+	"hail/store/storetest"
 )
 
 // BenchmarkSmallPoll runs what the server does for each small poll: find
@@ -29,7 +30,7 @@ func BenchmarkSmallPoll(b *testing.B) {
 	}
 	f := store.Filter{AddedAfter: fromMicros(da), Limit: 10}
 	b.ResetTimer()
-	cpu := cpuTime()
+	cpu := storetest.CPUTime()
 	for i := 0; i < b.N; i++ {
 		if _, err := db.KeyByHash(ctx, hash); err != nil {
 			b.Fatal(err)
@@ -46,5 +47,5 @@ func BenchmarkSmallPoll(b *testing.B) {
 			b.Fatalf("page of %d entries, want 10", len(p.Entries))
 		}
 	}
-	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(storetest.CPUTime()-cpu)/float64(b.N), "cpu-ns/op")
 }
