@@ -38,17 +38,16 @@ func (w *writer) filterCollections(root string, except int64) ([]filterColl, err
 	return out, rows.Err()
 }
 
-// fanout adds the versions that just arrived in collection from to the
-// other filter collections of its API root.
-func (w *writer) fanout(root string, from int64, arrivals []*arrival) error {
+// fanout adds the versions that just arrived in a collection of API root
+// root to fcs, the root's other filter collections.
+func (w *writer) fanout(root string, fcs []filterColl, arrivals []*arrival) error {
 	if len(arrivals) == 0 {
 		return nil
 	}
-	fcs, err := w.filterCollections(root, from)
-	if err != nil {
-		return err
-	}
 	for _, fc := range fcs {
+		if err := w.parent.Err(); err != nil {
+			return err
+		}
 		if err := w.fill(root, fc, arrivals); err != nil {
 			return err
 		}

@@ -126,18 +126,27 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []stix.O
 	if err != nil {
 		return nil, fmt.Errorf("add objects: %w", err)
 	}
-	a := w.adder(seq)
+	fcs, err := w.filterCollections(root, seq)
+	if err != nil {
+		return nil, fmt.Errorf("add objects: %w", err)
+	}
+	all := make([]*arrival, len(objs))
 	ids := make([]string, len(objs))
 	for i, o := range objs {
+		all[i] = &arrival{obj: o}
 		ids[i] = o.ID
 	}
+	defer inspectAhead(all, len(fcs) > 0)()
+	a := w.adder(seq)
 	if err := a.preload(ids); err != nil {
 		return nil, fmt.Errorf("add objects: %w", err)
 	}
 	results := make([]store.AddResult, len(objs))
 	arrivals := make([]*arrival, 0, len(objs))
-	for i, o := range objs {
-		v := &arrival{obj: o}
+	for i, v := range all {
+		if err := w.canceled(i); err != nil {
+			return nil, fmt.Errorf("add objects: %w", err)
+		}
 		res, err := a.add(v)
 		if err != nil {
 			return nil, fmt.Errorf("add objects: %w", err)
@@ -150,7 +159,7 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []stix.O
 	if err := w.recordIdentities(arrivals); err != nil {
 		return nil, fmt.Errorf("add objects: %w", err)
 	}
-	if err := w.fanout(root, seq, arrivals); err != nil {
+	if err := w.fanout(root, fcs, arrivals); err != nil {
 		return nil, fmt.Errorf("add objects: %w", err)
 	}
 	if err := w.finish(); err != nil {
@@ -166,7 +175,13 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []stix.O
 // writer is one write transaction that adds entries, to one collection or
 // several, drawing their date_added from one sequence.
 type writer struct {
+	// ctx is what statements run with: the caller's context without its
+	// cancellation, since modernc.org/sqlite starts a goroutine per
+	// statement to watch a context that can be cancelled, a tenth of a
+	// bulk import's CPU. Loops call canceled instead, and the transaction
+	// itself still ends when parent does.
 	ctx                              context.Context
+	parent                           context.Context
 	tx                               *sql.Tx
 	now                              time.Time // the clock when the transaction began
 	last                             int64     // the clock's last_date_added when the transaction began
@@ -182,12 +197,22 @@ func (db *DB) begin(ctx context.Context, tx *sql.Tx) (*writer, error) {
 		return nil, err
 	}
 	now := db.Now()
-	return &writer{ctx: ctx, tx: tx, now: now, last: last, next: max(now.UnixMicro(), last+1),
-		insertObj:   tx.StmtContext(ctx, db.add.insertObj),
-		insertEntry: tx.StmtContext(ctx, db.add.insertEntry),
-		setFlags:    tx.StmtContext(ctx, db.add.setFlags),
-		iocs:        &iocWriter{ctx: ctx, tx: tx},
+	sctx := context.WithoutCancel(ctx)
+	return &writer{ctx: sctx, parent: ctx, tx: tx, now: now, last: last, next: max(now.UnixMicro(), last+1),
+		insertObj:   tx.StmtContext(sctx, db.add.insertObj),
+		insertEntry: tx.StmtContext(sctx, db.add.insertEntry),
+		setFlags:    tx.StmtContext(sctx, db.add.setFlags),
+		iocs:        &iocWriter{ctx: sctx, tx: tx},
 	}, nil
+}
+
+// canceled returns the caller's context error every 256th call of a loop
+// (i is the loop's index), nil otherwise.
+func (w *writer) canceled(i int) error {
+	if i%256 != 0 {
+		return nil
+	}
+	return w.parent.Err()
 }
 
 // finish advances the clock past every date_added the writer assigned.
@@ -211,13 +236,23 @@ type arrival struct {
 	obj  stix.Object
 	rid  int64 // 0 until stored
 	info *store.ObjectInfo
+	// ready, when set, is the inspectAhead chunk that decodes the
+	// properties into decoded.
+	ready   *inspectJob
+	decoded *store.ObjectInfo
 }
 
-// inspect returns store.Inspect(v.obj), decoding it on first use.
+// inspect returns store.Inspect(v.obj), decoding it on first use unless
+// inspectAhead does.
 func (v *arrival) inspect() store.ObjectInfo {
 	if v.info == nil {
-		info := store.Inspect(v.obj)
-		v.info = &info
+		if v.ready != nil {
+			v.ready.wait()
+			v.info = v.decoded
+		} else {
+			info := store.Inspect(v.obj)
+			v.info = &info
+		}
 	}
 	return *v.info
 }
