@@ -51,6 +51,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.IngestObjects, "ingest", 0, "objects to POST (default N/10, within 1,000 to 50,000)")
 	fs.IntVar(&cfg.Envelope, "envelope", 100, "objects per POSTed envelope")
 	fs.IntVar(&cfg.IngestClients, "ingest-clients", 4, "concurrent POSTing clients")
+	fs.BoolVar(&cfg.ImportOnly, "import-only", false, "stop after the bulk import")
 	fs.StringVar(&cfg.ImportProfile, "import-profile", "", "write a CPU profile of the bulk import (in this process) to this file")
 	jsonPath := fs.String("json", "hail-bench.json", `file for the JSON report ("" for none, "-" for stdout instead of the table)`)
 	quiet := fs.Bool("q", false, "no progress lines on stderr")

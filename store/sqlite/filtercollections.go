@@ -133,16 +133,21 @@ func isContextID(id string) bool {
 	return ok && isContextType(typ)
 }
 
+// latestVersionsQuery reads the versions of n objects, by id, that the
+// collections of API root ? (the last argument) hold, newest first.
+func latestVersionsQuery(n int) string {
+	return `SELECT e.object, e.stix_id, e.type, e.spec_version, e.version, o.created, o.modified, o.revoked
+		FROM objects AS o CROSS JOIN entries AS e ON e.object = o.rid
+		WHERE o.stix_id IN (` + placeholders(n) + `)
+			AND e.collection IN (SELECT seq FROM collections WHERE api_root = ?)
+		ORDER BY e.stix_id, e.version DESC, e.date_added`
+}
+
 // latestVersions returns the newest version held anywhere in API root root
 // of each object ids names, with its objects row; objects the root does not
 // hold are left out. Raw is not read: context objects have no IOCs.
 func (w *writer) latestVersions(root string, ids []string) ([]*arrival, error) {
-	rows, err := w.tx.QueryContext(w.ctx, `SELECT e.object, e.stix_id, e.type, e.spec_version, e.version,
-			o.created, o.modified, o.revoked
-		FROM entries AS e JOIN objects AS o ON o.rid = e.object
-		WHERE e.collection IN (SELECT seq FROM collections WHERE api_root = ?)
-			AND e.stix_id IN (`+placeholders(len(ids))+`)
-		ORDER BY e.stix_id, e.version DESC, e.date_added`, append([]any{root}, strings2any(ids)...)...)
+	rows, err := w.tx.QueryContext(w.ctx, latestVersionsQuery(len(ids)), append(strings2any(ids), root)...)
 	if err != nil {
 		return nil, err
 	}

@@ -137,8 +137,15 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []stix.O
 		ids[i] = o.ID
 	}
 	defer inspectAhead(all, len(fcs) > 0)()
+	// What the collection and its root's filter collections hold of the
+	// batch's objects, read at once: the fan-out would otherwise look
+	// each id up again for each filter collection.
 	a := w.adder(seq)
-	if err := a.preload(ids); err != nil {
+	adders := []*adder{a}
+	for _, fc := range fcs {
+		adders = append(adders, w.adder(fc.seq))
+	}
+	if err := w.preload(ids, adders...); err != nil {
 		return nil, fmt.Errorf("add objects: %w", err)
 	}
 	results := make([]store.AddResult, len(objs))
@@ -188,6 +195,7 @@ type writer struct {
 	next                             int64     // the date_added of the next new entry
 	insertObj, insertEntry, setFlags *sql.Stmt
 	iocs                             *iocWriter
+	adders                           map[int64]*adder // by collection
 }
 
 // begin starts adding entries in tx, which holds the write lock.
@@ -224,9 +232,18 @@ func (w *writer) finish() error {
 	return err
 }
 
-// adder returns an adder of entries to collection seq.
+// adder returns the adder of entries to collection seq, the same one for
+// the whole transaction, so that what it has read and written stays known.
 func (w *writer) adder(seq int64) *adder {
-	return &adder{w: w, seq: seq, known: make(map[string][]version)}
+	if a := w.adders[seq]; a != nil {
+		return a
+	}
+	a := &adder{w: w, seq: seq, known: make(map[string][]version)}
+	if w.adders == nil {
+		w.adders = make(map[int64]*adder)
+	}
+	w.adders[seq] = a
+	return a
 }
 
 // arrival is an object version being added, with its objects row once it
@@ -283,37 +300,83 @@ type flags struct {
 // SQLite's limit on bound parameters.
 const preloadChunk = 500
 
-// preload reads the versions the collection already holds of the objects
-// ids names, with one query per preloadChunk ids rather than one per object.
-// Ids preloaded before are skipped.
-func (a *adder) preload(objectIDs []string) error {
+// preloadQuery reads the versions the collections listed in the last
+// argument (JSON) hold of n objects, by their ids, through the objects
+// rows of each id (objects_stix_id) and each row's entries in those
+// collections (entries_object).
+func preloadQuery(n int) string {
+	return `SELECT e.collection, o.stix_id, e.date_added, e.spec_version, e.version, e.latest_spec, e.is_first, e.is_last
+		FROM objects AS o CROSS JOIN entries AS e ON e.object = o.rid
+		WHERE o.stix_id IN (` + placeholders(n) + `) AND e.collection IN (SELECT value FROM json_each(?))`
+}
+
+// preload is w.preload for a's collection alone.
+func (a *adder) preload(objectIDs []string) error { return a.w.preload(objectIDs, a) }
+
+// preload reads the versions the collections of adders already hold of
+// the objects ids names, with one query per preloadChunk ids for all the
+// collections rather than one per object and collection. An id an adder
+// has preloaded before is not read again for it.
+func (w *writer) preload(objectIDs []string, adders ...*adder) error {
+	if len(adders) > 64 {
+		// need holds one bit per adder.
+		for _, a := range adders {
+			if err := w.preload(objectIDs, a); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	bySeq := make(map[int64]int, len(adders))
+	seqs := make([]int64, len(adders))
+	for i, a := range adders {
+		bySeq[a.seq], seqs[i] = i, a.seq
+	}
+	list, err := json.Marshal(seqs)
+	if err != nil {
+		return err
+	}
+	need := make(map[string]uint64, min(len(objectIDs), preloadChunk)) // the adders that read each id
 	ids := make([]any, 0, min(len(objectIDs), preloadChunk))
 	flush := func() error {
 		if len(ids) == 0 {
 			return nil
 		}
-		rows, err := a.w.tx.QueryContext(a.w.ctx, `SELECT stix_id, date_added, spec_version, version, latest_spec, is_first, is_last
-			FROM entries WHERE collection = ? AND stix_id IN (`+placeholders(len(ids))+`)`, append([]any{a.seq}, ids...)...)
+		rows, err := w.tx.QueryContext(w.ctx, preloadQuery(len(ids)), append(ids, string(list))...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
+			var seq int64
 			var id string
 			var v version
-			if err := rows.Scan(&id, &v.dateAdded, &v.specVersion, &v.ns, &v.flags.latestSpec, &v.flags.first, &v.flags.last); err != nil {
+			if err := rows.Scan(&seq, &id, &v.dateAdded, &v.specVersion, &v.ns, &v.flags.latestSpec, &v.flags.first, &v.flags.last); err != nil {
 				return err
 			}
-			a.known[id] = append(a.known[id], v)
+			if i, ok := bySeq[seq]; ok && need[id]&(1<<i) != 0 {
+				adders[i].known[id] = append(adders[i].known[id], v)
+			}
 		}
 		ids = ids[:0]
+		clear(need)
 		return rows.Err()
 	}
 	for _, id := range objectIDs {
-		if _, ok := a.known[id]; ok {
+		if _, queued := need[id]; queued {
 			continue
 		}
-		a.known[id] = nil
+		var bits uint64
+		for i, a := range adders {
+			if _, ok := a.known[id]; !ok {
+				a.known[id] = nil
+				bits |= 1 << i
+			}
+		}
+		if bits == 0 {
+			continue
+		}
+		need[id] = bits
 		ids = append(ids, id)
 		if len(ids) == preloadChunk {
 			if err := flush(); err != nil {
@@ -493,6 +556,18 @@ func explicitRoot(ctx context.Context, tx *sql.Tx, seq int64) (string, error) {
 	return root, nil
 }
 
+// withdrawQuery deletes from the filter collections of API root ?1 (?2
+// is store.KindFilter) the versions listed in ?4, a JSON list of [id,
+// version] pairs, that no explicit collection of the root but ?3 holds.
+const withdrawQuery = `DELETE FROM entries AS e
+	WHERE e.collection IN (SELECT seq FROM collections WHERE api_root = ?1 AND kind = ?2)
+		AND e.object IN (SELECT o.rid FROM json_each(?4) AS j
+			JOIN objects AS o ON o.stix_id = j.value ->> 0 AND o.version = j.value ->> 1)
+		AND NOT EXISTS (SELECT 1 FROM objects AS ho CROSS JOIN entries AS h ON h.object = ho.rid
+			WHERE ho.stix_id = e.stix_id AND ho.version = e.version
+				AND h.collection IN (SELECT seq FROM collections WHERE api_root = ?1 AND kind <> ?2 AND seq <> ?3))
+	RETURNING object, collection, stix_id`
+
 // withdrawFromFilters deletes the object versions (ids[i], versions[i])
 // that explicit collection seq of API root root lets go from the root's
 // filter collections, unless another explicit collection of the root still
@@ -511,13 +586,7 @@ func withdrawFromFilters(ctx context.Context, tx *sql.Tx, seq int64, root string
 	if err != nil {
 		return nil, err
 	}
-	rows, err := tx.QueryContext(ctx, `DELETE FROM entries AS e
-		WHERE e.collection IN (SELECT seq FROM collections WHERE api_root = ?1 AND kind = ?2)
-			AND (e.stix_id, e.version) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?4))
-			AND NOT EXISTS (SELECT 1 FROM entries AS h
-				WHERE h.collection IN (SELECT seq FROM collections WHERE api_root = ?1 AND kind <> ?2 AND seq <> ?3)
-					AND h.stix_id = e.stix_id AND h.version = e.version)
-		RETURNING object, collection, stix_id`, root, store.KindFilter, seq, string(list))
+	rows, err := tx.QueryContext(ctx, withdrawQuery, root, store.KindFilter, seq, string(list))
 	if err != nil {
 		return nil, err
 	}
@@ -553,18 +622,23 @@ func refreshFlagsOf(ctx context.Context, tx *sql.Tx, seq int64, ids []string) er
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE entries AS e
-		SET latest_spec = f.latest_spec, is_first = f.is_first, is_last = f.is_last
-		FROM (SELECT x.date_added,
-				x.spec_version = max(x.spec_version) OVER (PARTITION BY x.stix_id) AS latest_spec,
-				x.version = min(x.version) OVER (PARTITION BY x.stix_id, x.spec_version) AS is_first,
-				x.version = max(x.version) OVER (PARTITION BY x.stix_id, x.spec_version) AS is_last
-			FROM entries AS x
-			WHERE x.collection = ?1 AND x.stix_id IN (SELECT DISTINCT value FROM json_each(?2))) AS f
-		WHERE e.date_added = f.date_added
-			AND (e.latest_spec <> f.latest_spec OR e.is_first <> f.is_first OR e.is_last <> f.is_last)`, seq, string(list))
+	_, err = tx.ExecContext(ctx, refreshFlagsQuery, seq, string(list))
 	return err
 }
+
+// refreshFlagsQuery recomputes the flags of the versions collection ?1
+// holds of the objects ?2 lists (JSON), writing those that changed.
+const refreshFlagsQuery = `UPDATE entries AS e
+	SET latest_spec = f.latest_spec, is_first = f.is_first, is_last = f.is_last
+	FROM (SELECT x.date_added,
+			x.spec_version = max(x.spec_version) OVER (PARTITION BY x.stix_id) AS latest_spec,
+			x.version = min(x.version) OVER (PARTITION BY x.stix_id, x.spec_version) AS is_first,
+			x.version = max(x.version) OVER (PARTITION BY x.stix_id, x.spec_version) AS is_last
+		FROM entries AS x
+		WHERE x.collection = ?1 AND x.object IN (SELECT o.rid FROM objects AS o
+			WHERE o.stix_id IN (SELECT value FROM json_each(?2)))) AS f
+	WHERE e.date_added = f.date_added
+		AND (e.latest_spec <> f.latest_spec OR e.is_first <> f.is_first OR e.is_last <> f.is_last)`
 
 // deleteOrphans deletes the objects rows among rids that no entry refers
 // to any more; their IOC rows go with them.
@@ -578,11 +652,14 @@ func deleteOrphans(ctx context.Context, tx *sql.Tx, rids []int64) error {
 	return nil
 }
 
+// versionsOfQuery reads the versions collection ? holds of the object ?.
+const versionsOfQuery = `SELECT date_added, spec_version, version, latest_spec, is_first, is_last
+	FROM entries WHERE collection = ? AND object IN (SELECT rid FROM objects WHERE stix_id = ?)`
+
 // refreshFlags recomputes the flags of the remaining versions of one object
 // after some were deleted.
 func refreshFlags(ctx context.Context, tx *sql.Tx, seq int64, id string) error {
-	rows, err := tx.QueryContext(ctx, `SELECT date_added, spec_version, version, latest_spec, is_first, is_last
-		FROM entries WHERE collection = ? AND stix_id = ?`, seq, id)
+	rows, err := tx.QueryContext(ctx, versionsOfQuery, seq, id)
 	if err != nil {
 		return err
 	}

@@ -29,9 +29,9 @@ func TestQueryPlans(t *testing.T) {
 		{"first", store.Filter{Versions: []string{"first"}}, []string{"USING INDEX entries_collection"}, []string{"TEMP B-TREE"}},
 		{"type", store.Filter{Types: []string{"indicator"}, AddedAfter: after}, []string{"USING INDEX entries_type (collection=? AND type=? AND date_added>?)"}, []string{"TEMP B-TREE"}},
 		{"types", store.Filter{Types: []string{"indicator", "malware"}}, []string{"MERGE (UNION ALL)", "entries_type (collection=? AND type=?)", "entries_type (collection=? AND type=?)"}, nil},
-		{"ids", store.Filter{IDs: []string{"indicator--a", "indicator--b"}}, []string{"USING INDEX entries_object_version (collection=? AND stix_id=?)"}, nil},
-		{"ids and types", store.Filter{IDs: []string{"indicator--a"}, Types: []string{"indicator", "malware"}}, []string{"USING INDEX entries_object_version (collection=? AND stix_id=?)"}, []string{"MERGE"}},
-		{"spec versions", store.Filter{SpecVersions: []string{"2.0", "2.1"}}, []string{"USING INDEX entries_collection", "entries_object_version (collection=? AND stix_id=? AND version>?)"}, []string{"TEMP B-TREE"}},
+		{"ids", store.Filter{IDs: []string{"indicator--a", "indicator--b"}}, []string{"USING INDEX entries_object (object=? AND collection=?)", "USING COVERING INDEX objects_stix_id (stix_id=?)"}, nil},
+		{"ids and types", store.Filter{IDs: []string{"indicator--a"}, Types: []string{"indicator", "malware"}}, []string{"USING INDEX entries_object (object=? AND collection=?)", "USING COVERING INDEX objects_stix_id (stix_id=?)"}, []string{"MERGE"}},
+		{"spec versions", store.Filter{SpecVersions: []string{"2.0", "2.1"}}, []string{"USING INDEX entries_collection", "objects_stix_id (stix_id=? AND version>?)", "entries_object (object=? AND collection=?)"}, []string{"TEMP B-TREE"}},
 	} {
 		// The columns of an envelope page (ObjectsRaw) and of Objects.
 		for _, columns := range []string{"e.date_added, o.raw", "e.date_added, o.stix_id, o.version, o.created, o.raw"} {
@@ -97,4 +97,40 @@ func lacking(text string, want []string) (string, bool) {
 		rest = rest[i+len(w):]
 	}
 	return "", true
+}
+
+// TestWritePlans pins how the writer's lookups find an object's versions:
+// by id through objects_stix_id, then each objects row's entry through
+// entries_object, never by scanning a collection's entries, which would
+// make each write cost O(collection).
+func TestWritePlans(t *testing.T) {
+	db := openTest(t)
+	pairs := `[["indicator--a", 1]]`
+	for _, tc := range []struct {
+		name  string
+		query string
+		args  []any
+		want  []string
+	}{
+		{"preload", preloadQuery(2), []any{"indicator--a", "indicator--b", "[1, 2]"},
+			[]string{"objects_stix_id (stix_id=?)", "entries_object (object=? AND collection=?)"}},
+		{"latest versions", latestVersionsQuery(2), []any{"indicator--a", "indicator--b", "api"},
+			[]string{"objects_stix_id (stix_id=?)", "entries_object (object=? AND collection=?)"}},
+		{"versions of one object", versionsOfQuery, []any{1, "indicator--a"},
+			[]string{"entries_object (object=? AND collection=?)", "objects_stix_id (stix_id=?)"}},
+		{"withdraw", withdrawQuery, []any{"api", store.KindFilter, 1, pairs},
+			[]string{"entries_object (object=? AND collection=?)", "objects_stix_id (stix_id=? AND version=?)",
+				"objects_stix_id (stix_id=? AND version=?)", "entries_object (object=? AND collection=?)"}},
+		{"refresh flags", refreshFlagsQuery, []any{1, `["indicator--a"]`},
+			[]string{"entries_object (object=? AND collection=?)", "objects_stix_id (stix_id=?)"}},
+	} {
+		text := explainPlan(t, db, tc.name, tc.query, tc.args)
+		if w, ok := lacking(text, tc.want); !ok {
+			t.Errorf("%s: plan lacks %q:\n%s", tc.name, w, text)
+		}
+		if strings.Contains(text, "SCAN e") || strings.Contains(text, "SCAN x") || strings.Contains(text, "SCAN h") ||
+			strings.Contains(text, "SCAN entries") || strings.Contains(text, "SCAN o ") || strings.Contains(text, "SCAN objects") {
+			t.Errorf("%s: plan scans entries or objects:\n%s", tc.name, text)
+		}
+	}
 }

@@ -76,7 +76,8 @@ func (q *query) whereIn(c collection, f store.Filter, anySpec bool) error {
 		q.and("e.date_added > ?", f.AddedAfter.UnixMicro())
 	}
 	if len(f.IDs) > 0 {
-		q.and("e.stix_id IN ("+placeholders(len(f.IDs))+")", strings2any(f.IDs)...)
+		// Through objects_stix_id, then entries_object (object, collection).
+		q.and("e.object IN (SELECT rid FROM objects WHERE stix_id IN ("+placeholders(len(f.IDs))+"))", strings2any(f.IDs)...)
 	}
 	if len(f.Types) > 0 {
 		q.and("e.type IN ("+placeholders(len(f.Types))+")", strings2any(f.Types)...)
@@ -107,8 +108,9 @@ func (q *query) versions(vs store.VersionSelection, specs []string) {
 			terms = append(terms, "e."+flag+" = 1")
 			return
 		}
-		terms = append(terms, "(e."+flag+" = 1 AND NOT EXISTS (SELECT 1 FROM entries AS x"+
-			" WHERE x.collection = e.collection AND x.stix_id = e.stix_id AND x.version "+cmp+" e.version"+
+		terms = append(terms, "(e."+flag+" = 1 AND NOT EXISTS (SELECT 1 FROM objects AS xo"+
+			" CROSS JOIN entries AS x ON x.object = xo.rid AND x.collection = e.collection"+
+			" WHERE xo.stix_id = e.stix_id AND xo.version "+cmp+" e.version"+
 			" AND x.spec_version IN ("+placeholders(len(specs))+")))")
 		args = append(args, strings2any(specs)...)
 	}
@@ -234,9 +236,10 @@ const entryColumns = `e.date_added AS date_added, e.object AS object, e.stix_id 
 // entries of collection c that f matches, in date_added order, and its
 // arguments. Each shape is planned so that the work is proportional to the
 // page, not the collection:
-//   - with IDs, the versions of those objects are read through the
-//     (collection, stix_id, version) index and sorted: few rows, however
-//     large the collection;
+//   - with IDs, the versions of those objects are found through their
+//     objects rows (objects_stix_id) and each row's entry in the
+//     collection (entries_object), and sorted: few rows, however large the
+//     collection;
 //   - with several Types (up to maxMergedTypes), one ordered range scan
 //     per type is merged
 //     (UNION ALL with ORDER BY merges ordered inputs), since one index
@@ -267,7 +270,7 @@ func selectEntries(c collection, f store.Filter, limit int) (string, []any, erro
 	if len(f.IDs) > 0 {
 		// Without statistics the planner would rather scan the collection
 		// in date_added order than sort the few versions of a few ids.
-		index = " INDEXED BY entries_object_version"
+		index = " INDEXED BY entries_object"
 	}
 	return `(SELECT ` + entryColumns + ` FROM entries AS e` + index + ` WHERE ` + q.cond.String() +
 		` ORDER BY e.date_added LIMIT ?) AS e`, append(q.args, limit), nil
