@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -91,15 +92,52 @@ func dsn(path string, write bool) string {
 		// 256 MiB a full poll of 100,000 objects took the server's peak
 		// RSS from 124 to 655 MiB, for about 12% less CPU per object.
 	}
-	// Clean also keeps a path starting with "//" from reading as a URI
-	// authority.
-	return "file:" + (&url.URL{Path: filepath.Clean(path)}).EscapedPath() + "?" + q.Encode()
+	return fileURI(path) + "?" + q.Encode()
+}
+
+// fileURI is the file: URI of path. Clean also keeps a path starting with
+// "//" from reading as a URI authority.
+func fileURI(path string) string {
+	return "file:" + (&url.URL{Path: filepath.Clean(path)}).EscapedPath()
+}
+
+// pageSize is the page size of a new store. SQLite's default of 4 KiB
+// makes deeper B-trees; with 16 KiB pages a bulk import of 1,000,000
+// versions took 7% less time, and the random-order indexes (objects by
+// STIX id, IOCs by value) dirty fewer pages per commit.
+const pageSize = 16384
+
+// createFile gives the database at path, when it does not exist yet or is
+// empty, its page size and WAL mode. SQLite fixes the page size when it
+// writes the first page, which WAL mode does, so this runs on a connection
+// of its own before the pools, whose pragmas include WAL mode, connect.
+func createFile(path string) error {
+	if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
+		return nil
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	c, err := sql.Open("sqlite", fileURI(path)+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetMaxOpenConns(1)
+	// A second process creating the same file sets the same values.
+	if _, err := c.Exec(fmt.Sprintf("PRAGMA page_size = %d", pageSize)); err != nil {
+		return err
+	}
+	_, err = c.Exec("PRAGMA journal_mode = WAL")
+	return err
 }
 
 // Open opens the SQLite database at path, creating it if needed, and
 // applies the migrations it lacks. It refuses a database whose schema is
 // newer than this binary knows.
 func Open(path string) (*DB, error) {
+	if err := createFile(path); err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
 	w, err := sql.Open("sqlite", dsn(path, true))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)

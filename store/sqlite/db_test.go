@@ -63,6 +63,44 @@ func TestPragmas(t *testing.T) {
 	}
 }
 
+// TestPageSize checks that a new store gets 16 KiB pages and that a store
+// made with SQLite's default 4 KiB pages keeps them and opens.
+func TestPageSize(t *testing.T) {
+	ctx := context.Background()
+	pageSizeOf := func(db *DB) int {
+		t.Helper()
+		var n int
+		if err := db.read.QueryRowContext(ctx, "PRAGMA page_size").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if got := pageSizeOf(openTest(t)); got != pageSize {
+		t.Errorf("new store: page_size %d, want %d", got, pageSize)
+	}
+
+	path := filepath.Join(t.TempDir(), "old.db")
+	old, err := sql.Open("sqlite", fileURI(path)+"?_pragma=journal_mode(WAL)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec("CREATE TABLE before_hail (a)"); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if got := pageSizeOf(db); got != 4096 {
+		t.Errorf("existing store: page_size %d, want 4096", got)
+	}
+	if err := db.CreateAPIRoot(ctx, store.APIRoot{Name: "api"}); err != nil {
+		t.Errorf("existing store: %v", err)
+	}
+}
+
 func TestReopenKeepsData(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "hail.db")
