@@ -14,11 +14,15 @@ import (
 
 // Importer adds what a reader yields to one collection of a store, in
 // batches of one transaction each, so that a large import streams with flat
-// memory and a failure loses at most the batch under way.
+// memory and a failure loses at most the batch under way. A batch is
+// stored on a goroutine of its own while the next one is read and
+// validated: a store has one writer, and reading is a fifth of an
+// import's work. An Importer runs one import at a time.
 type Importer struct {
 	Store        store.Store
 	CollectionID string
-	// BatchSize is the number of objects per transaction (default 2000).
+	// BatchSize is the number of objects per transaction (default
+	// DefaultBatch).
 	BatchSize int
 	// DryRun validates without writing.
 	DryRun bool
@@ -26,6 +30,21 @@ type Importer struct {
 	Progress func(Summary)
 	// MaxRejections bounds Summary.Rejections (default 100); the count goes on.
 	MaxRejections int
+
+	storing chan stored // the batch being stored; nil when none
+}
+
+// DefaultBatch is the default number of objects per transaction. Larger
+// transactions write each page an import dirties to the WAL fewer times:
+// a bulk import of 1,000,000 versions into SQLite ran at 9,075 objects/s
+// in transactions of 5,000 and 10,950 in transactions of 20,000. A batch
+// of 20,000 average objects holds about 30 MB, and an import holds two.
+const DefaultBatch = 20000
+
+// stored is the outcome of storing one batch.
+type stored struct {
+	added, duplicates int
+	err               error
 }
 
 // Summary counts what an import did.
@@ -47,7 +66,7 @@ type Rejection struct {
 
 func (im *Importer) batchSize() int {
 	if im.BatchSize <= 0 {
-		return 2000
+		return DefaultBatch
 	}
 	return im.BatchSize
 }
@@ -63,30 +82,55 @@ func (im *Importer) reject(s *Summary, where, id, reason string) {
 	}
 }
 
-// flush stores a batch and counts the outcome.
+// flush starts storing a batch, which the Importer then owns, once the
+// batch before it is stored, and counts that one's outcome.
 func (im *Importer) flush(ctx context.Context, s *Summary, batch []stix.Object) error {
-	if len(batch) == 0 {
-		return nil
+	if err := im.wait(s); err != nil || len(batch) == 0 {
+		return err
 	}
 	if im.DryRun {
 		s.Added += len(batch)
-	} else {
+		im.progress(s)
+		return nil
+	}
+	done := make(chan stored, 1)
+	im.storing = done
+	go func() {
+		var out stored
 		res, err := im.Store.AddObjects(ctx, im.CollectionID, batch)
-		if err != nil {
-			return err
-		}
+		out.err = err
 		for _, r := range res {
 			if r.Duplicate {
-				s.Duplicates++
+				out.duplicates++
 			} else {
-				s.Added++
+				out.added++
 			}
 		}
+		done <- out
+	}()
+	return nil
+}
+
+// wait waits for the batch being stored, if any, and counts its outcome.
+func (im *Importer) wait(s *Summary) error {
+	if im.storing == nil {
+		return nil
 	}
+	out := <-im.storing
+	im.storing = nil
+	if out.err != nil {
+		return out.err
+	}
+	s.Added += out.added
+	s.Duplicates += out.duplicates
+	im.progress(s)
+	return nil
+}
+
+func (im *Importer) progress(s *Summary) {
 	if im.Progress != nil {
 		im.Progress(*s)
 	}
-	return nil
 }
 
 // ImportSTIX imports a STIX 2.0 or 2.1 bundle, a TAXII envelope, a JSON
@@ -104,7 +148,7 @@ func (im *Importer) ImportSTIX(ctx context.Context, r io.Reader) (Summary, error
 			break
 		}
 		if err != nil {
-			if ferr := im.flush(ctx, &s, batch); ferr != nil {
+			if ferr := im.finish(ctx, &s, batch); ferr != nil {
 				return s, ferr
 			}
 			return s, err
@@ -133,10 +177,21 @@ func (im *Importer) ImportSTIX(ctx context.Context, r io.Reader) (Summary, error
 			if err := im.flush(ctx, &s, batch); err != nil {
 				return s, err
 			}
-			batch = batch[:0]
+			batch = make([]stix.Object, 0, im.batchSize())
 		}
 	}
-	return s, im.flush(ctx, &s, batch)
+	return s, im.finish(ctx, &s, batch)
+}
+
+// finish stores the last batch and waits for it; on an error it still
+// waits for the batch being stored, so that an import never returns while
+// a write of its runs.
+func (im *Importer) finish(ctx context.Context, s *Summary, batch []stix.Object) error {
+	err := im.flush(ctx, s, batch)
+	if werr := im.wait(s); err == nil {
+		err = werr
+	}
+	return err
 }
 
 // is20 tells whether raw is a STIX 2.0 object: it has no spec_version
@@ -180,7 +235,7 @@ func (im *Importer) ImportList(ctx context.Context, r io.Reader, opt ListOptions
 		}
 		head = append(head, m)
 	}
-	if err := im.flush(ctx, &s, head); err != nil {
+	if err := im.finish(ctx, &s, head); err != nil {
 		return s, err
 	}
 	s.Added, s.Duplicates = 0, 0 // the identity and marking are context, not list values
@@ -191,12 +246,17 @@ func (im *Importer) ImportList(ctx context.Context, r io.Reader, opt ListOptions
 		if len(pending) == 0 {
 			return nil
 		}
+		// revise compares with what the store holds, the batches before
+		// included.
+		if err := im.wait(&s); err != nil {
+			return err
+		}
 		revised, err := im.revise(ctx, pending)
 		if err != nil {
 			return err
 		}
 		s.Duplicates += len(pending) - len(revised)
-		pending = pending[:0]
+		pending = make([]stix.Object, 0, im.batchSize())
 		return im.flush(ctx, &s, revised)
 	}
 	err := ReadList(r, opt, func(ioc IOC) error {
@@ -221,10 +281,13 @@ func (im *Importer) ImportList(ctx context.Context, r io.Reader, opt ListOptions
 		s.Read++
 		im.reject(&s, fmt.Sprintf("line %d", line), "", reason+": "+text)
 	})
-	if err != nil {
-		return s, err
+	if err == nil {
+		err = flushPending()
 	}
-	return s, flushPending()
+	if werr := im.wait(&s); err == nil {
+		err = werr
+	}
+	return s, err
 }
 
 // revise keeps, of a batch of freshly built objects, those that are new or
@@ -235,8 +298,12 @@ func (im *Importer) revise(ctx context.Context, objs []stix.Object) ([]stix.Obje
 		ids[i] = o.ID
 	}
 	prev := map[string]stix.Object{}
-	if im.Store != nil {
-		page, err := im.Store.Objects(ctx, im.CollectionID, store.Filter{IDs: ids, Limit: len(ids)})
+	// A page holds the current version of each id asked for; ask for few
+	// enough that it fits in one, and for few values to bind.
+	const chunk = 500
+	for lo := 0; im.Store != nil && lo < len(ids); lo += chunk {
+		part := ids[lo:min(lo+chunk, len(ids))]
+		page, err := im.Store.Objects(ctx, im.CollectionID, store.Filter{IDs: part, Limit: len(part)})
 		if err != nil {
 			return nil, err
 		}

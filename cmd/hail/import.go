@@ -22,7 +22,7 @@ func runImport(ctx context.Context, env *environ, args []string) error {
 	root := fs.String("api-root", bootstrap.APIRootName, "API root of the collection")
 	format := fs.String("format", "", "stix, txt or csv (default: from the file name and content)")
 	dryRun := fs.Bool("dry-run", false, "validate only; store nothing")
-	batch := fs.Int("batch", 2000, "objects per transaction")
+	batch := fs.Int("batch", ingest.DefaultBatch, "objects per transaction")
 	var opt ingest.ListOptions
 	fs.StringVar(&opt.Source, "source", "", "IOC lists: producer name, the identity the indicators are created by")
 	fs.IntVar(&opt.Confidence, "confidence", 0, "IOC lists: STIX confidence 1-100")

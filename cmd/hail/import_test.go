@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -99,5 +100,53 @@ func TestImportDryRunStoresNothing(t *testing.T) {
 	}
 	if _, err := runHail(t, "import", "--db", db, filepath.Join(t.TempDir(), "missing.json")); err == nil {
 		t.Error("importing a missing file succeeded")
+	}
+}
+
+// TestImportManyBatches imports a bundle in several transactions, each
+// stored while the next is read, and a list whose batch holds more values
+// than a page of the store: every object is counted once and stored, and
+// the list's re-import finds every value it stored.
+func TestImportManyBatches(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "hail.db")
+	var b strings.Builder
+	b.WriteString(`{"type":"bundle","id":"bundle--6f0b3a42-1c55-4d8e-9f3e-0a1b2c3d4e5f","objects":[`)
+	const objects = 1050
+	for i := range objects {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"type":"indicator","spec_version":"2.1","id":"indicator--%08d-aaaa-4bbb-8ccc-dddddddddddd",`+
+			`"created":"2024-01-01T00:00:00Z","modified":"2024-01-01T00:00:00Z","pattern":"[ipv4-addr:value = '198.51.%d.%d']",`+
+			`"pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z"}`, i, i/256, i%256)
+	}
+	b.WriteString(`]}`)
+	bundle := filepath.Join(dir, "bundle.json")
+	os.WriteFile(bundle, []byte(b.String()), 0o600)
+	out := mustHail(t, "import", "--db", db, "--batch", "100", bundle)
+	if r, a, d, x := counts(t, out); r != "1050" || a != "1050" || d != "0" || x != "0" {
+		t.Errorf("bundle in batches of 100: read %s added %s duplicate %s rejected %s, want 1050/1050/0/0\n%s", r, a, d, x, out)
+	}
+	list := mustHail(t, "collection", "list", "--db", db)
+	if !regexp.MustCompile(`default\s+Default collection\s+explicit\s+false\s+1050\s+1050`).MatchString(list) {
+		t.Errorf("collection list after the import:\n%s", list)
+	}
+
+	// More values than store.MaxLimit in one batch.
+	var l strings.Builder
+	const values = 10500
+	for i := range values {
+		fmt.Fprintf(&l, "10.%d.%d.%d\n", i>>16, (i>>8)&255, i&255)
+	}
+	txt := filepath.Join(dir, "list.txt")
+	os.WriteFile(txt, []byte(l.String()), 0o600)
+	out = mustHail(t, "import", "--db", db, "--source", "Example CERT", txt)
+	if _, a, _, x := counts(t, out); a != "10500" || x != "0" {
+		t.Errorf("list: added %s rejected %s, want 10500 and 0\n%s", a, x, out)
+	}
+	out = mustHail(t, "import", "--db", db, "--source", "Example CERT", txt)
+	if _, a, d, _ := counts(t, out); a != "0" || d != "10500" {
+		t.Errorf("list again: added %s duplicate %s, want 0 and 10500\n%s", a, d, out)
 	}
 }

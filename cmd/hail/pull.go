@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"hail"
 	"hail/bootstrap"
 	"hail/client"
+	"hail/ingest"
 	"hail/stix"
 	"hail/store"
 	"hail/taxii"
@@ -41,7 +41,7 @@ func runPull(ctx context.Context, env *environ, args []string) error {
 	insecure := fs.Bool("insecure", false, "accept any TLS certificate (test servers only)")
 	caFile := fs.String("ca", "", "PEM file of the CA certificates that sign the server's certificate")
 	limit := fs.Int("limit", 0, "objects per page asked of the server (default: the server's choice)")
-	batch := fs.Int("batch", 2000, "objects per transaction")
+	batch := fs.Int("batch", ingest.DefaultBatch, "objects per transaction")
 	if err := parse(fs, env, args); err != nil {
 		return err
 	}
@@ -92,15 +92,27 @@ func runPull(ctx context.Context, env *environ, args []string) error {
 	}
 	fmt.Fprintf(env.stderr, "pulling %q (%s) from %s into %q\n", rc.Title, rc.ID, cl.URL(), name)
 
-	p := &puller{st: st, collectionID: local.ID, batch: max(*batch, 1), env: env, progressLine: isTerminal(env.stderr)}
+	p := &puller{st: st, collectionID: local.ID, batch: max(*batch, 1), env: env, progressLine: isTerminal(env.stderr),
+		stored: after}
 	start := time.Now()
 	last, err := cl.WalkAhead(ctx, rc.ID, client.Filter{AddedAfter: after, Limit: *limit}, func(page client.Page) error {
-		if err := p.add(ctx, page.Objects); err != nil {
+		if err := p.add(ctx, page); err != nil {
 			return err
 		}
 		p.progress(page.DateAddedLast, time.Since(start))
 		return nil
 	})
+	// What was fetched and checked is stored whatever stopped the walk;
+	// the high-water mark is then what the walk accepted, unless storing
+	// failed: then it is what was stored.
+	if p.failed == nil {
+		if ferr := p.finish(ctx); ferr != nil && err == nil {
+			err = ferr
+		}
+	}
+	if p.failed != nil {
+		last = p.stored
+	}
 	if p.progressLine {
 		fmt.Fprintln(env.stderr)
 	}
@@ -211,7 +223,11 @@ func listed(cols []taxii.Collection) string {
 	return s
 }
 
-// puller adds pulled objects to the local collection and counts them.
+// puller adds pulled objects to the local collection and counts them. It
+// gathers the checked objects of consecutive pages into transactions of
+// batch objects, and stores each on a goroutine of its own while the walk
+// fetches and checks the next pages: the local store's single writer is
+// the slow part of a pull.
 type puller struct {
 	st           store.Store
 	collectionID string
@@ -220,18 +236,36 @@ type puller struct {
 	progressLine bool // rewrite one progress line (a terminal) rather than print one per page
 
 	fetched, added, duplicates, rejected int
+
+	pending     []stix.Object
+	seen        map[pulledVersion]bool // the versions in pending
+	pendingMark time.Time              // the DateAddedLast of the last page in pending
+	storing     chan storedBatch       // the batch being stored; nil when none
+	stored      time.Time              // the mark of the last batch stored
+	failed      error                  // why storing a batch failed
 }
 
-// add checks and stores one page of objects, in transactions of p.batch.
-// A rejected object is counted and listed; it never stops the others.
-func (p *puller) add(ctx context.Context, raws []json.RawMessage) error {
-	type version struct {
-		id string
-		ns int64
+// pulledVersion is an object version, to store it once per transaction.
+type pulledVersion struct {
+	id string
+	ns int64
+}
+
+// storedBatch is the outcome of storing one batch.
+type storedBatch struct {
+	mark              time.Time
+	added, duplicates int
+	err               error
+}
+
+// add checks one page of objects and adds it to the pending batch, which
+// is stored once it holds p.batch objects. A rejected object is counted
+// and listed; it never stops the others.
+func (p *puller) add(ctx context.Context, page client.Page) error {
+	if p.seen == nil {
+		p.seen = make(map[pulledVersion]bool)
 	}
-	seen := make(map[version]bool, len(raws))
-	valid := make([]stix.Object, 0, len(raws))
-	for _, raw := range raws {
+	for _, raw := range page.Objects {
 		p.fetched++
 		o, err := stix.Parse(raw)
 		if err == nil {
@@ -241,31 +275,73 @@ func (p *puller) add(ctx context.Context, raws []json.RawMessage) error {
 			p.reject(o.ID, hail.ErrorMessage(err))
 			continue
 		}
-		// The same version twice in a page is stored once.
-		v := version{o.ID, o.Version.UnixNano()}
-		if seen[v] {
+		// The same version twice in a transaction is stored once.
+		v := pulledVersion{o.ID, o.Version.UnixNano()}
+		if p.seen[v] {
 			p.duplicates++
 			continue
 		}
-		seen[v] = true
-		valid = append(valid, o)
+		p.seen[v] = true
+		p.pending = append(p.pending, o)
 	}
-	for len(valid) > 0 {
-		n := min(len(valid), p.batch)
-		res, err := p.st.AddObjects(ctx, p.collectionID, valid[:n])
-		if err != nil {
-			return err
-		}
+	p.pendingMark = page.DateAddedLast
+	if len(p.pending) < p.batch {
+		return nil
+	}
+	return p.flush(ctx)
+}
+
+// flush waits for the batch being stored and starts storing the pending
+// one.
+func (p *puller) flush(ctx context.Context) error {
+	if err := p.wait(); err != nil || len(p.pending) == 0 {
+		return err
+	}
+	batch, mark := p.pending, p.pendingMark
+	p.pending, p.seen = nil, nil
+	done := make(chan storedBatch, 1)
+	p.storing = done
+	go func() {
+		out := storedBatch{mark: mark}
+		res, err := p.st.AddObjects(ctx, p.collectionID, batch)
+		out.err = err
 		for _, r := range res {
 			if r.Duplicate {
-				p.duplicates++
+				out.duplicates++
 			} else {
-				p.added++
+				out.added++
 			}
 		}
-		valid = valid[n:]
+		done <- out
+	}()
+	return nil
+}
+
+// wait waits for the batch being stored, if any, and counts it.
+func (p *puller) wait() error {
+	if p.storing == nil {
+		return p.failed
+	}
+	out := <-p.storing
+	p.storing = nil
+	if out.err != nil {
+		p.failed = out.err
+		return out.err
+	}
+	p.added += out.added
+	p.duplicates += out.duplicates
+	if out.mark.After(p.stored) {
+		p.stored = out.mark
 	}
 	return nil
+}
+
+// finish stores the pending batch and waits for it.
+func (p *puller) finish(ctx context.Context) error {
+	if err := p.flush(ctx); err != nil {
+		return err
+	}
+	return p.wait()
 }
 
 // reject counts a rejected object and lists the first ones on stderr.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -324,4 +326,55 @@ func BenchmarkPull(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n*total)/b.Elapsed().Seconds(), "objects/s")
+}
+
+// TestPullStoppedMidWayResumes stops the remote part way through a pull
+// whose transactions span pages: what was fetched before the stop is
+// stored, the mark it prints to go on from covers exactly that, and a
+// pull from the mark completes the mirror, in order, with nothing twice.
+func TestPullStoppedMidWayResumes(t *testing.T) {
+	r := newRemote(t)
+	var want []string
+	for i := 1; i <= 60; i++ {
+		want = append(want, r.add(t, pullIndicator(i))...)
+	}
+	h := server.New(server.Config{}, r.db, nil)
+	var pages atomic.Int32
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if strings.HasSuffix(req.URL.Path, "/objects/") && pages.Add(1) > 3 {
+			w.Header().Set("Content-Type", "application/taxii+json;version=2.1")
+			w.WriteHeader(http.StatusForbidden)
+			w.Write([]byte(`{"title":"Stopped for the test.","http_status":"403"}`))
+			return
+		}
+		h.ServeHTTP(w, req)
+	}))
+	defer failing.Close()
+
+	db := filepath.Join(t.TempDir(), "local.db")
+	args := []string{"--db", db, "--taxii-collection", "src", "--token", r.key, "--limit", "10", "--batch", "15"}
+	out, errOut, err := pull(t, noenv, append(args, "--url", failing.URL+"/taxii2/api/")...)
+	if err == nil {
+		t.Fatalf("pull from a remote that stops: no error\n%s", out)
+	}
+	if a := summaryValue(t, out, "added"); a != "30" {
+		t.Errorf("stopped pull added %s, want the 30 fetched\n%s", a, out)
+	}
+	if got := localIDs(t, db, "default"); !reflect.DeepEqual(got, want[:30]) {
+		t.Errorf("stopped pull stored %d versions, want the first 30", len(got))
+	}
+	m := regexp.MustCompile(`--added-after (\S+) to go on`).FindStringSubmatch(errOut)
+	if m == nil {
+		t.Fatalf("no mark to go on from:\n%s", errOut)
+	}
+	out, errOut, err = pull(t, noenv, append(args, "--url", r.url, "--added-after", m[1])...)
+	if err != nil {
+		t.Fatalf("pull from the mark: %v\n%s", err, errOut)
+	}
+	if f, a := summaryValue(t, out, "fetched"), summaryValue(t, out, "added"); f != "30" || a != "30" {
+		t.Errorf("pull from the mark: fetched %s, added %s; want 30 and 30", f, a)
+	}
+	if got := localIDs(t, db, "default"); !reflect.DeepEqual(got, want) {
+		t.Errorf("after resuming the local collection holds %d versions, want the %d in order", len(got), len(want))
+	}
 }
