@@ -13,6 +13,7 @@ import (
 
 	"hail"
 	"hail/bootstrap"
+	hailingest "hail/ingest"
 	"hail/taxii"
 )
 
@@ -32,7 +33,7 @@ type Config struct {
 	// inspection (EXPLAIN); its name is logged. Drop it by hand afterwards.
 	Keep bool
 
-	Batch     int           // objects per AddObjects call of the bulk import (5,000)
+	Batch     int           // objects per AddObjects call of the bulk import (hail import's, ingest.DefaultBatch)
 	Limit     int           // page size of the full poll (1,000)
 	PollRound time.Duration // the full poll is repeated until this much time has passed (2 s)
 	// Capture bounds the bytes of the full poll's first pages that the raw
@@ -72,7 +73,7 @@ func (c Config) withDefaults() Config {
 		}
 	}
 	def(&c.N, 10000)
-	def(&c.Batch, 5000)
+	def(&c.Batch, hailingest.DefaultBatch)
 	def(&c.Limit, 1000)
 	def(&c.SmallLimit, 10)
 	def(&c.PullObjects, min(c.N, 50000))

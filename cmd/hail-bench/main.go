@@ -42,7 +42,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.Hail, "hail", "", "hail binary to run (default: build ./cmd/hail)")
 	fs.StringVar(&cfg.Dir, "dir", "", "working directory for the SQLite file and the binary, kept afterwards (default: a temporary one, removed)")
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the PostgreSQL schema after the run, for inspection (drop it by hand)")
-	fs.IntVar(&cfg.Batch, "batch", 5000, "objects per AddObjects call in the bulk import")
+	fs.IntVar(&cfg.Batch, "batch", 0, "objects per AddObjects call in the bulk import (default: hail import's)")
 	fs.IntVar(&cfg.Limit, "limit", 1000, "page size of the full poll")
 	fs.DurationVar(&cfg.PollRound, "full-poll-time", 0, "repeat the full poll until this much time has passed (default 2s)")
 	clients := fs.String("clients", "1,8,64", "concurrency levels of the small polls")
