@@ -89,10 +89,8 @@ func (w *writer) fill(root string, fc filterColl, arrivals []*arrival) error {
 	if err := a.preload(append(ids, refs...)); err != nil {
 		return err
 	}
-	for _, v := range members {
-		if _, err := a.add(v); err != nil {
-			return err
-		}
+	if _, err := a.addAll(members); err != nil {
+		return err
 	}
 	for _, v := range updates {
 		if len(a.known[v.obj.ID]) == 0 {

@@ -18,6 +18,7 @@ import (
 type addStmts struct {
 	insertObj   *sql.Stmt
 	insertEntry *sql.Stmt
+	copyEntries *sql.Stmt
 	setFlags    *sql.Stmt
 }
 
@@ -35,12 +36,13 @@ func (s *addStmts) prepare(ctx context.Context, db *sql.DB) error {
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
 	s.insertEntry = prep(`INSERT INTO entries (date_added, collection, object, stix_id, type, spec_version, version,
 		latest_spec, is_first, is_last) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	s.copyEntries = prep(copyEntriesQuery)
 	s.setFlags = prep(`UPDATE entries SET latest_spec = ?, is_first = ?, is_last = ? WHERE date_added = ?`)
 	return err
 }
 
 func (s *addStmts) close() {
-	for _, st := range []*sql.Stmt{s.insertObj, s.insertEntry, s.setFlags} {
+	for _, st := range []*sql.Stmt{s.insertObj, s.insertEntry, s.copyEntries, s.setFlags} {
 		if st != nil {
 			st.Close()
 		}
@@ -148,20 +150,15 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []stix.O
 	if err := w.preload(ids, adders...); err != nil {
 		return nil, fmt.Errorf("add objects: %w", err)
 	}
-	results := make([]store.AddResult, len(objs))
+	results, err := a.addAll(all)
+	if err != nil {
+		return nil, fmt.Errorf("add objects: %w", err)
+	}
 	arrivals := make([]*arrival, 0, len(objs))
-	for i, v := range all {
-		if err := w.canceled(i); err != nil {
-			return nil, fmt.Errorf("add objects: %w", err)
-		}
-		res, err := a.add(v)
-		if err != nil {
-			return nil, fmt.Errorf("add objects: %w", err)
-		}
+	for i, res := range results {
 		if !res.Duplicate {
-			arrivals = append(arrivals, v)
+			arrivals = append(arrivals, all[i])
 		}
-		results[i] = res
 	}
 	if err := w.recordIdentities(arrivals); err != nil {
 		return nil, fmt.Errorf("add objects: %w", err)
@@ -194,6 +191,7 @@ type writer struct {
 	last                             int64     // the clock's last_date_added when the transaction began
 	next                             int64     // the date_added of the next new entry
 	insertObj, insertEntry, setFlags *sql.Stmt
+	copyEntries                      *sql.Stmt
 	iocs                             *iocWriter
 	adders                           map[int64]*adder // by collection
 }
@@ -209,6 +207,7 @@ func (db *DB) begin(ctx context.Context, tx *sql.Tx) (*writer, error) {
 	return &writer{ctx: sctx, parent: ctx, tx: tx, now: now, last: last, next: max(now.UnixMicro(), last+1),
 		insertObj:   tx.StmtContext(sctx, db.add.insertObj),
 		insertEntry: tx.StmtContext(sctx, db.add.insertEntry),
+		copyEntries: tx.StmtContext(sctx, db.add.copyEntries),
 		setFlags:    tx.StmtContext(sctx, db.add.setFlags),
 		iocs:        &iocWriter{ctx: sctx, tx: tx},
 	}, nil
@@ -402,19 +401,8 @@ func (a *adder) add(v *arrival) (store.AddResult, error) {
 			return res, nil
 		}
 	}
-	if v.rid == 0 {
-		r, err := a.w.insertObj.ExecContext(a.w.ctx, o.ID, o.Type, o.SpecVersion, ns, o.Created, o.Modified, o.Revoked, string(o.Raw))
-		if err != nil {
-			return res, err
-		}
-		if v.rid, err = r.LastInsertId(); err != nil {
-			return res, err
-		}
-		if store.Indexed(o.Type) {
-			if err := a.w.iocs.index(v); err != nil {
-				return res, err
-			}
-		}
+	if err := a.w.store(v); err != nil {
+		return res, err
 	}
 	da := a.w.next
 	a.w.next++
@@ -439,6 +427,27 @@ func (a *adder) add(v *arrival) (store.AddResult, error) {
 	a.known[o.ID] = vs
 	res.DateAdded = fromMicros(da)
 	return res, nil
+}
+
+// store inserts v's objects row, with its IOC index rows, unless it has
+// one.
+func (w *writer) store(v *arrival) error {
+	if v.rid != 0 {
+		return nil
+	}
+	o := v.obj
+	r, err := w.insertObj.ExecContext(w.ctx, o.ID, o.Type, o.SpecVersion, versionNanos(o.Version), o.Created, o.Modified,
+		o.Revoked, string(o.Raw))
+	if err != nil {
+		return err
+	}
+	if v.rid, err = r.LastInsertId(); err != nil {
+		return err
+	}
+	if store.Indexed(o.Type) {
+		return w.iocs.index(v)
+	}
+	return nil
 }
 
 // computeFlags returns the flags each of the versions of one object should

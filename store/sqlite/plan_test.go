@@ -121,6 +121,8 @@ func TestWritePlans(t *testing.T) {
 		{"withdraw", withdrawQuery, []any{"api", store.KindFilter, 1, pairs},
 			[]string{"entries_object (object=? AND collection=?)", "objects_stix_id (stix_id=? AND version=?)",
 				"objects_stix_id (stix_id=? AND version=?)", "entries_object (object=? AND collection=?)"}},
+		{"copy entries", copyEntriesQuery, []any{1, 2, "[1, 2]"},
+			[]string{"SCAN j VIRTUAL TABLE", "SEARCH o USING INTEGER PRIMARY KEY (rowid=?)"}},
 		{"refresh flags", refreshFlagsQuery, []any{1, `["indicator--a"]`},
 			[]string{"entries_object (object=? AND collection=?)", "objects_stix_id (stix_id=?)"}},
 	} {

@@ -343,3 +343,40 @@ func testFilterCollectionBackfillConcurrent(t *testing.T, s store.Store) {
 		t.Errorf("ips has %d IOC rows, want %d", len(p.IOCs), total)
 	}
 }
+
+// testFilterCollectionMixedBatch adds, in one call, new objects, a second
+// version of one of them, a duplicate within the call and a new version of
+// an object stored before, and checks the collection and the all filter
+// collection: every version in the call's order, each object's latest
+// version in the default view, its first in match[version]=first.
+func testFilterCollectionMixedBatch(t *testing.T, s store.Store) {
+	setupFilters(t, s)
+	old1 := indicator(t, 5, "2024-01-01T00:00:00.000Z")
+	mustAdd(t, s, coll1, old1)
+	a1 := indicator(t, 1, "2024-01-01T00:00:00.000Z")
+	b1 := indicator(t, 2, "2024-01-01T00:00:00.000Z")
+	a2 := indicator(t, 1, "2024-03-01T00:00:00.000Z", "2024-01-01T00:00:00.000Z")
+	c1 := indicator(t, 3, "2024-01-01T00:00:00.000Z")
+	old2 := indicator(t, 5, "2024-02-01T00:00:00.000Z", "2024-01-01T00:00:00.000Z")
+	d1 := indicator(t, 4, "2024-01-01T00:00:00.000Z")
+	res := mustAdd(t, s, coll1, a1, b1, a2, c1, b1, old2, d1)
+	if !res[4].Duplicate || !res[4].DateAdded.Equal(res[1].DateAdded) {
+		t.Errorf("repeated version in the call: %+v, want a duplicate with the first one's date_added %v", res[4], res[1].DateAdded)
+	}
+	var last time.Time
+	for i, r := range res {
+		if i == 4 {
+			continue
+		}
+		if r.Duplicate || !r.DateAdded.After(last) {
+			t.Errorf("result %d: %+v, want a new entry after %v", i, r, last)
+		}
+		last = r.DateAdded
+	}
+	for _, c := range []struct{ id, what string }{{coll1, "coll1"}, {collAll, "all"}} {
+		checkContents(t, s, c.id, c.what, append(map[string][]stix.Object{coll1: {old1}, collAll: {old1}}[c.id],
+			a1, b1, a2, c1, old2, d1)...)
+		check(t, s, c.id, store.Filter{}, false, b1, a2, c1, old2, d1)
+		check(t, s, c.id, store.Filter{Versions: []string{"first"}}, false, old1, a1, b1, c1, d1)
+	}
+}

@@ -102,6 +102,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opt Options) {
 		sub(t, "Create", testFilterCollectionCreate)
 		sub(t, "Arrival", testFilterCollectionArrival)
 		sub(t, "AllOnce", testFilterCollectionAllOnce)
+		sub(t, "MixedBatch", testFilterCollectionMixedBatch)
 		sub(t, "Backfill", testFilterCollectionBackfill)
 		sub(t, "MaxAge", testFilterCollectionMaxAge)
 		sub(t, "Delete", testFilterCollectionDelete)
