@@ -225,9 +225,9 @@ func listed(cols []taxii.Collection) string {
 
 // puller adds pulled objects to the local collection and counts them. It
 // gathers the checked objects of consecutive pages into transactions of
-// batch objects, and stores each on a goroutine of its own while the walk
-// fetches and checks the next pages: the local store's single writer is
-// the slow part of a pull.
+// up to batch objects (growing to it as ingest.NextBatch does), and stores
+// each on a goroutine of its own while the walk fetches and checks the
+// next pages: the local store's single writer is the slow part of a pull.
 type puller struct {
 	st           store.Store
 	collectionID string
@@ -238,6 +238,7 @@ type puller struct {
 	fetched, added, duplicates, rejected int
 
 	pending     []stix.Object
+	size        int                    // the objects pending is stored at (ingest.NextBatch)
 	seen        map[pulledVersion]bool // the versions in pending
 	pendingMark time.Time              // the DateAddedLast of the last page in pending
 	storing     chan storedBatch       // the batch being stored; nil when none
@@ -285,9 +286,13 @@ func (p *puller) add(ctx context.Context, page client.Page) error {
 		p.pending = append(p.pending, o)
 	}
 	p.pendingMark = page.DateAddedLast
-	if len(p.pending) < p.batch {
+	if p.size == 0 {
+		p.size = ingest.NextBatch(0, p.batch)
+	}
+	if len(p.pending) < p.size {
 		return nil
 	}
+	p.size = ingest.NextBatch(p.size, p.batch)
 	return p.flush(ctx)
 }
 
