@@ -68,23 +68,24 @@ func runImport(ctx context.Context, env *environ, args []string) error {
 	}
 	im := &ingest.Importer{Store: st, CollectionID: c.ID, BatchSize: *batch, DryRun: *dryRun}
 	start := time.Now()
+	counted := &countingReader{r: in}
 	if isTerminal(env.stderr) {
+		total := inputSize(in)
 		im.Progress = func(s ingest.Summary) {
-			rate := float64(s.Read) / time.Since(start).Seconds()
-			fmt.Fprintf(env.stderr, "\r%d read, %d added, %d duplicate, %d rejected (%.0f/s)   ", s.Read, s.Added, s.Duplicates, s.Rejected, rate)
+			fmt.Fprintf(env.stderr, "\r%s   ", progressLine(s, counted.n.Load(), total, time.Since(start)))
 		}
 	}
 	var sum ingest.Summary
 	revoked := -1
 	switch {
 	case kind == "stix":
-		sum, err = im.ImportSTIX(ctx, in)
+		sum, err = im.ImportSTIX(ctx, counted)
 	case *snapshot:
 		opt.Format = kind
-		sum, revoked, err = feed.Snapshot(ctx, im, in, opt)
+		sum, revoked, err = feed.Snapshot(ctx, im, counted, opt)
 	default:
 		opt.Format = kind
-		sum, err = im.ImportList(ctx, in, opt)
+		sum, err = im.ImportList(ctx, counted, opt)
 	}
 	if im.Progress != nil {
 		fmt.Fprintln(env.stderr)
@@ -127,6 +128,20 @@ func openInput(env *environ, arg string) (io.ReadCloser, string, error) {
 		return nil, "", err
 	}
 	return f, arg, nil
+}
+
+// inputSize is the size of a regular file's input, 0 for standard input,
+// a pipe or anything else whose size is not known in advance.
+func inputSize(in io.Reader) int64 {
+	f, ok := in.(*os.File)
+	if !ok {
+		return 0
+	}
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return 0
+	}
+	return fi.Size()
 }
 
 // inputKind decides between a STIX import and an IOC list.
