@@ -163,7 +163,7 @@ func (s *Server) handleObjectsPost(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	st.ID, st.APIRoot, st.RequestTimestamp = uuid.NewString(), c.APIRoot, requested
+	st.ID, st.APIRoot, st.CollectionID, st.RequestTimestamp = uuid.NewString(), c.APIRoot, c.ID, requested
 	if err := s.store.CreateStatus(r.Context(), st); err != nil {
 		s.error(w, r, err)
 		return

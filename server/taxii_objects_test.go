@@ -92,10 +92,17 @@ func TestObjectsPost(t *testing.T) {
 		t.Errorf("stored bytes differ from those posted: %s", got.body)
 	}
 
-	// The status is kept, and any key may read it by id.
-	sr := e.get(t, "/taxii2/api/status/"+st.ID+"/", "reader")
-	if sr.status != http.StatusOK || !bytes.Equal(sr.body, r.body) {
-		t.Errorf("GET status: %d %s, want 200 %s", sr.status, sr.body, r.body)
+	// The status is kept, for the keys that may see its collection; to
+	// the others it is missing.
+	for _, key := range []string{"rw", "reader", "admin"} {
+		sr := e.get(t, "/taxii2/api/status/"+st.ID+"/", key)
+		if sr.status != http.StatusOK || !bytes.Equal(sr.body, r.body) {
+			t.Errorf("GET status with key %s: %d %s, want 200 %s", key, sr.status, sr.body, r.body)
+		}
+	}
+	if sr := e.get(t, "/taxii2/api/status/"+st.ID+"/", "nobody"); sr.status != http.StatusNotFound ||
+		bytes.Contains(sr.body, []byte(st.ID)) && bytes.Contains(sr.body, []byte("indicator--")) {
+		t.Errorf("GET status with a key that may not see the collection: %d %s, want 404", sr.status, sr.body)
 	}
 	if sr := e.get(t, "/taxii2/small/status/"+st.ID+"/", "rw"); sr.status != http.StatusNotFound {
 		t.Errorf("GET status in another root: %d, want 404", sr.status)

@@ -4,23 +4,41 @@ import (
 	"net/http"
 	"time"
 
+	"hail"
 	"hail/store"
 	"hail/taxii"
 )
 
-// handleStatusGet serves Get Status (TAXII 2.1 §4.3). Any valid key may read
-// a status: its id is a random UUID that only the request's sender learnt.
+// handleStatusGet serves Get Status (TAXII 2.1 §4.3). A status names the
+// objects of one request to one collection, so a key sees it only if it
+// may see that collection; to any other it is missing, as the collection
+// is (TAXII 2.1 Appendix B). Statuses stored before their collection was
+// recorded are shown to any key, as they were then.
 func (s *Server) handleStatusGet(w http.ResponseWriter, r *http.Request) {
-	if requestKey(r.Context()) == nil {
+	k := requestKey(r.Context())
+	if k == nil {
 		s.error(w, r, errUnauthenticated)
 		return
 	}
 	st, err := s.store.Status(r.Context(), r.PathValue("root"), r.PathValue("sid"))
+	if err == nil && !s.maySee(r, k, st) {
+		err = hail.Errorf(hail.ENOTFOUND, "Status %q not found.", st.ID)
+	}
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, statusResource(st))
+}
+
+// maySee reports whether k may see status st: it may read or write st's
+// collection, or the collection is public.
+func (s *Server) maySee(r *http.Request, k *store.Key, st store.Status) bool {
+	if st.CollectionID == "" || k.CanRead(st.CollectionID) || k.CanWrite(st.CollectionID) {
+		return true
+	}
+	c, err := s.store.Collection(r.Context(), st.APIRoot, st.CollectionID)
+	return err == nil && c.Public
 }
 
 // statusResource converts a stored status. The counts are the lengths of the

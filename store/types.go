@@ -99,8 +99,11 @@ type RawFunc func(dateAdded time.Time, raw []byte) error
 
 // Status is the record of one add request (TAXII 2.1 §4.3).
 type Status struct {
-	ID               string
-	APIRoot          string
+	ID      string
+	APIRoot string
+	// CollectionID is the collection the request added to, "" for
+	// statuses stored before hail recorded it.
+	CollectionID     string
 	RequestTimestamp time.Time
 	Status           string // "complete" or "pending"
 	Total            int

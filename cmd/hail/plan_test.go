@@ -85,7 +85,8 @@ func TestPlanCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now().UTC()
-	poll := now.Add(-2 * time.Hour).Truncate(time.Second)
+	// Seconds that are not zero, which the report writes only then.
+	poll := now.Add(-2 * time.Hour).Truncate(time.Minute).Add(17 * time.Second)
 	err = st.RecordActivity(context.Background(), []store.Activity{{Key: "soc1", Collection: "ips", First: poll, Last: poll,
 		Requests: 3, Polls: 2, LastPoll: poll, Objects: 1234, Bytes: 9999, LastDateAddedLast: poll.Add(-2 * time.Second),
 		Errors: map[int]int64{429: 1}}})

@@ -94,20 +94,15 @@ func (db *DB) StatusesAfter(ctx context.Context, after string, limit int) ([]sto
 	if limit <= 0 || limit > store.MaxLimit {
 		limit = store.MaxLimit
 	}
-	rows, err := db.pool.Query(ctx, `SELECT id, api_root, request_timestamp, status, total, successes, failures, pendings
-		FROM statuses WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
+	rows, err := db.pool.Query(ctx, `SELECT `+statusColumns+` FROM statuses WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
 	if err != nil {
 		return nil, dbError("statuses", err)
 	}
 	var out []store.Status
-	var s store.Status
-	var succ, fail, pend []detail
-	_, err = pgx.ForEachRow(rows, []any{&s.ID, &s.APIRoot, &s.RequestTimestamp, &s.Status, &s.Total, &succ, &fail, &pend}, func() error {
-		c := s
-		c.RequestTimestamp = utc(s.RequestTimestamp)
-		c.Successes, c.Failures, c.Pendings = statusDetails(succ), statusDetails(fail), statusDetails(pend)
-		out = append(out, c)
-		succ, fail, pend = nil, nil, nil
+	var r statusRow
+	_, err = pgx.ForEachRow(rows, r.dest(), func() error {
+		out = append(out, r.status())
+		r.succ, r.fail, r.pend = nil, nil, nil
 		return nil
 	})
 	if err != nil {

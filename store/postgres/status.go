@@ -45,9 +45,9 @@ func statusDetails(ds []detail) []store.StatusDetail {
 // taken.
 func (db *DB) CreateStatus(ctx context.Context, s store.Status) error {
 	_, err := db.pool.Exec(ctx, `INSERT INTO statuses
-		(id, api_root, request_timestamp, status, total, successes, failures, pendings)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		s.ID, s.APIRoot, db.nowOr(s.RequestTimestamp), s.Status, s.Total,
+		(id, api_root, collection, request_timestamp, status, total, successes, failures, pendings)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		s.ID, s.APIRoot, s.CollectionID, db.nowOr(s.RequestTimestamp), s.Status, s.Total,
 		details(s.Successes), details(s.Failures), details(s.Pendings))
 	return dbError("create status", err)
 }
@@ -55,20 +55,39 @@ func (db *DB) CreateStatus(ctx context.Context, s store.Status) error {
 // Status returns the status with that id in that API root. Returns
 // ENOTFOUND if there is none.
 func (db *DB) Status(ctx context.Context, apiRoot, id string) (store.Status, error) {
-	var s store.Status
-	var succ, fail, pend []detail
-	err := db.pool.QueryRow(ctx, `SELECT id, api_root, request_timestamp, status, total, successes, failures, pendings
-		FROM statuses WHERE id = $1 AND api_root = $2`, id, apiRoot).
-		Scan(&s.ID, &s.APIRoot, &s.RequestTimestamp, &s.Status, &s.Total, &succ, &fail, &pend)
+	var r statusRow
+	err := db.pool.QueryRow(ctx, `SELECT `+statusColumns+` FROM statuses WHERE id = $1 AND api_root = $2`, id, apiRoot).
+		Scan(r.dest()...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Status{}, hail.Errorf(hail.ENOTFOUND, "Status %q not found.", id)
 	}
 	if err != nil {
 		return store.Status{}, dbError("status", err)
 	}
+	return r.status(), nil
+}
+
+// statusColumns are what a statusRow holds.
+const statusColumns = `id, api_root, collection, request_timestamp, status, total, successes, failures, pendings`
+
+// statusRow is a row of statusColumns as scanned.
+type statusRow struct {
+	s                store.Status
+	succ, fail, pend []detail
+}
+
+// dest returns the scan destinations, in statusColumns' order.
+func (r *statusRow) dest() []any {
+	s := &r.s
+	return []any{&s.ID, &s.APIRoot, &s.CollectionID, &s.RequestTimestamp, &s.Status, &s.Total, &r.succ, &r.fail, &r.pend}
+}
+
+// status returns the scanned status.
+func (r *statusRow) status() store.Status {
+	s := r.s
 	s.RequestTimestamp = utc(s.RequestTimestamp)
-	s.Successes, s.Failures, s.Pendings = statusDetails(succ), statusDetails(fail), statusDetails(pend)
-	return s, nil
+	s.Successes, s.Failures, s.Pendings = statusDetails(r.succ), statusDetails(r.fail), statusDetails(r.pend)
+	return s
 }
 
 // DeleteStatusesBefore removes statuses requested before t and returns how

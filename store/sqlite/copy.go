@@ -79,25 +79,16 @@ func (db *DB) StatusesAfter(ctx context.Context, after string, limit int) ([]sto
 	if limit <= 0 || limit > store.MaxLimit {
 		limit = store.MaxLimit
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT id, api_root, request_timestamp, status, total, successes, failures, pendings
-		FROM statuses WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
+	rows, err := db.read.QueryContext(ctx, `SELECT `+statusColumns+` FROM statuses WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("statuses: %w", err)
 	}
 	defer rows.Close()
 	var out []store.Status
 	for rows.Next() {
-		var s store.Status
-		var ts int64
-		var lists [3]string
-		if err := rows.Scan(&s.ID, &s.APIRoot, &ts, &s.Status, &s.Total, &lists[0], &lists[1], &lists[2]); err != nil {
+		s, err := scanStatus(rows)
+		if err != nil {
 			return nil, fmt.Errorf("statuses: %w", err)
-		}
-		s.RequestTimestamp = fromMicros(ts)
-		for i, dst := range []*[]store.StatusDetail{&s.Successes, &s.Failures, &s.Pendings} {
-			if *dst, err = decodeDetails(lists[i]); err != nil {
-				return nil, fmt.Errorf("status %s: %w", s.ID, err)
-			}
 		}
 		out = append(out, s)
 	}

@@ -52,9 +52,9 @@ func (db *DB) CreateStatus(ctx context.Context, s store.Status) error {
 			return fmt.Errorf("create status: %w", err)
 		}
 	}
-	_, err := db.write.ExecContext(ctx, `INSERT INTO statuses (id, api_root, request_timestamp, status, total,
-		successes, failures, pendings) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		s.ID, s.APIRoot, micros(db.nowOr(s.RequestTimestamp)), s.Status, s.Total, lists[0], lists[1], lists[2])
+	_, err := db.write.ExecContext(ctx, `INSERT INTO statuses (id, api_root, collection, request_timestamp, status, total,
+		successes, failures, pendings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		s.ID, s.APIRoot, s.CollectionID, micros(db.nowOr(s.RequestTimestamp)), s.Status, s.Total, lists[0], lists[1], lists[2])
 	if isUnique(err) {
 		return hail.Errorf(hail.ECONFLICT, "Status %q already exists.", s.ID)
 	}
@@ -67,22 +67,33 @@ func (db *DB) CreateStatus(ctx context.Context, s store.Status) error {
 // Status returns the status with that id in that API root. Returns
 // ENOTFOUND if there is none.
 func (db *DB) Status(ctx context.Context, apiRoot, id string) (store.Status, error) {
-	var s store.Status
-	var ts int64
-	var lists [3]string
-	err := db.read.QueryRowContext(ctx, `SELECT id, api_root, request_timestamp, status, total, successes, failures, pendings
-		FROM statuses WHERE id = ? AND api_root = ?`, id, apiRoot).
-		Scan(&s.ID, &s.APIRoot, &ts, &s.Status, &s.Total, &lists[0], &lists[1], &lists[2])
+	s, err := scanStatus(db.read.QueryRowContext(ctx, `SELECT `+statusColumns+` FROM statuses WHERE id = ? AND api_root = ?`,
+		id, apiRoot))
 	if err == sql.ErrNoRows {
 		return store.Status{}, hail.Errorf(hail.ENOTFOUND, "Status %q not found.", id)
 	}
 	if err != nil {
 		return store.Status{}, fmt.Errorf("status: %w", err)
 	}
+	return s, nil
+}
+
+// statusColumns are what scanStatus reads.
+const statusColumns = `id, api_root, collection, request_timestamp, status, total, successes, failures, pendings`
+
+// scanStatus reads a row of statusColumns.
+func scanStatus(row interface{ Scan(...any) error }) (store.Status, error) {
+	var s store.Status
+	var ts int64
+	var lists [3]string
+	if err := row.Scan(&s.ID, &s.APIRoot, &s.CollectionID, &ts, &s.Status, &s.Total, &lists[0], &lists[1], &lists[2]); err != nil {
+		return s, err
+	}
 	s.RequestTimestamp = fromMicros(ts)
 	for i, dst := range []*[]store.StatusDetail{&s.Successes, &s.Failures, &s.Pendings} {
+		var err error
 		if *dst, err = decodeDetails(lists[i]); err != nil {
-			return store.Status{}, fmt.Errorf("status %s: %w", id, err)
+			return s, fmt.Errorf("status %s: %w", s.ID, err)
 		}
 	}
 	return s, nil

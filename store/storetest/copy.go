@@ -186,7 +186,7 @@ func testStatusesAfter(t *testing.T, s store.Store, c store.Copier) {
 	var want []store.Status
 	for i := 0; i < 3; i++ {
 		st := store.Status{ID: fmt.Sprintf("%08x-0000-4000-8000-000000000000", 3-i), APIRoot: []string{"api", "other"}[i%2],
-			RequestTimestamp: created.Add(time.Duration(i) * time.Second), Status: "complete", Total: 1,
+			CollectionID: []string{coll1, ""}[i%2], RequestTimestamp: created.Add(time.Duration(i) * time.Second), Status: "complete", Total: 1,
 			Successes: []store.StatusDetail{{ID: id("indicator", i), Version: "2024-01-01T00:00:00.000Z"}}}
 		if err := s.CreateStatus(ctx, st); err != nil {
 			t.Fatalf("CreateStatus: %v", err)

@@ -12,7 +12,7 @@ import (
 func testStatusCreateAndGet(t *testing.T, s store.Store) {
 	setup(t, s)
 	st := store.Status{
-		ID: "2d086da7-4bdc-4f91-900e-d77486753710", APIRoot: "api", RequestTimestamp: created,
+		ID: "2d086da7-4bdc-4f91-900e-d77486753710", APIRoot: "api", CollectionID: coll1, RequestTimestamp: created,
 		Status: "complete", Total: 4,
 		Successes: []store.StatusDetail{{ID: id("indicator", 1), Version: "2024-01-01T00:00:00.000Z"},
 			{ID: id("indicator", 2), Version: "2024-01-01T00:00:00.000Z", Message: "Object already added."}},
