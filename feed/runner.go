@@ -106,6 +106,13 @@ func (r *Runner) runTAXII(ctx context.Context, f store.Feed, im *ingest.Importer
 	if f.Insecure {
 		opts = append(opts, client.WithInsecureSkipVerify())
 	}
+	pool, err := f.RootCAs()
+	if err != nil {
+		return mark, err
+	}
+	if pool != nil {
+		opts = append(opts, client.WithRootCAs(pool))
+	}
 	cl, err := client.New(f.URL, append(opts, r.ClientOptions...)...)
 	if err != nil {
 		return mark, err
@@ -178,9 +185,9 @@ func (r *Runner) runHTTP(ctx context.Context, f store.Feed, im *ingest.Importer,
 	case f.User != "" || f.Password != "":
 		req.SetBasicAuth(f.User, f.Password)
 	}
-	hc := r.httpClient()
-	if f.Insecure {
-		hc = insecureClient(hc)
+	hc, err := tlsClient(r.httpClient(), f)
+	if err != nil {
+		return f.Mark, err
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
@@ -222,8 +229,13 @@ func listOptions(f store.Feed, now func() time.Time) ingest.ListOptions {
 	}
 }
 
-// insecureClient returns a copy of hc that accepts any TLS certificate.
-func insecureClient(hc *http.Client) *http.Client {
+// tlsClient returns hc, or a copy of it with f's TLS settings: any
+// certificate accepted (Insecure), or verified against f's CA.
+func tlsClient(hc *http.Client, f store.Feed) (*http.Client, error) {
+	pool, err := f.RootCAs()
+	if err != nil || (!f.Insecure && pool == nil) {
+		return hc, err
+	}
 	c := *hc
 	var t *http.Transport
 	if base, ok := hc.Transport.(*http.Transport); ok {
@@ -232,10 +244,14 @@ func insecureClient(hc *http.Client) *http.Client {
 		t = http.DefaultTransport.(*http.Transport).Clone()
 	}
 	if t.TLSClientConfig == nil {
-		t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} // asked for by the feed's Insecure flag
-	} else {
-		t.TLSClientConfig.InsecureSkipVerify = true
+		t.TLSClientConfig = &tls.Config{}
+	}
+	if pool != nil {
+		t.TLSClientConfig.RootCAs = pool
+	}
+	if f.Insecure {
+		t.TLSClientConfig.InsecureSkipVerify = true // asked for by the feed's Insecure flag
 	}
 	c.Transport = t
-	return &c
+	return &c, nil
 }

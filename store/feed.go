@@ -1,6 +1,7 @@
 package store
 
 import (
+	"crypto/x509"
 	"time"
 
 	"hail"
@@ -40,7 +41,11 @@ type Feed struct {
 	List FeedList
 	// Insecure accepts any TLS certificate from the source.
 	Insecure bool
-	Created  time.Time
+	// CA holds PEM certificates the source's certificate must chain to,
+	// instead of the system roots: a source with a private CA. "" for the
+	// system roots.
+	CA      string
+	Created time.Time
 	// NextRun is when the feed is next due; zero means at once.
 	NextRun time.Time
 	// Mark is the high-water mark the next run starts from.
@@ -120,5 +125,21 @@ func (f Feed) Validate() error {
 	if f.List.Snapshot && (f.List.Source == "" || (f.Kind != FeedText && f.Kind != FeedCSV)) {
 		return hail.Errorf(hail.EINVALID, "Feed %q: a snapshot needs an IOC list feed with a source.", f.Name)
 	}
+	if _, err := f.RootCAs(); err != nil {
+		return err
+	}
 	return nil
+}
+
+// RootCAs returns the pool of f.CA's certificates, nil for the system
+// roots. Returns EINVALID if CA is set but holds no PEM certificate.
+func (f Feed) RootCAs() (*x509.CertPool, error) {
+	if f.CA == "" {
+		return nil, nil
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM([]byte(f.CA)) {
+		return nil, hail.Errorf(hail.EINVALID, "Feed %q: its CA holds no PEM certificate.", f.Name)
+	}
+	return pool, nil
 }

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"encoding/pem"
 	"fmt"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -57,8 +60,13 @@ func TestFeedCommands(t *testing.T) {
 }
 
 func TestFeedAddRefusals(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "hail.db")
+	dir := t.TempDir()
+	db := filepath.Join(dir, "hail.db")
+	notPEM := filepath.Join(dir, "ca.txt")
+	os.WriteFile(notPEM, []byte("not a certificate\n"), 0o600)
 	for _, args := range [][]string{
+		{"--name", "x", "--url", "https://x/", "--kind", "txt", "--ca", notPEM},
+		{"--name", "x", "--url", "https://x/", "--kind", "txt", "--ca", filepath.Join(dir, "missing.pem")},
 		{"--name", "x", "--url", "http://x/", "--kind", "rss"},
 		{"--name", "x", "--url", "http://x/", "--kind", "txt", "--token", "t", "--user", "u"},
 		{"--name", "x", "--url", "http://x/", "--kind", "txt", "--collection", "ips"},
@@ -73,6 +81,29 @@ func TestFeedAddRefusals(t *testing.T) {
 	}
 	if out := mustHail(t, "feed", "list", "--db", db); !strings.Contains(out, "no feeds") {
 		t.Errorf("feed list after refusals:\n%s", out)
+	}
+}
+
+// TestFeedAddCA runs a list feed from a TLS source whose certificate only
+// the --ca file given to feed add signs.
+func TestFeedAddCA(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "203.0.113.9")
+	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	defer srv.Close()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "hail.db")
+	ca := filepath.Join(dir, "ca.pem")
+	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600)
+	mustHail(t, "feed", "add", "--db", db, "--name", "private", "--url", srv.URL, "--kind", "txt", "--ca", ca)
+	if out := mustHail(t, "feed", "run", "--db", db, "private"); !strings.Contains(out, "1 read, 1 added") {
+		t.Errorf("run of a feed with its CA said:\n%s", out)
+	}
+	mustHail(t, "feed", "add", "--db", db, "--name", "public-roots", "--url", srv.URL, "--kind", "txt")
+	if out, err := runHail(t, "feed", "run", "--db", db, "public-roots"); err == nil || !strings.Contains(out+err.Error(), "certificate") {
+		t.Errorf("run of a feed without the CA: %v\n%s", err, out)
 	}
 }
 

@@ -1,6 +1,13 @@
 package storetest
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
 	"reflect"
 	"sync"
 	"testing"
@@ -40,7 +47,7 @@ func testFeedCreateAndGet(t *testing.T, s store.Store) {
 		t.Fatalf("CreateFeed: %v", err)
 	}
 	taxii := store.Feed{Name: "abc", Kind: store.FeedTAXII21, URL: "https://taxii.example/api/", CollectionID: coll2,
-		TAXIICollection: "remote", Token: "tok", Every: 90 * time.Minute, Insecure: true,
+		TAXIICollection: "remote", Token: "tok", Every: 90 * time.Minute, CA: certificatePEM(t),
 		Created: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
 	if err := s.CreateFeed(ctx, taxii); err != nil {
 		t.Fatalf("CreateFeed: %v", err)
@@ -77,6 +84,7 @@ func testFeedInvalid(t *testing.T, s store.Store) {
 		func(f *store.Feed) { f.Token = "t" },
 		func(f *store.Feed) { f.Kind = store.FeedTAXII21 },
 		func(f *store.Feed) { f.List.Source = "" },
+		func(f *store.Feed) { f.CA = "not a certificate" },
 	} {
 		f := feedFixture("x")
 		bad(&f)
@@ -239,4 +247,22 @@ func testFeedClaimRace(t *testing.T, s store.Store) {
 	}
 	_, err := s.ClaimFeed(ctx, "f", now.Add(time.Second), now.Add(time.Minute), true)
 	wantCode(t, "ClaimFeed(due) just after another run", err, hail.ECONFLICT)
+}
+
+// certificatePEM returns a new self-signed certificate, PEM-encoded, as a
+// feed's CA.
+func certificatePEM(tb testing.TB) string {
+	tb.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Example CA"},
+		NotBefore: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2035, 1, 1, 0, 0, 0, 0, time.UTC),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 }

@@ -1,0 +1,59 @@
+package feed_test
+
+import (
+	"encoding/pem"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"hail/server"
+	"hail/store"
+)
+
+// certPEM is the certificate of a TLS test server, PEM-encoded: the CA a
+// feed of that server needs, since the system roots do not sign it.
+func certPEM(srv *httptest.Server) string {
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}))
+}
+
+// tlsServer starts h over TLS; the handshakes the test means to fail are
+// not logged.
+func tlsServer(h http.Handler) *httptest.Server {
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	return srv
+}
+
+// TestFeedPrivateCA runs a list feed and a TAXII feed from sources over
+// TLS with certificates no system root signs: refused without the feed's
+// CA, fetched with it.
+func TestFeedPrivateCA(t *testing.T) {
+	ls := &listServer{}
+	ls.set("203.0.113.1\n203.0.113.2\n", `"v1"`)
+	lists := tlsServer(ls)
+	defer lists.Close()
+	src := newSource(t)
+	src.add(t, 0, 3)
+	peer := tlsServer(server.New(server.Config{}, src.st, nil))
+	defer peer.Close()
+
+	local := openStore(t, localColl, "local")
+	for _, f := range []store.Feed{
+		{Name: "list", Kind: store.FeedText, URL: lists.URL + "/list", List: store.FeedList{Source: "Example"}},
+		{Name: "list-ca", Kind: store.FeedText, URL: lists.URL + "/list", List: store.FeedList{Source: "Example"}, CA: certPEM(lists)},
+		{Name: "peer", Kind: store.FeedTAXII21, URL: peer.URL + "/taxii2/api/", TAXIICollection: "intel", Token: src.key},
+		{Name: "peer-ca", Kind: store.FeedTAXII21, URL: peer.URL + "/taxii2/api/", TAXIICollection: "intel", Token: src.key,
+			CA: certPEM(peer)},
+	} {
+		mustCreate(t, local, f)
+	}
+	s, _ := scheduler(local)
+	runDue(t, s, "list", "list-ca", "peer", "peer-ca")
+	checkLastRun(t, local, "list", counts{}, "certificate")
+	checkLastRun(t, local, "peer", counts{}, "certificate")
+	checkLastRun(t, local, "list-ca", counts{Read: 2, Added: 2}, "")
+	checkLastRun(t, local, "peer-ca", counts{Read: 3, Added: 3}, "")
+}
