@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"runtime"
+	"sync"
 	"sync/atomic"
 
 	"hail/store"
@@ -17,8 +18,9 @@ const inspectChunk = 64
 // import's CPU, would otherwise run on the writer's core. all asks for
 // every arrival (the fan-out to filter collections reads them all);
 // otherwise only the types whose rows use them. The returned function
-// stops the work still queued; an arrival whose chunk was not decoded is
-// then decoded by its first inspect call.
+// stops the work still queued and returns once no worker reads the
+// arrivals, whose objects belong to the caller again then; an arrival
+// whose chunk was not decoded is decoded by its first inspect call.
 func inspectAhead(arrivals []*arrival, all bool) (stop func()) {
 	var chunks []*inspectJob
 	for lo := 0; lo < len(arrivals); lo += inspectChunk {
@@ -39,7 +41,9 @@ func inspectAhead(arrivals []*arrival, all bool) (stop func()) {
 	}
 	var next atomic.Int64 // the next chunk to claim
 	var stopped atomic.Bool
+	var workers sync.WaitGroup
 	work := func() {
+		defer workers.Done()
 		for !stopped.Load() {
 			i := int(next.Add(1)) - 1
 			if i >= len(chunks) {
@@ -51,10 +55,12 @@ func inspectAhead(arrivals []*arrival, all bool) (stop func()) {
 	// Leave one core to the writer; with one core, still one worker, so
 	// that the writer never waits for a chunk nobody decodes.
 	for range max(1, min(runtime.GOMAXPROCS(0)-1, len(chunks))) {
+		workers.Add(1)
 		go work()
 	}
 	return func() {
 		stopped.Store(true)
+		workers.Wait()
 	}
 }
 
