@@ -55,6 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.ImportProfile, "import-profile", "", "write a CPU profile of the bulk import (in this process) to this file")
 	jsonPath := fs.String("json", "hail-bench.json", `file for the JSON report ("" for none, "-" for stdout instead of the table)`)
 	quiet := fs.Bool("q", false, "no progress lines on stderr")
+	bundle := fs.String("bundle", "", "write the data set to this file as a STIX bundle, for hail import, and run nothing")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -67,6 +68,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if !*quiet {
 		cfg.Log = stderr
+	}
+	if *bundle != "" {
+		return writeBundle(*bundle, cfg)
 	}
 
 	report, err := bench.Run(ctx, cfg)
@@ -104,4 +108,21 @@ func parseInts(s string) ([]int, error) {
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+// writeBundle writes the data set of cfg as a STIX bundle to path.
+func writeBundle(path string, cfg bench.Config) error {
+	n, seed := cfg.N, cfg.Seed
+	if seed == 0 {
+		seed = 1
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := bench.WriteBundle(f, seed, n); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
