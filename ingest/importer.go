@@ -15,9 +15,8 @@ import (
 // Importer adds what a reader yields to one collection of a store, in
 // batches of one transaction each, so that a large import streams with flat
 // memory and a failure loses at most the batch under way. A batch is
-// stored on a goroutine of its own while the next one is read and
-// validated: a store has one writer, and reading is a fifth of an
-// import's work. An Importer runs one import at a time.
+// stored while the next one is read and validated (see BatchWriter). An
+// Importer runs one import at a time.
 type Importer struct {
 	Store        store.Store
 	CollectionID string
@@ -31,7 +30,7 @@ type Importer struct {
 	// MaxRejections bounds Summary.Rejections (default 100); the count goes on.
 	MaxRejections int
 
-	storing chan stored // the batch being stored; nil when none
+	writer BatchWriter
 }
 
 // DefaultBatch is the default number of objects per transaction. Larger
@@ -40,12 +39,6 @@ type Importer struct {
 // in transactions of 5,000 and 10,950 in transactions of 20,000. A batch
 // of 20,000 average objects holds about 30 MB, and an import holds two.
 const DefaultBatch = 20000
-
-// stored is the outcome of storing one batch.
-type stored struct {
-	added, duplicates int
-	err               error
-}
 
 // Summary counts what an import did.
 type Summary struct {
@@ -108,36 +101,22 @@ func (im *Importer) flush(ctx context.Context, s *Summary, batch []stix.Object) 
 		im.progress(s)
 		return nil
 	}
-	done := make(chan stored, 1)
-	im.storing = done
-	go func() {
-		var out stored
-		res, err := im.Store.AddObjects(ctx, im.CollectionID, batch)
-		out.err = err
-		for _, r := range res {
-			if r.Duplicate {
-				out.duplicates++
-			} else {
-				out.added++
-			}
-		}
-		done <- out
-	}()
+	im.writer.Store, im.writer.CollectionID = im.Store, im.CollectionID
+	im.writer.Start(ctx, batch)
 	return nil
 }
 
 // wait waits for the batch being stored, if any, and counts its outcome.
 func (im *Importer) wait(s *Summary) error {
-	if im.storing == nil {
+	out, ok := im.writer.Wait()
+	if !ok {
 		return nil
 	}
-	out := <-im.storing
-	im.storing = nil
-	if out.err != nil {
-		return out.err
+	if out.Err != nil {
+		return out.Err
 	}
-	s.Added += out.added
-	s.Duplicates += out.duplicates
+	s.Added += out.Added
+	s.Duplicates += out.Duplicates
 	im.progress(s)
 	return nil
 }

@@ -241,22 +241,16 @@ type puller struct {
 	size        int                    // the objects pending is stored at (ingest.NextBatch)
 	seen        map[pulledVersion]bool // the versions in pending
 	pendingMark time.Time              // the DateAddedLast of the last page in pending
-	storing     chan storedBatch       // the batch being stored; nil when none
-	stored      time.Time              // the mark of the last batch stored
-	failed      error                  // why storing a batch failed
+	writer      ingest.BatchWriter
+	storingMark time.Time // the mark of the batch being stored
+	stored      time.Time // the mark of the last batch stored
+	failed      error     // why storing a batch failed
 }
 
 // pulledVersion is an object version, to store it once per transaction.
 type pulledVersion struct {
 	id string
 	ns int64
-}
-
-// storedBatch is the outcome of storing one batch.
-type storedBatch struct {
-	mark              time.Time
-	added, duplicates int
-	err               error
 }
 
 // add checks one page of objects and adds it to the pending batch, which
@@ -302,41 +296,27 @@ func (p *puller) flush(ctx context.Context) error {
 	if err := p.wait(); err != nil || len(p.pending) == 0 {
 		return err
 	}
-	batch, mark := p.pending, p.pendingMark
+	p.writer.Store, p.writer.CollectionID = p.st, p.collectionID
+	p.writer.Start(ctx, p.pending)
+	p.storingMark = p.pendingMark
 	p.pending, p.seen = nil, nil
-	done := make(chan storedBatch, 1)
-	p.storing = done
-	go func() {
-		out := storedBatch{mark: mark}
-		res, err := p.st.AddObjects(ctx, p.collectionID, batch)
-		out.err = err
-		for _, r := range res {
-			if r.Duplicate {
-				out.duplicates++
-			} else {
-				out.added++
-			}
-		}
-		done <- out
-	}()
 	return nil
 }
 
 // wait waits for the batch being stored, if any, and counts it.
 func (p *puller) wait() error {
-	if p.storing == nil {
+	out, ok := p.writer.Wait()
+	if !ok {
 		return p.failed
 	}
-	out := <-p.storing
-	p.storing = nil
-	if out.err != nil {
-		p.failed = out.err
-		return out.err
+	if out.Err != nil {
+		p.failed = out.Err
+		return out.Err
 	}
-	p.added += out.added
-	p.duplicates += out.duplicates
-	if out.mark.After(p.stored) {
-		p.stored = out.mark
+	p.added += out.Added
+	p.duplicates += out.Duplicates
+	if p.storingMark.After(p.stored) {
+		p.stored = p.storingMark
 	}
 	return nil
 }
