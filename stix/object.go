@@ -5,6 +5,7 @@ package stix
 import (
 	"bytes"
 	"encoding/json"
+	"hail/jsonscan"
 	"time"
 
 	"hail"
@@ -36,14 +37,59 @@ func (o Object) VersionString() string {
 	return o.Created
 }
 
-// header is what Parse decodes; unknown properties are skipped by the decoder.
+// header is what Parse reads of an object: its common properties, nil
+// when absent or null.
 type header struct {
-	Type        string          `json:"type"`
-	ID          string          `json:"id"`
-	SpecVersion *string         `json:"spec_version"`
-	Created     *string         `json:"created"`
-	Modified    *string         `json:"modified"`
-	Revoked     json.RawMessage `json:"revoked"`
+	Type, ID                       string
+	SpecVersion, Created, Modified *string
+	Revoked                        []byte
+}
+
+// readHeader reads the common properties of the valid JSON object raw.
+// wrong names the first of them, in document order, that is not a string.
+// As with encoding/json, the last of repeated names wins.
+func readHeader(raw []byte) (h header, wrong string) {
+	jsonscan.Members(raw, func(name string, v []byte) bool {
+		var dst *string
+		switch name {
+		case "type":
+			dst = &h.Type
+		case "id":
+			dst = &h.ID
+		case "spec_version":
+			dst = new(string)
+			h.SpecVersion = dst
+		case "created":
+			dst = new(string)
+			h.Created = dst
+		case "modified":
+			dst = new(string)
+			h.Modified = dst
+		case "revoked":
+			h.Revoked = v
+			return true
+		default:
+			return true
+		}
+		if string(v) == "null" {
+			switch name { // null leaves a property absent
+			case "spec_version":
+				h.SpecVersion = nil
+			case "created":
+				h.Created = nil
+			case "modified":
+				h.Modified = nil
+			}
+			return true
+		}
+		s, ok := jsonscan.String(v)
+		if !ok && wrong == "" {
+			wrong = name
+		}
+		*dst = s
+		return true
+	})
+	return h, wrong
 }
 
 // Parse reads the common properties of one STIX object and checks the rules
@@ -56,9 +102,13 @@ func Parse(raw []byte) (Object, error) {
 	if len(raw) == 0 || raw[0] != '{' {
 		return Object{}, hail.Errorf(hail.EUNPROCESSABLE, "A STIX object must be a JSON object.")
 	}
-	var h header
-	if err := json.Unmarshal(raw, &h); err != nil {
-		return Object{}, hail.Errorf(hail.EUNPROCESSABLE, "Invalid STIX object: %s.", jsonErrorText(err))
+	if !jsonscan.Valid(raw) {
+		var v any // encoding/json says where the syntax breaks
+		return Object{}, hail.Errorf(hail.EUNPROCESSABLE, "Invalid STIX object: %s.", jsonErrorText(json.Unmarshal(raw, &v)))
+	}
+	h, wrong := readHeader(raw)
+	if wrong != "" {
+		return Object{}, hail.Errorf(hail.EUNPROCESSABLE, "Invalid STIX object: property %q has the wrong JSON type.", wrong)
 	}
 	o := Object{ID: h.ID, Type: h.Type, SpecVersion: "2.1", Raw: json.RawMessage(raw)}
 	if h.Type == "" {

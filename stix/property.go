@@ -3,6 +3,7 @@ package stix
 import (
 	"bytes"
 	"encoding/json"
+	"hail/jsonscan"
 	"math"
 	"strconv"
 	"strings"
@@ -57,21 +58,7 @@ func kindOf(v json.RawMessage) byte {
 
 // decodeString returns the string held by v, or false when v is not a JSON
 // string.
-func decodeString(v json.RawMessage) (string, bool) {
-	if kindOf(v) != '"' {
-		return "", false
-	}
-	// Fast path: no escapes, the common case for identifiers and timestamps.
-	t := bytes.TrimSpace(v)
-	if len(t) >= 2 && bytes.IndexByte(t[1:len(t)-1], '\\') < 0 {
-		return string(t[1 : len(t)-1]), true
-	}
-	var s string
-	if json.Unmarshal(v, &s) != nil {
-		return "", false
-	}
-	return s, true
-}
+func decodeString(v json.RawMessage) (string, bool) { return jsonscan.String(v) }
 
 // str accepts any JSON string.
 func str(v json.RawMessage) *fault {
