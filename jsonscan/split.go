@@ -55,15 +55,21 @@ func stringEnd(b []byte, i int) int {
 
 // Members calls fn with the name (decoded) and the value (its bytes) of
 // each member of the valid JSON object v, in order, until fn returns
-// false. It reports whether v is an object.
-func Members(v []byte, fn func(name string, value []byte) bool) bool {
+// false. It reports whether v is an object. name is only valid during the
+// call: it is a slice of v unless the name has escapes, so that reading
+// an object allocates nothing.
+func Members(v []byte, fn func(name, value []byte) bool) bool {
 	i := space(v, 0)
 	if i >= len(v) || v[i] != '{' {
 		return false
 	}
 	for i = space(v, i+1); i < len(v) && v[i] == '"'; {
 		kend := stringEnd(v, i)
-		name, _ := String(v[i:kend])
+		name := v[i+1 : max(kend-1, i+1)]
+		if bytes.IndexByte(name, '\\') >= 0 {
+			s, _ := String(v[i:kend])
+			name = []byte(s)
+		}
 		i = space(v, kend)
 		if i < len(v) && v[i] == ':' {
 			i = space(v, i+1)
@@ -84,8 +90,8 @@ func Members(v []byte, fn func(name string, value []byte) bool) bool {
 // repeated names wins.
 func Object(v []byte) (map[string]json.RawMessage, bool) {
 	m := map[string]json.RawMessage{}
-	ok := Members(v, func(name string, value []byte) bool {
-		m[name] = json.RawMessage(value)
+	ok := Members(v, func(name, value []byte) bool {
+		m[string(name)] = json.RawMessage(value)
 		return true
 	})
 	if !ok {

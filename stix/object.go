@@ -49,9 +49,9 @@ type header struct {
 // wrong names the first of them, in document order, that is not a string.
 // As with encoding/json, the last of repeated names wins.
 func readHeader(raw []byte) (h header, wrong string) {
-	jsonscan.Members(raw, func(name string, v []byte) bool {
+	jsonscan.Members(raw, func(name, v []byte) bool {
 		var dst *string
-		switch name {
+		switch string(name) {
 		case "type":
 			dst = &h.Type
 		case "id":
@@ -72,7 +72,7 @@ func readHeader(raw []byte) (h header, wrong string) {
 			return true
 		}
 		if string(v) == "null" {
-			switch name { // null leaves a property absent
+			switch string(name) { // null leaves a property absent
 			case "spec_version":
 				h.SpecVersion = nil
 			case "created":
@@ -84,7 +84,7 @@ func readHeader(raw []byte) (h header, wrong string) {
 		}
 		s, ok := jsonscan.String(v)
 		if !ok && wrong == "" {
-			wrong = name
+			wrong = string(name)
 		}
 		*dst = s
 		return true

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"hail/jsonscan"
 	"net/netip"
 	"slices"
 	"strings"
@@ -190,25 +191,87 @@ func (info ObjectInfo) ThreatType() string {
 	return info.IndicatorTypes[0]
 }
 
-// properties are the fields Inspect decodes. A property of the wrong JSON
-// type is skipped (encoding/json carries on past type errors), so a
-// malformed optional property never hides the others.
+// properties are the fields Inspect reads. A property of the wrong JSON
+// type is skipped, so a malformed optional property never hides the
+// others.
 type properties struct {
-	Name               string          `json:"name"`
-	Description        string          `json:"description"`
-	Labels             []string        `json:"labels"`
-	Confidence         json.RawMessage `json:"confidence"`
-	CreatedBy          string          `json:"created_by_ref"`
-	ObjectMarkingRefs  []string        `json:"object_marking_refs"`
-	IndicatorTypes     []string        `json:"indicator_types"`
-	ValidFrom          string          `json:"valid_from"`
-	ValidUntil         string          `json:"valid_until"`
-	Pattern            string          `json:"pattern"`
-	PatternType        string          `json:"pattern_type"`
-	ExternalReferences []struct {
-		SourceName string `json:"source_name"`
-		ExternalID string `json:"external_id"`
-	} `json:"external_references"`
+	Name, Description, CreatedBy                string
+	Labels, ObjectMarkingRefs, IndicatorTypes   []string
+	Confidence                                  []byte
+	ValidFrom, ValidUntil, Pattern, PatternType string
+	ExternalReferences                          []externalReference
+}
+
+type externalReference struct{ SourceName, ExternalID string }
+
+// readProperties reads the properties of the JSON object raw (valid, as
+// stix.Parse checked) by splitting it: decoding it with encoding/json
+// cost more than the pattern parsing it feeds.
+func readProperties(raw []byte) properties {
+	var p properties
+	jsonscan.Members(raw, func(name, v []byte) bool {
+		var dst *string
+		var list *[]string
+		switch string(name) {
+		case "name":
+			dst = &p.Name
+		case "description":
+			dst = &p.Description
+		case "created_by_ref":
+			dst = &p.CreatedBy
+		case "valid_from":
+			dst = &p.ValidFrom
+		case "valid_until":
+			dst = &p.ValidUntil
+		case "pattern":
+			dst = &p.Pattern
+		case "pattern_type":
+			dst = &p.PatternType
+		case "labels":
+			list = &p.Labels
+		case "object_marking_refs":
+			list = &p.ObjectMarkingRefs
+		case "indicator_types":
+			list = &p.IndicatorTypes
+		case "confidence":
+			p.Confidence = v
+		case "external_references":
+			p.ExternalReferences = externalReferences(v)
+		}
+		if dst != nil {
+			*dst, _ = jsonscan.String(v)
+		} else if list != nil {
+			if l, ok := jsonscan.Strings(v); ok {
+				*list = l
+			} else {
+				*list = nil
+			}
+		}
+		return true
+	})
+	return p
+}
+
+// externalReferences reads the source_name and external_id of each
+// external reference in the list v.
+func externalReferences(v []byte) []externalReference {
+	var refs []externalReference
+	jsonscan.Elements(v, func(elem []byte) bool {
+		var r externalReference
+		if jsonscan.Members(elem, func(name, v []byte) bool {
+			switch string(name) {
+			case "source_name":
+				r.SourceName, _ = jsonscan.String(v)
+			case "external_id":
+				r.ExternalID, _ = jsonscan.String(v)
+			}
+			return true
+		}) {
+			refs = append(refs, r)
+		}
+		return true
+	})
+	return refs
 }
 
 // Inspect reads the properties the IOC index and collection filters use
@@ -218,8 +281,7 @@ type properties struct {
 // with source_name "cve" (STIX 2.1 §4.19: external_id is then the CVE id).
 // Unreadable properties are left empty.
 func Inspect(o stix.Object) ObjectInfo {
-	var p properties
-	json.Unmarshal(o.Raw, &p) // type errors skip a field; see properties
+	p := readProperties(o.Raw)
 	info := ObjectInfo{
 		Name: p.Name, Description: p.Description, Labels: p.Labels, Confidence: confidence(p.Confidence),
 		CreatedBy: p.CreatedBy, MarkingRefs: p.ObjectMarkingRefs, TLP: TLP(p.ObjectMarkingRefs),

@@ -55,6 +55,11 @@ func TestInspect(t *testing.T) {
 			ObjectInfo{Name: "CVE-2016-1234", TLP: "amber+strict",
 				MarkingRefs: []string{"marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003"},
 				Observables: []IOCValue{{"cve", "CVE-2016-1234"}, {"cve", "CVE-2021-44228"}}}},
+		{"lists with a wrong element, escapes", `{"type":"vulnerability","spec_version":"2.1","id":"vulnerability--0c7b5b88-8ff7-4a4d-aa9d-feb398cd0061",` +
+			`"created":"2020-01-01T00:00:00.000Z","modified":"2020-01-01T00:00:00.000Z","name":"Log\u0034Shell \"2\"",` +
+			`"labels":["a",5],"object_marking_refs":null,"external_references":["cve",{"source_name":"cve","external_id":7},` +
+			`{"source_name":"c\u0076e","external_id":"CVE-2021-44228"}]}`,
+			ObjectInfo{Name: `Log4Shell "2"`, Observables: []IOCValue{{"cve", "CVE-2021-44228"}}}},
 		{"identity", `{"type":"identity","spec_version":"2.1","id":"identity--7c3b6b5e-2f0b-4f7a-9d1e-0a8b2c4d6e8f",` +
 			`"created":"2020-01-01T00:00:00.000Z","modified":"2020-01-01T00:00:00.000Z","name":"ACME",` +
 			`"pattern":"[ipv4-addr:value = '198.51.100.1']"}`,
