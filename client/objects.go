@@ -1,10 +1,12 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hail/jsonscan"
 	"io"
 	"net/http"
 	"net/url"
@@ -107,10 +109,66 @@ func headerTime(h http.Header, name string) time.Time {
 // errNotEnvelope is returned for a body that is JSON but not an envelope.
 var errNotEnvelope = errors.New("the response is not a TAXII envelope")
 
-// decodeEnvelope reads an envelope from r into p token by token, so that
-// each object is copied once from the decoder's buffer and the body is
-// never held twice. Unknown members are skipped.
+// maxPageBody bounds the body of one page: far above what any server
+// sends for the largest page TAXII servers allow, and a stop for one that
+// never ends its body.
+const maxPageBody = 1 << 30
+
+// decodeEnvelope reads an envelope from r into p. The body is read whole
+// and checked once; each object is then a slice of it, so that the body is
+// never held twice and the objects are not copied. A body that is not one
+// plain envelope (trailing bytes, a member of an unexpected type) goes
+// through decodeEnvelopeStream, which says what is wrong.
 func decodeEnvelope(r io.Reader, p *Page) error {
+	body, err := io.ReadAll(io.LimitReader(r, maxPageBody+1))
+	if err != nil {
+		return err
+	}
+	if len(body) > maxPageBody {
+		return fmt.Errorf("the response is larger than %d MiB", maxPageBody>>20)
+	}
+	if jsonscan.Valid(body) && splitEnvelope(body, p) {
+		return nil
+	}
+	*p = Page{DateAddedFirst: p.DateAddedFirst, DateAddedLast: p.DateAddedLast}
+	return decodeEnvelopeStream(bytes.NewReader(body), p)
+}
+
+// splitEnvelope reads the valid JSON body into p, or reports false when
+// it is not an envelope whose members have their expected types.
+func splitEnvelope(body []byte, p *Page) bool {
+	ok := true
+	isObject := jsonscan.Members(body, func(name, v []byte) bool {
+		switch string(name) {
+		case "more":
+			switch string(v) {
+			case "true":
+				p.More = true
+			case "false":
+				p.More = false
+			case "null":
+			default:
+				ok = false
+			}
+		case "next":
+			next, err := nextValue(v)
+			p.Next, ok = next, err == nil
+		case "objects":
+			if string(v) != "null" {
+				ok = jsonscan.Elements(v, func(elem []byte) bool {
+					p.Objects = append(p.Objects, json.RawMessage(elem))
+					return true
+				})
+			}
+		}
+		return ok
+	})
+	return isObject && ok
+}
+
+// decodeEnvelopeStream reads an envelope from r into p token by token.
+// Unknown members are skipped, and so is anything after the envelope.
+func decodeEnvelopeStream(r io.Reader, p *Page) error {
 	dec := json.NewDecoder(r)
 	if tok, err := dec.Token(); err != nil {
 		return err
@@ -148,6 +206,11 @@ func decodeNext(dec *json.Decoder) (string, error) {
 	if err := dec.Decode(&raw); err != nil {
 		return "", err
 	}
+	return nextValue(raw)
+}
+
+// nextValue reads the valid JSON value of next.
+func nextValue(raw []byte) (string, error) {
 	var s string
 	switch {
 	case string(raw) == "null":

@@ -86,6 +86,7 @@ func dropNext(h http.Handler) http.Handler {
 		for k, v := range rec.Header() {
 			w.Header()[k] = v
 		}
+		w.Header().Del("Content-Length") // the body is shorter now
 		w.WriteHeader(rec.Code)
 		w.Write(body)
 	})
