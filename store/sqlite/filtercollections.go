@@ -144,37 +144,61 @@ func latestVersionsQuery(n int) string {
 // latestVersions returns the newest version held anywhere in API root root
 // of each object ids names, with its objects row; objects the root does not
 // hold are left out. Raw is not read: context objects have no IOCs.
+//
+// Answers are kept for the rest of the transaction: each filter collection
+// of the fan-out asks for the same creators and markings, and what the
+// root holds of them does not change while the fan-out only copies
+// entries.
 func (w *writer) latestVersions(root string, ids []string) ([]*arrival, error) {
+	if w.latest == nil || w.latestRoot != root {
+		w.latest, w.latestRoot = make(map[string]*arrival), root
+	}
+	var ask []string
+	for _, id := range ids {
+		if _, ok := w.latest[id]; !ok {
+			ask = append(ask, id)
+		}
+	}
+	if len(ask) > 0 {
+		if err := w.readLatestVersions(root, ask); err != nil {
+			return nil, err
+		}
+	}
+	// In the order of ids: the order in which the batch refers to them.
+	out := make([]*arrival, 0, len(ids))
+	for _, id := range ids {
+		if v := w.latest[id]; v != nil {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// readLatestVersions reads into w.latest the newest version in root of
+// each object ids names, nil for those the root does not hold.
+func (w *writer) readLatestVersions(root string, ids []string) error {
+	for _, id := range ids {
+		w.latest[id] = nil
+	}
 	rows, err := w.tx.QueryContext(w.ctx, latestVersionsQuery(len(ids)), append(strings2any(ids), root)...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
-	latest := make(map[string]*arrival, len(ids))
 	for rows.Next() {
 		v := &arrival{}
 		var ns int64
 		o := &v.obj
 		if err := rows.Scan(&v.rid, &o.ID, &o.Type, &o.SpecVersion, &ns, &o.Created, &o.Modified, &o.Revoked); err != nil {
-			return nil, err
+			return err
 		}
-		if latest[o.ID] != nil {
-			continue
+		if w.latest[o.ID] != nil {
+			continue // newest first
 		}
 		o.Version = objectVersion(ns, o.Created, o.Modified)
-		latest[o.ID] = v
+		w.latest[o.ID] = v
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	// In the order of ids: the order in which the batch refers to them.
-	out := make([]*arrival, 0, len(latest))
-	for _, id := range ids {
-		if v := latest[id]; v != nil {
-			out = append(out, v)
-		}
-	}
-	return out, nil
+	return rows.Err()
 }
 
 // backfillBatch is how many entries of the API root one backfill

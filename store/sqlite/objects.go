@@ -194,6 +194,10 @@ type writer struct {
 	copyEntries                      *sql.Stmt
 	iocs                             *iocWriter
 	adders                           map[int64]*adder // by collection
+	// latest holds the newest version in API root latestRoot of the
+	// context objects the fan-out looked up (see latestVersions).
+	latest     map[string]*arrival
+	latestRoot string
 }
 
 // begin starts adding entries in tx, which holds the write lock.
