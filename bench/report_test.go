@@ -67,3 +67,27 @@ func TestReportNoServerFigures(t *testing.T) {
 		}
 	}
 }
+
+// TestReportImportOnly checks that a run stopped after the bulk import
+// judges and shows the import alone, not zero figures for the rest.
+func TestReportImportOnly(t *testing.T) {
+	r := &Report{ImportOnly: true, BulkImport: BulkImport{Objects: 1000, ObjectsPerSec: 12000, Batch: 500},
+		NotMeasured: []string{"everything after the bulk import: -import-only"}}
+	r.check()
+	if len(r.Checks) != 1 || r.Checks[0].Measure != "bulk import objects/s" {
+		t.Errorf("checks %+v, want the bulk import's alone", r.Checks)
+	}
+	var out strings.Builder
+	if err := r.WriteTable(&out); err != nil {
+		t.Fatal(err)
+	}
+	table := out.String()
+	for _, absent := range []string{"start-up", "full poll", "POST ingest", "peak RSS"} {
+		if strings.Contains(table, absent) {
+			t.Errorf("the table shows %q for a run that did not measure it:\n%s", absent, table)
+		}
+	}
+	if !strings.Contains(table, "12,000 objects/s") || !strings.Contains(table, "not measured: -import-only") {
+		t.Errorf("the table lacks the import or what was not measured:\n%s", table)
+	}
+}

@@ -153,7 +153,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	if cfg.ImportOnly {
-		r.NotMeasured = append(r.NotMeasured, "everything after the bulk import (-import-only)")
+		r.ImportOnly = true
+		r.NotMeasured = append(r.NotMeasured, "everything after the bulk import: -import-only")
 		r.Machine.LoadAfter = loadAverage()
 		r.Seconds = time.Since(began).Seconds()
 		r.check()

@@ -113,12 +113,9 @@ func (w *writer) fill(root string, fc filterColl, arrivals []*arrival) error {
 	if err != nil {
 		return err
 	}
-	for _, v := range ctxObjs {
-		if _, err := a.add(v); err != nil {
-			return err
-		}
-	}
-	return nil
+	// Versions the collection lacks, as a run, as addAll stores them.
+	_, err = a.addAll(ctxObjs)
+	return err
 }
 
 // isContextType reports whether objects of type typ are context that
