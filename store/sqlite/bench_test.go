@@ -237,3 +237,78 @@ func BenchmarkAddObjects(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPreload looks up, in one write transaction, what a collection
+// and six filter collections hold of 2,000 ids, as AddObjects does for
+// each batch before adding it: the ids are new (an import's usual case)
+// or all held (a re-import).
+func BenchmarkPreload(b *testing.B) {
+	db := newBenchDB(b, filepath.Join(b.TempDir(), "hail.db"))
+	defer db.Close()
+	ctx := context.Background()
+	for i := range 6 {
+		if err := db.CreateCollection(ctx, store.Collection{ID: fmt.Sprintf("7f0d4c4e-9d0b-4f8e-a6a1-%012d", i),
+			APIRoot: "api", Title: "F", Kind: store.KindFilter, Filter: "{}"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	const held, size = 10000, 2000
+	objs := make([]stix.Object, held)
+	for i := range objs {
+		objs[i] = benchObject(b, i)
+	}
+	if _, err := db.AddObjects(ctx, benchCollection, objs); err != nil {
+		b.Fatal(err)
+	}
+	var seqs []int64
+	rows, err := db.read.QueryContext(ctx, `SELECT seq FROM collections`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for rows.Next() {
+		var s int64
+		rows.Scan(&s)
+		seqs = append(seqs, s)
+	}
+	rows.Close()
+	for _, bc := range []struct {
+		name  string
+		first int
+		want  int
+	}{{"new", held, 0}, {"held", 0, size * len(seqs)}} {
+		ids := make([]string, size)
+		for i := range ids {
+			ids[i] = benchObject(b, bc.first+i).ID
+		}
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				tx, err := db.write.BeginTx(ctx, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				w, err := db.begin(ctx, tx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				var adders []*adder
+				for _, s := range seqs {
+					adders = append(adders, w.adder(s))
+				}
+				if err := w.preload(ids, adders...); err != nil {
+					b.Fatal(err)
+				}
+				n := 0
+				for _, a := range adders {
+					for _, vs := range a.known {
+						n += len(vs)
+					}
+				}
+				tx.Rollback()
+				if n != bc.want {
+					b.Fatalf("preloaded %d versions, want %d", n, bc.want)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*size), "ns/id")
+		})
+	}
+}

@@ -112,8 +112,8 @@ func TestWritePlans(t *testing.T) {
 		args  []any
 		want  []string
 	}{
-		{"preload", preloadQuery(2), []any{"indicator--a", "indicator--b", "[1, 2]"},
-			[]string{"objects_stix_id (stix_id=?)", "entries_object (object=? AND collection=?)"}},
+		{"preload", preloadQuery, []any{`["indicator--a", "indicator--b"]`, "[1, 2]"},
+			[]string{"SCAN j VIRTUAL TABLE", "objects_stix_id (stix_id=?)", "entries_object (object=? AND collection=?)"}},
 		{"latest versions", latestVersionsQuery(2), []any{"indicator--a", "indicator--b", "api"},
 			[]string{"objects_stix_id (stix_id=?)", "entries_object (object=? AND collection=?)"}},
 		{"versions of one object", versionsOfQuery, []any{1, "indicator--a"},
