@@ -46,6 +46,7 @@ type DB struct {
 	walPath string  // the WAL file (see boundWAL)
 	read    *sql.DB
 	add     addStmts
+	groups  groups    // AddObjects calls, gathered into shared transactions
 	reads   stmtCache // prepared read queries, by text (see ioc.go)
 	ckpt    *checkpointer
 
@@ -147,6 +148,7 @@ func Open(path string) (*DB, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 	db := &DB{Now: time.Now, write: w, walPath: path + "-wal"}
+	db.groups.run = db.addGroup
 	if err := db.migrate(context.Background()); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)

@@ -110,27 +110,94 @@ func collectionSeq(ctx context.Context, q interface {
 // versions then go to the API root's filter collections that match them
 // (see fanout), and the IOC index of every collection written is updated.
 func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []stix.Object) ([]store.AddResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return db.groups.add(ctx, collectionID, objs)
+}
+
+// addGroup runs calls, AddObjects calls that arrived together, in one
+// transaction: a commit and the pages it writes cost as much for an
+// envelope of 100 objects as the objects themselves. A call for a
+// collection that does not exist fails alone. Any other failure undoes
+// the transaction, and each call then runs in a transaction of its own,
+// so that one call's failure is never another's.
+func (db *DB) addGroup(calls []*addCall) {
+	err := db.addTogether(calls)
+	if err == nil || len(calls) == 1 {
+		for _, c := range calls {
+			if err != nil {
+				c.results, c.err = nil, fmt.Errorf("add objects: %w", err)
+			}
+		}
+		return
+	}
+	for _, c := range calls {
+		c.results, c.err = nil, nil
+		if cerr := db.addTogether([]*addCall{c}); cerr != nil {
+			c.results, c.err = nil, fmt.Errorf("add objects: %w", cerr)
+		}
+	}
+}
+
+// addTogether adds each call's objects in one transaction, in call order,
+// setting each call's results, or its error when its collection does not
+// exist. It returns the error that undid the transaction.
+func (db *DB) addTogether(calls []*addCall) error {
+	ctx := context.WithoutCancel(calls[0].ctx) // each call's own cancellation is checked as it runs
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("add objects: %w", err)
+		return err
 	}
 	defer tx.Rollback()
+	w, err := db.begin(ctx, tx)
+	if err != nil {
+		return err
+	}
+	stored := false
+	for _, c := range calls {
+		if err := c.ctx.Err(); err != nil {
+			c.err = err
+			continue
+		}
+		w.parent = c.ctx
+		c.results, c.err = w.addObjects(c.collectionID, c.objs)
+		if hail.ErrorCode(c.err) == hail.ENOTFOUND {
+			continue // nothing written
+		}
+		if c.err != nil {
+			return c.err
+		}
+		stored = true
+	}
+	if !stored {
+		return nil
+	}
+	if err := w.finish(); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	db.boundWAL(ctx)
+	return nil
+}
+
+// addObjects adds objs to collection id within w's transaction: the
+// collection first, then the API root's filter collections.
+func (w *writer) addObjects(collectionID string, objs []stix.Object) ([]store.AddResult, error) {
 	var seq int64
 	var root string
-	err = tx.QueryRowContext(ctx, `SELECT seq, api_root FROM collections WHERE id = ?`, collectionID).Scan(&seq, &root)
+	err := w.tx.QueryRowContext(w.ctx, `SELECT seq, api_root FROM collections WHERE id = ?`, collectionID).Scan(&seq, &root)
 	if err == sql.ErrNoRows {
 		return nil, collectionNotFound(collectionID)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("add objects: %w", err)
-	}
-	w, err := db.begin(ctx, tx)
-	if err != nil {
-		return nil, fmt.Errorf("add objects: %w", err)
+		return nil, err
 	}
 	fcs, err := w.filterCollections(root, seq)
 	if err != nil {
-		return nil, fmt.Errorf("add objects: %w", err)
+		return nil, err
 	}
 	all := make([]*arrival, len(objs))
 	ids := make([]string, len(objs))
@@ -148,11 +215,11 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []stix.O
 		adders = append(adders, w.adder(fc.seq))
 	}
 	if err := w.preload(ids, adders...); err != nil {
-		return nil, fmt.Errorf("add objects: %w", err)
+		return nil, err
 	}
 	results, err := a.addAll(all)
 	if err != nil {
-		return nil, fmt.Errorf("add objects: %w", err)
+		return nil, err
 	}
 	arrivals := make([]*arrival, 0, len(objs))
 	for i, res := range results {
@@ -161,18 +228,14 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []stix.O
 		}
 	}
 	if err := w.recordIdentities(arrivals); err != nil {
-		return nil, fmt.Errorf("add objects: %w", err)
+		return nil, err
 	}
+	// The context objects' newest versions were read for an earlier call
+	// of the transaction: this one may have added versions of them.
+	w.latest = nil
 	if err := w.fanout(root, fcs, arrivals); err != nil {
-		return nil, fmt.Errorf("add objects: %w", err)
+		return nil, err
 	}
-	if err := w.finish(); err != nil {
-		return nil, fmt.Errorf("add objects: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("add objects: %w", err)
-	}
-	db.boundWAL(ctx)
 	return results, nil
 }
 
