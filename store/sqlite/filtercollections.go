@@ -118,6 +118,27 @@ func (w *writer) fill(root string, fc filterColl, arrivals []*arrival) error {
 	return err
 }
 
+// contextRefs returns the context objects (see isContextID) that the
+// versions vs refer to as creator or marking, each once.
+func contextRefs(vs []*arrival) []string {
+	var refs []string
+	seen := make(map[string]bool)
+	for _, v := range vs {
+		info := v.inspect()
+		for i := -1; i < len(info.MarkingRefs); i++ {
+			r := info.CreatedBy
+			if i >= 0 {
+				r = info.MarkingRefs[i]
+			}
+			if isContextID(r) && !seen[r] {
+				seen[r] = true
+				refs = append(refs, r)
+			}
+		}
+	}
+	return refs
+}
+
 // isContextType reports whether objects of type typ are context that
 // travels with the objects referring to them.
 func isContextType(typ string) bool { return typ == "identity" || typ == "marking-definition" }

@@ -230,6 +230,14 @@ func (w *writer) addObjects(collectionID string, objs []stix.Object) ([]store.Ad
 	if err := w.recordIdentities(arrivals); err != nil {
 		return nil, err
 	}
+	// What the filter collections hold of the creators and markings the
+	// new versions refer to, read at once: each filter collection would
+	// otherwise ask for those of its own members.
+	if len(fcs) > 0 {
+		if err := w.preload(contextRefs(arrivals), adders[1:]...); err != nil {
+			return nil, err
+		}
+	}
 	// The context objects' newest versions were read for an earlier call
 	// of the transaction: this one may have added versions of them.
 	w.latest = nil
