@@ -25,6 +25,8 @@ func TestDecodeEnvelope(t *testing.T) {
 		{`{"objects":"[]"}`, 0, hail.EUNPROCESSABLE},
 		{`{"objects":{}}`, 0, hail.EUNPROCESSABLE},
 		{`null`, 0, hail.EUNPROCESSABLE},
+		{`{"objects":[{}],"objects":[{},{}]}`, 2, ""}, // the last wins, as in encoding/json
+		{`{"\u006fbjects":[{}]}`, 1, ""},
 	}
 	for _, tt := range tests {
 		objs, err := decodeEnvelope([]byte(tt.body))

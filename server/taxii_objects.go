@@ -1,10 +1,10 @@
 package server
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hail/jsonscan"
 	"io"
 	"net/http"
 
@@ -201,21 +201,21 @@ func (s *Server) readEnvelope(w http.ResponseWriter, r *http.Request, c store.Co
 // an "objects" list) is hail.EUNPROCESSABLE (422), the status TAXII 2.1 §5.5
 // gives content the server understands but cannot process.
 func decodeEnvelope(body []byte) ([]json.RawMessage, error) {
-	if !json.Valid(body) {
+	if !jsonscan.Valid(body) {
 		return nil, hail.Errorf(hail.EINVALID, "The request body is not valid JSON.")
 	}
 	notEnvelope := hail.Errorf(hail.EUNPROCESSABLE, "The request body is not a TAXII envelope: a JSON object with an \"objects\" list.")
-	var env struct {
-		Objects json.RawMessage `json:"objects"`
-	}
-	if body = bytes.TrimSpace(body); body[0] != '{' {
+	var objects []byte // the last "objects" member, as encoding/json would take it
+	if !jsonscan.Members(body, func(name, v []byte) bool {
+		if string(name) == "objects" {
+			objects = v
+		}
+		return true
+	}) {
 		return nil, notEnvelope
 	}
-	if err := json.Unmarshal(body, &env); err != nil || !bytes.HasPrefix(env.Objects, []byte("[")) {
-		return nil, notEnvelope
-	}
-	var raws []json.RawMessage
-	if err := json.Unmarshal(env.Objects, &raws); err != nil {
+	raws, ok := jsonscan.Array(objects)
+	if !ok {
 		return nil, notEnvelope
 	}
 	return raws, nil
