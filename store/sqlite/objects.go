@@ -103,7 +103,8 @@ func collectionSeq(ctx context.Context, q interface {
 	return seq, nil
 }
 
-// AddObjects adds object versions to a collection in one transaction. Each
+// AddObjects adds object versions to a collection in one transaction,
+// which calls made at the same time may share (see addGroup). Each
 // new version's date_added is max(Now, the last one assigned + 1 µs), taken
 // under the write lock, so commit order is date_added order and a poller
 // that resumes after the last date_added it saw misses nothing. The new
