@@ -59,9 +59,11 @@ func (f Filter) query() string {
 // and -Last headers that came with it (§3.2); they are zero when the server
 // sent none, as for an empty page.
 type Page struct {
-	More           bool
-	Next           string
-	Objects        []json.RawMessage // exactly as the server sent them
+	More bool
+	Next string
+	// Objects are exactly as the server sent them: slices of the page's
+	// body, so that one kept for long keeps the whole body; copy it then.
+	Objects        []json.RawMessage
 	DateAddedFirst time.Time
 	DateAddedLast  time.Time
 }

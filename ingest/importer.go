@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hail/jsonscan"
 	"io"
 
 	"hail"
@@ -193,14 +194,22 @@ func (im *Importer) finish(ctx context.Context, s *Summary, batch []stix.Object)
 // SRO, which 2.1 would have marked. 2.1 SCOs may omit spec_version, so an
 // SCO outside a 2.0 bundle is taken as 2.1.
 func is20(raw json.RawMessage, src Source) bool {
-	var h struct {
-		SpecVersion *string `json:"spec_version"`
-		Created     *string `json:"created"`
+	// raw is valid JSON (the reader decoded it); reading two members by
+	// splitting it spares a full decoding of every object of an import.
+	spec, created, wrong := false, false, false
+	if !jsonscan.Members(raw, func(name, v []byte) bool {
+		switch string(name) {
+		case "spec_version":
+			spec = string(v) != "null"
+		case "created":
+			created = string(v) != "null"
+			wrong = wrong || created && v[0] != '"'
+		}
+		return true
+	}) || spec || wrong {
+		return false // not an object, a 2.1 object, or one Parse rejects
 	}
-	if json.Unmarshal(raw, &h) != nil || h.SpecVersion != nil {
-		return false
-	}
-	return src.SpecVersion == "2.0" || h.Created != nil
+	return src.SpecVersion == "2.0" || created
 }
 
 func idOf(raw json.RawMessage) string {
