@@ -1,7 +1,6 @@
 package feed
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -91,9 +90,10 @@ func count(run *store.FeedRun, s ingest.Summary) {
 	run.Rejected += s.Rejected
 }
 
-// runTAXII walks the remote collection from the feed's added_after mark.
-// Each page is imported as a JSON array of objects, which ingest validates
-// (and converts from STIX 2.0) as it does for files.
+// runTAXII walks the remote collection from the feed's added_after mark
+// and adds what it reads as `hail pull` does (ingest.Puller): checked (and
+// converted from STIX 2.0) as files are, in transactions that span pages,
+// each stored while the next pages are fetched.
 func (r *Runner) runTAXII(ctx context.Context, f store.Feed, im *ingest.Importer, run *store.FeedRun) (store.FeedMark, error) {
 	mark := f.Mark
 	opts := []client.Option{client.WithHTTPClient(r.httpClient()), client.WithUserAgent("hail-feed/" + hail.Version)}
@@ -121,21 +121,20 @@ func (r *Runner) runTAXII(ctx context.Context, f store.Feed, im *ingest.Importer
 	if err != nil {
 		return mark, err
 	}
-	var buf bytes.Buffer
+	pl := &ingest.Puller{Store: im.Store, CollectionID: im.CollectionID, BatchSize: im.BatchSize}
+	pl.Resume(f.Mark.AddedAfter)
 	last, err := cl.WalkAhead(ctx, collID, client.Filter{AddedAfter: f.Mark.AddedAfter}, func(p client.Page) error {
-		buf.Reset()
-		buf.WriteByte('[')
-		for i, o := range p.Objects {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			buf.Write(o)
-		}
-		buf.WriteByte(']')
-		s, err := im.ImportSTIX(ctx, &buf)
-		count(run, s)
-		return err
+		return pl.Add(ctx, p.Objects, p.DateAddedLast)
 	})
+	// What the walk accepted is stored whatever stopped it; the mark is
+	// then the walk's, unless storing failed: then it is what was stored.
+	if ferr := pl.Finish(ctx); ferr != nil && err == nil {
+		err = ferr
+	}
+	if pl.Failed() != nil {
+		last = pl.Stored()
+	}
+	count(run, pl.Summary())
 	mark.AddedAfter = last
 	if err != nil {
 		return mark, fmt.Errorf("%s: %w", cl.URL(), err)

@@ -12,7 +12,6 @@ import (
 	"hail/bootstrap"
 	"hail/client"
 	"hail/ingest"
-	"hail/stix"
 	"hail/store"
 	"hail/taxii"
 )
@@ -92,11 +91,13 @@ func runPull(ctx context.Context, env *environ, args []string) error {
 	}
 	fmt.Fprintf(env.stderr, "pulling %q (%s) from %s into %q\n", rc.Title, rc.ID, cl.URL(), name)
 
-	p := &puller{st: st, collectionID: local.ID, batch: max(*batch, 1), env: env, progressLine: isTerminal(env.stderr),
-		stored: after}
+	p := &puller{env: env, progressLine: isTerminal(env.stderr),
+		in: ingest.Puller{Store: st, CollectionID: local.ID, BatchSize: max(*batch, 1)}}
+	p.in.Reject = p.reject
+	p.in.Resume(after)
 	start := time.Now()
 	last, err := cl.WalkAhead(ctx, rc.ID, client.Filter{AddedAfter: after, Limit: *limit}, func(page client.Page) error {
-		if err := p.add(ctx, page); err != nil {
+		if err := p.in.Add(ctx, page.Objects, page.DateAddedLast); err != nil {
 			return err
 		}
 		p.progress(page.DateAddedLast, time.Since(start))
@@ -105,13 +106,11 @@ func runPull(ctx context.Context, env *environ, args []string) error {
 	// What was fetched and checked is stored whatever stopped the walk;
 	// the high-water mark is then what the walk accepted, unless storing
 	// failed: then it is what was stored.
-	if p.failed == nil {
-		if ferr := p.finish(ctx); ferr != nil && err == nil {
-			err = ferr
-		}
+	if ferr := p.in.Finish(ctx); ferr != nil && err == nil {
+		err = ferr
 	}
-	if p.failed != nil {
-		last = p.stored
+	if p.in.Failed() != nil {
+		last = p.in.Stored()
 	}
 	if p.progressLine {
 		fmt.Fprintln(env.stderr)
@@ -223,133 +222,36 @@ func listed(cols []taxii.Collection) string {
 	return s
 }
 
-// puller adds pulled objects to the local collection and counts them. It
-// gathers the checked objects of consecutive pages into transactions of
-// up to batch objects (growing to it as ingest.NextBatch does), and stores
-// each on a goroutine of its own while the walk fetches and checks the
-// next pages: the local store's single writer is the slow part of a pull.
+// puller reports a pull's progress: ingest.Puller does the work.
 type puller struct {
-	st           store.Store
-	collectionID string
-	batch        int
+	in           ingest.Puller
 	env          *environ
 	progressLine bool // rewrite one progress line (a terminal) rather than print one per page
-
-	fetched, added, duplicates, rejected int
-
-	pending     []stix.Object
-	size        int                    // the objects pending is stored at (ingest.NextBatch)
-	seen        map[pulledVersion]bool // the versions in pending
-	pendingMark time.Time              // the DateAddedLast of the last page in pending
-	writer      ingest.BatchWriter
-	storingMark time.Time // the mark of the batch being stored
-	stored      time.Time // the mark of the last batch stored
-	failed      error     // why storing a batch failed
+	listed       int  // rejections listed on stderr
 }
 
-// pulledVersion is an object version, to store it once per transaction.
-type pulledVersion struct {
-	id string
-	ns int64
-}
-
-// add checks one page of objects and adds it to the pending batch, which
-// is stored once it holds p.batch objects. A rejected object is counted
-// and listed; it never stops the others.
-func (p *puller) add(ctx context.Context, page client.Page) error {
-	if p.seen == nil {
-		p.seen = make(map[pulledVersion]bool)
-	}
-	for _, raw := range page.Objects {
-		p.fetched++
-		o, err := stix.Parse(raw)
-		if err == nil {
-			err = stix.Validate(o)
-		}
-		if err != nil {
-			p.reject(o.ID, hail.ErrorMessage(err))
-			continue
-		}
-		// The same version twice in a transaction is stored once.
-		v := pulledVersion{o.ID, o.Version.UnixNano()}
-		if p.seen[v] {
-			p.duplicates++
-			continue
-		}
-		p.seen[v] = true
-		p.pending = append(p.pending, o)
-	}
-	p.pendingMark = page.DateAddedLast
-	if p.size == 0 {
-		p.size = ingest.NextBatch(0, p.batch)
-	}
-	if len(p.pending) < p.size {
-		return nil
-	}
-	p.size = ingest.NextBatch(p.size, p.batch)
-	return p.flush(ctx)
-}
-
-// flush waits for the batch being stored and starts storing the pending
-// one.
-func (p *puller) flush(ctx context.Context) error {
-	if err := p.wait(); err != nil || len(p.pending) == 0 {
-		return err
-	}
-	p.writer.Store, p.writer.CollectionID = p.st, p.collectionID
-	p.writer.Start(ctx, p.pending)
-	p.storingMark = p.pendingMark
-	p.pending, p.seen = nil, nil
-	return nil
-}
-
-// wait waits for the batch being stored, if any, and counts it.
-func (p *puller) wait() error {
-	out, ok := p.writer.Wait()
-	if !ok {
-		return p.failed
-	}
-	if out.Err != nil {
-		p.failed = out.Err
-		return out.Err
-	}
-	p.added += out.Added
-	p.duplicates += out.Duplicates
-	if p.storingMark.After(p.stored) {
-		p.stored = p.storingMark
-	}
-	return nil
-}
-
-// finish stores the pending batch and waits for it.
-func (p *puller) finish(ctx context.Context) error {
-	if err := p.flush(ctx); err != nil {
-		return err
-	}
-	return p.wait()
-}
-
-// reject counts a rejected object and lists the first ones on stderr.
+// reject lists the first rejected objects on stderr.
 func (p *puller) reject(id, reason string) {
-	p.rejected++
+	p.listed++
 	if id == "" {
-		id = fmt.Sprintf("object %d (no id)", p.fetched)
+		id = fmt.Sprintf("object %d (no id)", p.in.Summary().Read)
 	}
 	switch {
-	case p.rejected <= maxListedRejections:
+	case p.listed <= maxListedRejections:
 		if p.progressLine {
 			fmt.Fprintln(p.env.stderr)
 		}
 		fmt.Fprintf(p.env.stderr, "rejected %s: %s\n", id, reason)
-	case p.rejected == maxListedRejections+1:
+	case p.listed == maxListedRejections+1:
 		fmt.Fprintf(p.env.stderr, "more rejections are counted but not listed\n")
 	}
 }
 
 // progress reports the totals after a page.
 func (p *puller) progress(mark time.Time, took time.Duration) {
+	s := p.in.Summary()
 	line := fmt.Sprintf("%d fetched, %d added, %d duplicate, %d rejected (%.0f/s), up to %s",
-		p.fetched, p.added, p.duplicates, p.rejected, float64(p.fetched)/max(took.Seconds(), 1e-3), formatMark(mark))
+		s.Read, s.Added, s.Duplicates, s.Rejected, float64(s.Read)/max(took.Seconds(), 1e-3), formatMark(mark))
 	if p.progressLine {
 		fmt.Fprintf(p.env.stderr, "\r%s   ", line)
 	} else {
@@ -359,8 +261,9 @@ func (p *puller) progress(mark time.Time, took time.Duration) {
 
 // summary prints the totals and the high-water mark to stdout.
 func (p *puller) summary(mark time.Time, took time.Duration) {
+	s := p.in.Summary()
 	fmt.Fprintf(p.env.stdout, "fetched:    %d\nadded:      %d\nduplicates: %d\nrejected:   %d\nhigh-water: %s\ntook:       %s\n",
-		p.fetched, p.added, p.duplicates, p.rejected, formatMark(mark), took.Round(time.Millisecond))
+		s.Read, s.Added, s.Duplicates, s.Rejected, formatMark(mark), took.Round(time.Millisecond))
 }
 
 // formatMark formats a high-water mark, "none" before anything was pulled.

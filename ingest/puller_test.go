@@ -1,0 +1,112 @@
+package ingest_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"hail"
+	"hail/ingest"
+	"hail/store"
+	"hail/store/sqlite"
+)
+
+const pullCollection = "5a0c1f6e-3b1d-4c2a-9e7f-0d8b6a4c2e10"
+
+func pullStore(t *testing.T) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "hail.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ctx := context.Background()
+	if err := db.CreateAPIRoot(ctx, store.APIRoot{Name: "api"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateCollection(ctx, store.Collection{ID: pullCollection, APIRoot: "api", Title: "Local"}); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func pulled(n int) json.RawMessage {
+	return json.RawMessage(fmt.Sprintf(`{"type":"indicator","spec_version":"2.1","id":"indicator--%08x-0000-4000-8000-000000000000",`+
+		`"created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '10.0.0.%d']",`+
+		`"pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z"}`, n, n%256))
+}
+
+// TestPuller feeds a Puller pages with good objects, a bad one, a STIX 2.0
+// one and a repeat, in transactions that span pages, and checks its
+// counts, what the collection holds and the mark it reports as stored.
+func TestPuller(t *testing.T) {
+	db := pullStore(t)
+	ctx := context.Background()
+	var rejected []string
+	p := &ingest.Puller{Store: db, CollectionID: pullCollection, BatchSize: 3,
+		Reject: func(id, reason string) { rejected = append(rejected, id+": "+reason) }}
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	p.Resume(start)
+	v20 := json.RawMessage(`{"type":"indicator","id":"indicator--00000063-0000-4000-8000-000000000000","created":"2017-01-01T00:00:00.000Z",` +
+		`"modified":"2017-01-01T00:00:00.000Z","labels":["malicious-activity"],"pattern":"[domain-name:value = 'a.example']","valid_from":"2017-01-01T00:00:00Z"}`)
+	pages := [][]json.RawMessage{
+		{pulled(1), pulled(2)},
+		{json.RawMessage(`{"type":"indicator","id":"indicator--bad"}`), pulled(3), pulled(3)},
+		{v20, pulled(4)},
+	}
+	for i, page := range pages {
+		if err := p.Add(ctx, page, start.Add(time.Duration(i+1)*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Finish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s := p.Summary()
+	if s.Read != 7 || s.Added != 5 || s.Duplicates != 1 || s.Rejected != 1 || s.Converted != 1 || len(s.Rejections) != 1 {
+		t.Errorf("summary %+v, want 7 read, 5 added, 1 duplicate, 1 rejected, 1 converted", s)
+	}
+	if len(rejected) != 1 || rejected[0][:len("indicator--bad: ")] != "indicator--bad: " {
+		t.Errorf("rejections reported: %q", rejected)
+	}
+	if got, want := p.Stored(), start.Add(3*time.Hour); !got.Equal(want) || p.Failed() != nil {
+		t.Errorf("stored mark %v (%v), want %v", got, p.Failed(), want)
+	}
+	page, err := db.Objects(ctx, pullCollection, store.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Entries) != 5 || page.Entries[4].Object.ID != "indicator--00000004-0000-4000-8000-000000000000" ||
+		page.Entries[3].Object.SpecVersion != "2.1" {
+		t.Errorf("the collection holds %d objects, in the wrong order or unconverted", len(page.Entries))
+	}
+}
+
+// TestPullerStoreFailure checks that when a batch cannot be stored the
+// Puller keeps the failure and reports as stored the mark it resumed from.
+func TestPullerStoreFailure(t *testing.T) {
+	db := pullStore(t)
+	ctx := context.Background()
+	p := &ingest.Puller{Store: db, CollectionID: "5a0c1f6e-3b1d-4c2a-9e7f-0d8b6a4c2eff", BatchSize: 2}
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	p.Resume(start)
+	err := p.Add(ctx, []json.RawMessage{pulled(1)}, start.Add(time.Hour))
+	for i := 2; err == nil && i < 10; i++ {
+		err = p.Add(ctx, []json.RawMessage{pulled(i)}, start.Add(time.Duration(i)*time.Hour))
+	}
+	if err == nil {
+		err = p.Finish(ctx)
+	}
+	if hail.ErrorCode(err) != hail.ENOTFOUND || hail.ErrorCode(p.Failed()) != hail.ENOTFOUND {
+		t.Errorf("error %v, failed %v; want %s for the missing collection", err, p.Failed(), hail.ENOTFOUND)
+	}
+	if !p.Stored().Equal(start) || p.Summary().Added != 0 {
+		t.Errorf("stored mark %v, added %d; want %v and none", p.Stored(), p.Summary().Added, start)
+	}
+	if err := p.Finish(ctx); hail.ErrorCode(err) != hail.ENOTFOUND {
+		t.Errorf("Finish after the failure: %v, want the failure again", err)
+	}
+}
