@@ -25,7 +25,7 @@ func BenchmarkDecodeEnvelope(b *testing.B) {
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {
 		var p Page
-		if err := decodeEnvelope(bytes.NewReader(body), &p); err != nil || len(p.Objects) != 1000 {
+		if err := decodeEnvelope(bytes.NewReader(body), int64(len(body)), &p); err != nil || len(p.Objects) != 1000 {
 			b.Fatalf("%d objects, %v", len(p.Objects), err)
 		}
 	}

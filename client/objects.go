@@ -90,7 +90,7 @@ func (c *Client) page(ctx context.Context, u *url.URL, f Filter) (Page, error) {
 			DateAddedFirst: headerTime(resp.Header, "X-TAXII-Date-Added-First"),
 			DateAddedLast:  headerTime(resp.Header, "X-TAXII-Date-Added-Last"),
 		}
-		return decodeEnvelope(resp.Body, &p)
+		return decodeEnvelope(resp.Body, resp.ContentLength, &p)
 	})
 	return p, err
 }
@@ -121,8 +121,8 @@ const maxPageBody = 1 << 30
 // never held twice and the objects are not copied. A body that is not one
 // plain envelope (trailing bytes, a member of an unexpected type) goes
 // through decodeEnvelopeStream, which says what is wrong.
-func decodeEnvelope(r io.Reader, p *Page) error {
-	body, err := io.ReadAll(io.LimitReader(r, maxPageBody+1))
+func decodeEnvelope(r io.Reader, size int64, p *Page) error {
+	body, err := readBody(r, size)
 	if err != nil {
 		return err
 	}
@@ -134,6 +134,21 @@ func decodeEnvelope(r io.Reader, p *Page) error {
 	}
 	*p = Page{DateAddedFirst: p.DateAddedFirst, DateAddedLast: p.DateAddedLast}
 	return decodeEnvelopeStream(bytes.NewReader(body), p)
+}
+
+// readBody reads a body of at most maxPageBody+1 bytes. size is its
+// Content-Length, or -1: a body of known length is read into a buffer of
+// that length, rather than one grown by doubling, which left twice a
+// page's bytes for the garbage collector.
+func readBody(r io.Reader, size int64) ([]byte, error) {
+	r = io.LimitReader(r, maxPageBody+1)
+	if size < 0 || size > maxPageBody {
+		return io.ReadAll(r)
+	}
+	var buf bytes.Buffer
+	buf.Grow(int(size) + bytes.MinRead) // ReadFrom wants MinRead bytes free to see the end
+	_, err := buf.ReadFrom(r)
+	return buf.Bytes(), err
 }
 
 // splitEnvelope reads the valid JSON body into p, or reports false when
