@@ -125,12 +125,11 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []stix.O
 // so that one call's failure is never another's.
 func (db *DB) addGroup(calls []*addCall) {
 	err := db.addTogether(calls)
-	if err == nil || len(calls) == 1 {
-		for _, c := range calls {
-			if err != nil {
-				c.results, c.err = nil, fmt.Errorf("add objects: %w", err)
-			}
-		}
+	switch {
+	case err == nil:
+		return
+	case len(calls) == 1:
+		calls[0].results, calls[0].err = nil, fmt.Errorf("add objects: %w", err)
 		return
 	}
 	for _, c := range calls {
