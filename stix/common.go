@@ -2,6 +2,7 @@ package stix
 
 import (
 	"encoding/json"
+	"hail/jsonscan"
 	"strconv"
 	"strings"
 )
@@ -28,14 +29,14 @@ func externalReferenceRules(v json.RawMessage) *fault {
 	if !d && !u && !e {
 		return faultf(`needs one of "description", "url" or "external_id" besides "source_name"`)
 	}
-	name, _ := decodeString(m["source_name"])
+	name, _ := jsonscan.String(m["source_name"])
 	if strings.ToLower(strings.TrimSpace(name)) != "cve" {
 		return nil
 	}
 	if !e {
 		return (&fault{msg: `is required when "source_name" is "cve"`}).under(".external_id")
 	}
-	s, _ := decodeString(id)
+	s, _ := jsonscan.String(id)
 	if !ValidCVE(strings.TrimSpace(s)) {
 		return (&fault{msg: "must be a CVE identifier (CVE-YYYY-NNNN), got " + strconv.Quote(s)}).under(".external_id")
 	}
@@ -90,7 +91,7 @@ func granularMarking(v json.RawMessage) *fault {
 // 1–8 letters or digits separated by '-', the first one letters only. An
 // underscore separator (en_US, the POSIX locale form) is forgiven.
 func language(v json.RawMessage) *fault {
-	s, ok := decodeString(v)
+	s, ok := jsonscan.String(v)
 	if !ok {
 		return faultf("must be a string")
 	}
@@ -190,7 +191,7 @@ var (
 // specVersion accepts "2.1" (STIX 2.1 §3.2): STIX 2.0 content is converted
 // with Convert20 before it is validated.
 func specVersion(v json.RawMessage) *fault {
-	s, ok := decodeString(v)
+	s, ok := jsonscan.String(v)
 	if !ok {
 		return faultf("must be a string")
 	}

@@ -3,6 +3,7 @@ package stix
 import (
 	"bytes"
 	"encoding/json"
+	"hail/jsonscan"
 	"io"
 	"strings"
 
@@ -56,12 +57,12 @@ func Convert20(raw []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	typ, ok := decodeString(ms.get("type"))
+	typ, ok := jsonscan.String(ms.get("type"))
 	if !ok || typ == "" {
 		return nil, hail.Errorf(hail.EUNPROCESSABLE, "Property \"type\" is required and must be a string.")
 	}
 	if v := ms.get("spec_version"); v != nil {
-		switch s, _ := decodeString(v); s {
+		switch s, _ := jsonscan.String(v); s {
 		case "2.1":
 			var b bytes.Buffer
 			if err := json.Compact(&b, raw); err != nil {

@@ -2,6 +2,7 @@ package stix
 
 import (
 	"encoding/json"
+	"hail/jsonscan"
 	"strconv"
 	"strings"
 
@@ -151,7 +152,7 @@ var markingCommon = []field{
 // relationshipType holds relationship_type to ASCII a–z, 0–9 and '-'
 // (STIX 2.1 §5.1.2).
 func relationshipType(v json.RawMessage) *fault {
-	s, _ := decodeString(v)
+	s, _ := jsonscan.String(v)
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
@@ -222,7 +223,7 @@ func extensionProperties(p props) error {
 	}
 	l, _ := decodeList(p["extension_types"])
 	for _, v := range l {
-		if s, _ := decodeString(v); strings.ToLower(strings.TrimSpace(s)) == "toplevel-property-extension" {
+		if s, _ := jsonscan.String(v); strings.ToLower(strings.TrimSpace(s)) == "toplevel-property-extension" {
 			return nil
 		}
 	}

@@ -2,6 +2,7 @@ package stix
 
 import (
 	"encoding/json"
+	"hail/jsonscan"
 	"strconv"
 	"strings"
 
@@ -12,7 +13,7 @@ import (
 // §7.2.3): components separated by '.', each a property name or dictionary
 // key, or a list index in brackets such as [4].
 func selector(v json.RawMessage) *fault {
-	s, ok := decodeString(v)
+	s, ok := jsonscan.String(v)
 	if !ok {
 		return faultf("must be a string")
 	}

@@ -2,6 +2,7 @@ package stix
 
 import (
 	"encoding/json"
+	"hail/jsonscan"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -166,7 +167,7 @@ func activeTraffic(p props) error {
 // §6.8, §6.9). Surrounding blanks are forgiven.
 func ipAddress(v4 bool) checker {
 	return func(v json.RawMessage) *fault {
-		s, _ := decodeString(v)
+		s, _ := jsonscan.String(v)
 		s = strings.TrimSpace(s)
 		var a netip.Addr
 		if strings.Contains(s, "/") {
@@ -195,7 +196,7 @@ func ipAddress(v4 bool) checker {
 // §6.10 asks for lowercase and ':'; upper case and '-' are forgiven, the
 // address is the same.
 func macAddress(v json.RawMessage) *fault {
-	s, _ := decodeString(v)
+	s, _ := jsonscan.String(v)
 	t := strings.TrimSpace(s)
 	ok := len(t) == 17
 	for i := 0; ok && i < len(t); i++ {
@@ -215,7 +216,7 @@ func macAddress(v json.RawMessage) *fault {
 // hexString accepts the hex type (STIX 2.1 §2.8): an even number of hex
 // digits. Upper case is forgiven.
 func hexString(v json.RawMessage) *fault {
-	s, ok := decodeString(v)
+	s, ok := jsonscan.String(v)
 	if !ok {
 		return faultf("must be a string")
 	}

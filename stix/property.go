@@ -56,10 +56,6 @@ func kindOf(v json.RawMessage) byte {
 	return '0'
 }
 
-// decodeString returns the string held by v, or false when v is not a JSON
-// string.
-func decodeString(v json.RawMessage) (string, bool) { return jsonscan.String(v) }
-
 // str accepts any JSON string.
 func str(v json.RawMessage) *fault {
 	if kindOf(v) != '"' {
@@ -71,7 +67,7 @@ func str(v json.RawMessage) *fault {
 // text accepts a string that is not empty or blank: a required string that
 // says nothing is as good as a missing one.
 func text(v json.RawMessage) *fault {
-	s, ok := decodeString(v)
+	s, ok := jsonscan.String(v)
 	if !ok {
 		return faultf("must be a string")
 	}
@@ -83,7 +79,7 @@ func text(v json.RawMessage) *fault {
 
 // timestamp accepts a STIX timestamp (STIX 2.1 §2.16).
 func timestamp(v json.RawMessage) *fault {
-	s, ok := decodeString(v)
+	s, ok := jsonscan.String(v)
 	if !ok {
 		return faultf("must be a STIX timestamp string")
 	}
@@ -147,7 +143,7 @@ func number(lo, hi float64) checker {
 }
 
 // decodeList returns the elements of a JSON array.
-func decodeList(v json.RawMessage) ([]json.RawMessage, bool) { return splitArray(v) }
+func decodeList(v json.RawMessage) ([]json.RawMessage, bool) { return jsonscan.Array(v) }
 
 // list accepts a non-empty JSON array whose elements all pass each
 // (STIX 2.1 §2.12: empty lists are prohibited).
@@ -170,7 +166,7 @@ func list(each checker) checker {
 }
 
 // decodeObject returns the members of a JSON object.
-func decodeObject(v json.RawMessage) (map[string]json.RawMessage, bool) { return splitObject(v) }
+func decodeObject(v json.RawMessage) (map[string]json.RawMessage, bool) { return jsonscan.Object(v) }
 
 // validKey reports whether k is a valid dictionary key (STIX 2.1 §2.3):
 // ASCII letters, digits, '-' and '_', at most 250 characters.
@@ -263,7 +259,7 @@ func checkFields(m map[string]json.RawMessage, fields []field) *fault {
 // surrounding blanks are forgiven; the meaning is unambiguous.
 func enum(values ...string) checker {
 	return func(v json.RawMessage) *fault {
-		s, ok := decodeString(v)
+		s, ok := jsonscan.String(v)
 		if !ok {
 			return faultf("must be a string")
 		}
@@ -281,7 +277,7 @@ func enum(values ...string) checker {
 // of any type when types is empty.
 func ref(types ...string) checker {
 	return func(v json.RawMessage) *fault {
-		s, ok := decodeString(v)
+		s, ok := jsonscan.String(v)
 		if !ok {
 			return faultf("must be an identifier string")
 		}
@@ -308,7 +304,7 @@ func refExcept(why string, types ...string) checker {
 		if f := ref()(v); f != nil {
 			return f
 		}
-		s, _ := decodeString(v)
+		s, _ := jsonscan.String(v)
 		t, _, _ := strings.Cut(s, "--")
 		for _, bad := range types {
 			if t == bad {

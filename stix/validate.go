@@ -2,6 +2,7 @@ package stix
 
 import (
 	"encoding/json"
+	"hail/jsonscan"
 	"sort"
 	"strconv"
 	"strings"
@@ -28,7 +29,7 @@ import (
 // verdict is meaningless, though it does not fail). Errors are
 // hail.EUNPROCESSABLE with a message that names the property.
 func Validate(o Object) error {
-	m, ok := splitObject(o.Raw)
+	m, ok := jsonscan.Object(o.Raw)
 	if !ok {
 		return hail.Errorf(hail.EUNPROCESSABLE, "A STIX object must be a JSON object.")
 	}
@@ -146,7 +147,7 @@ func (p props) has(name string) bool {
 
 // time returns the timestamp held by name, already checked by its field.
 func (p props) time(name string) (time.Time, string, bool) {
-	s, ok := decodeString(p[name])
+	s, ok := jsonscan.String(p[name])
 	if !ok {
 		return time.Time{}, "", false
 	}
@@ -156,7 +157,7 @@ func (p props) time(name string) (time.Time, string, bool) {
 
 // str returns the string held by name, "" if there is none.
 func (p props) str(name string) string {
-	s, _ := decodeString(p[name])
+	s, _ := jsonscan.String(p[name])
 	return s
 }
 
