@@ -83,6 +83,9 @@ func dsn(path string, write bool) string {
 		// A larger page cache for the writer keeps the random-order index
 		// (stix id) of a big store in memory during imports.
 		q.Add("_pragma", "cache_size(-65536)")
+		// The statement journal of a multi-row INSERT is kept in memory:
+		// on disk, its writes were an eighth of a bulk import's time.
+		q.Add("_pragma", "temp_store(MEMORY)")
 		// Checkpoints run in the background (see checkpointer).
 		q.Add("_pragma", "wal_autocheckpoint(0)")
 		q.Add("_pragma", "journal_size_limit(67108864)")
@@ -148,7 +151,7 @@ func Open(path string) (*DB, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 	db := &DB{Now: time.Now, write: w, walPath: path + "-wal"}
-	db.groups.run = db.addGroup
+	db.groups = newGroups(db.addGroup)
 	if err := db.migrate(context.Background()); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
