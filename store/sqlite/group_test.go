@@ -48,7 +48,7 @@ type groupedCall struct {
 // then releases the turn and waits for the calls to return.
 func runQueued(t *testing.T, db *DB, calls []*groupedCall, whileQueued func()) {
 	t.Helper()
-	db.groups.turn.Lock()
+	db.groups.turn <- struct{}{}
 	var wg sync.WaitGroup
 	for i, c := range calls {
 		wg.Add(1)
@@ -66,7 +66,7 @@ func runQueued(t *testing.T, db *DB, calls []*groupedCall, whileQueued func()) {
 	if whileQueued != nil {
 		whileQueued()
 	}
-	db.groups.turn.Unlock()
+	<-db.groups.turn
 	wg.Wait()
 }
 
@@ -124,16 +124,15 @@ func TestAddObjectsGrouped(t *testing.T) {
 	db := openTest(t)
 	a, b, all := groupCollections(t, db)
 	sizes := countGroups(db)
-	canceled, cancel := context.WithCancel(context.Background())
 	bg := context.Background()
 	calls := []*groupedCall{
 		{ctx: bg, coll: a, objs: batch(t, 0, 50)},
 		{ctx: bg, coll: b, objs: batch(t, 50, 30)},
 		{ctx: bg, coll: "1b3ee0c4-7f0e-4f47-9c86-5e8c2a1d9fff", objs: batch(t, 80, 5)},
-		{ctx: canceled, coll: a, objs: batch(t, 85, 5)},
+		{ctx: &failingCtx{Context: bg}, coll: a, objs: batch(t, 85, 5)}, // cancelled once taken
 		{ctx: bg, coll: a, objs: append(batch(t, 90, 10), batch(t, 0, 2)...)}, // two held by the first call
 	}
-	runQueued(t, db, calls, cancel)
+	runQueued(t, db, calls, nil)
 	if len(*sizes) != 1 || (*sizes)[0] != len(calls) {
 		t.Errorf("groups run: %v, want one of %d", *sizes, len(calls))
 	}
@@ -173,8 +172,55 @@ func TestAddObjectsGrouped(t *testing.T) {
 	}
 }
 
+// TestAddObjectsCanceledWhileQueued checks that a call whose context ends
+// while it waits for the writer leaves the queue at once, stores nothing,
+// and that the calls around it run as one group without it.
+func TestAddObjectsCanceledWhileQueued(t *testing.T) {
+	db := openTest(t)
+	a, b, _ := groupCollections(t, db)
+	sizes := countGroups(db)
+	bg := context.Background()
+	ctx, cancel := context.WithCancel(bg)
+	calls := []*groupedCall{
+		{ctx: bg, coll: a, objs: batch(t, 0, 20)},
+		{ctx: ctx, coll: b, objs: batch(t, 20, 20)},
+		{ctx: bg, coll: a, objs: batch(t, 40, 20)},
+	}
+	runQueued(t, db, calls, func() {
+		cancel()
+		// The turn is still held, so the call can only leave the queue
+		// on its own. The deadline only turns a hang into a failure.
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Millisecond) {
+			db.groups.mu.Lock()
+			queued := len(db.groups.queue)
+			db.groups.mu.Unlock()
+			if queued == 2 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("the cancelled call is still queued: %d calls wait", queued)
+				return
+			}
+		}
+	})
+	if !errors.Is(calls[1].err, context.Canceled) || calls[1].results != nil {
+		t.Errorf("cancelled call: %d results, %v; want none and context.Canceled", len(calls[1].results), calls[1].err)
+	}
+	if fmt.Sprint(*sizes) != "[2]" {
+		t.Errorf("groups run: %v, want [2]", *sizes)
+	}
+	for _, i := range []int{0, 2} {
+		if c := calls[i]; c.err != nil || len(c.results) != len(c.objs) {
+			t.Errorf("call %d: %d results, %v", i, len(c.results), c.err)
+		}
+	}
+	checkStored(t, db, a, calls)
+	checkStored(t, db, b, calls)
+}
+
 // failingCtx is a context whose first Err reports nothing and every later
-// one a cancellation: its call starts, then fails part way.
+// one a cancellation, and whose Done never fires: its call is queued, then
+// fails once its group has taken it.
 type failingCtx struct {
 	context.Context
 	calls atomic.Int32
