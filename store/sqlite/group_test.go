@@ -129,7 +129,7 @@ func TestAddObjectsGrouped(t *testing.T) {
 		{ctx: bg, coll: a, objs: batch(t, 0, 50)},
 		{ctx: bg, coll: b, objs: batch(t, 50, 30)},
 		{ctx: bg, coll: "1b3ee0c4-7f0e-4f47-9c86-5e8c2a1d9fff", objs: batch(t, 80, 5)},
-		{ctx: &failingCtx{Context: bg}, coll: a, objs: batch(t, 85, 5)}, // cancelled once taken
+		{ctx: &failingCtx{Context: bg}, coll: a, objs: batch(t, 85, 5)},       // cancelled once taken
 		{ctx: bg, coll: a, objs: append(batch(t, 90, 10), batch(t, 0, 2)...)}, // two held by the first call
 	}
 	runQueued(t, db, calls, nil)
