@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -149,15 +150,14 @@ func isContextID(id string) bool {
 	return ok && isContextType(typ)
 }
 
-// latestVersionsQuery reads the versions of n objects, by id, that the
-// collections of API root ? (the last argument) hold, newest first.
-func latestVersionsQuery(n int) string {
-	return `SELECT e.object, e.stix_id, e.type, e.spec_version, e.version, o.created, o.modified, o.revoked
-		FROM objects AS o CROSS JOIN entries AS e ON e.object = o.rid
-		WHERE o.stix_id IN (` + placeholders(n) + `)
-			AND e.collection IN (SELECT seq FROM collections WHERE api_root = ?)
+// latestVersionsQuery reads the versions of the objects whose ids ?1
+// lists (JSON) that the collections of API root ?2 hold, newest first. A
+// JSON list, not placeholders: a batch may refer to more context objects
+// than SQLite takes bound values in one statement.
+const latestVersionsQuery = `SELECT e.object, e.stix_id, e.type, e.spec_version, e.version, o.created, o.modified, o.revoked
+		FROM json_each(?1) AS j CROSS JOIN objects AS o ON o.stix_id = j.value CROSS JOIN entries AS e ON e.object = o.rid
+		WHERE e.collection IN (SELECT seq FROM collections WHERE api_root = ?2)
 		ORDER BY e.stix_id, e.version DESC, e.date_added`
-}
 
 // latestVersions returns the newest version held anywhere in API root root
 // of each object ids names, with its objects row; objects the root does not
@@ -198,7 +198,11 @@ func (w *writer) readLatestVersions(root string, ids []string) error {
 	for _, id := range ids {
 		w.latest[id] = nil
 	}
-	rows, err := w.tx.QueryContext(w.ctx, latestVersionsQuery(len(ids)), append(strings2any(ids), root)...)
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return err
+	}
+	rows, err := w.tx.QueryContext(w.ctx, latestVersionsQuery, string(list), root)
 	if err != nil {
 		return err
 	}

@@ -114,8 +114,8 @@ func TestWritePlans(t *testing.T) {
 	}{
 		{"preload", preloadQuery, []any{`["indicator--a", "indicator--b"]`, "[1, 2]"},
 			[]string{"SCAN j VIRTUAL TABLE", "objects_stix_id (stix_id=?)", "entries_object (object=? AND collection=?)"}},
-		{"latest versions", latestVersionsQuery(2), []any{"indicator--a", "indicator--b", "api"},
-			[]string{"objects_stix_id (stix_id=?)", "entries_object (object=? AND collection=?)"}},
+		{"latest versions", latestVersionsQuery, []any{`["indicator--a", "indicator--b"]`, "api"},
+			[]string{"SCAN j VIRTUAL TABLE", "objects_stix_id (stix_id=?)", "entries_object (object=? AND collection=?)"}},
 		{"versions of one object", versionsOfQuery, []any{1, "indicator--a"},
 			[]string{"entries_object (object=? AND collection=?)", "objects_stix_id (stix_id=?)"}},
 		{"withdraw", withdrawQuery, []any{"api", store.KindFilter, 1, pairs},
