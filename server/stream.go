@@ -130,6 +130,20 @@ type publishingStore struct {
 // and streams find them at their next poll.
 func (p publishingStore) AddObjects(ctx context.Context, collectionID string, objs []stix.Object) ([]store.AddResult, error) {
 	res, err := p.Store.AddObjects(ctx, collectionID, objs)
+	return p.published(ctx, collectionID, res, err)
+}
+
+// AddObjectsStatus is AddObjects with the request's status stored in the
+// same transaction.
+func (p publishingStore) AddObjectsStatus(ctx context.Context, collectionID string, objs []stix.Object,
+	status func([]store.AddResult) store.Status) ([]store.AddResult, error) {
+	res, err := p.Store.AddObjectsStatus(ctx, collectionID, objs, status)
+	return p.published(ctx, collectionID, res, err)
+}
+
+// published wakes the streams of collectionID after a call that stored
+// new versions, and returns the call's outcome.
+func (p publishingStore) published(ctx context.Context, collectionID string, res []store.AddResult, err error) ([]store.AddResult, error) {
 	if err != nil || !slices.ContainsFunc(res, func(r store.AddResult) bool { return !r.Duplicate }) {
 		return res, err
 	}

@@ -676,13 +676,25 @@ func (c *commitClock) Objects(ctx context.Context, collectionID string, f store.
 
 func (c *commitClock) AddObjects(ctx context.Context, collectionID string, objs []stix.Object) ([]store.AddResult, error) {
 	res, err := c.Store.AddObjects(ctx, collectionID, objs)
+	c.stamp(objs)
+	return res, err
+}
+
+func (c *commitClock) AddObjectsStatus(ctx context.Context, collectionID string, objs []stix.Object,
+	status func([]store.AddResult) store.Status) ([]store.AddResult, error) {
+	res, err := c.Store.AddObjectsStatus(ctx, collectionID, objs, status)
+	c.stamp(objs)
+	return res, err
+}
+
+// stamp records now as the commit time of objs.
+func (c *commitClock) stamp(objs []stix.Object) {
 	now := time.Now()
 	c.mu.Lock()
 	for _, o := range objs {
 		c.at[o.ID] = now
 	}
 	c.mu.Unlock()
-	return res, err
 }
 
 // committed returns when the object with that id was committed.

@@ -7,6 +7,7 @@ import (
 	"hail/jsonscan"
 	"io"
 	"net/http"
+	"slices"
 
 	"github.com/google/uuid"
 
@@ -139,8 +140,8 @@ func (s *Server) handleObjectDelete(w http.ResponseWriter, r *http.Request) {
 
 // handleObjectsPost serves Add Objects (TAXII 2.1 §5.5). Each object is
 // checked on its own: the invalid ones are listed as failures in the status,
-// the valid ones are stored together in one transaction. The work is done
-// before answering, so the status is already complete.
+// the valid ones are stored together, with the status, in one transaction.
+// The work is done before answering, so the status is already complete.
 func (s *Server) handleObjectsPost(w http.ResponseWriter, r *http.Request) {
 	requested := s.cfg.Now()
 	c, err := s.writableCollection(r)
@@ -158,13 +159,9 @@ func (s *Server) handleObjectsPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	info(r.Context()).objects = len(raws)
-	st, err := s.addObjects(r, c, raws)
+	head := store.Status{ID: uuid.NewString(), APIRoot: c.APIRoot, CollectionID: c.ID, RequestTimestamp: requested}
+	st, err := s.addObjects(r, c, raws, head)
 	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	st.ID, st.APIRoot, st.CollectionID, st.RequestTimestamp = uuid.NewString(), c.APIRoot, c.ID, requested
-	if err := s.store.CreateStatus(r.Context(), st); err != nil {
 		s.error(w, r, err)
 		return
 	}
@@ -221,12 +218,14 @@ func decodeEnvelope(body []byte) ([]json.RawMessage, error) {
 	return raws, nil
 }
 
-// addObjects parses and validates each object, stores the valid ones with
-// one AddObjects call, and returns the status of the request. A version the
-// collection already holds, or that the envelope repeats, is a success:
-// TAXII 2.1 §5.5 forbids reporting an error for a duplicate.
-func (s *Server) addObjects(r *http.Request, c store.Collection, raws []json.RawMessage) (store.Status, error) {
-	st := store.Status{Status: taxii.StatusComplete, Total: len(raws)}
+// addObjects parses and validates each object, stores the valid ones and
+// the request's status (head, completed) in one transaction, and returns
+// the status. A version the collection already holds, or that the
+// envelope repeats, is a success: TAXII 2.1 §5.5 forbids reporting an
+// error for a duplicate.
+func (s *Server) addObjects(r *http.Request, c store.Collection, raws []json.RawMessage, head store.Status) (store.Status, error) {
+	st := head
+	st.Status, st.Total = taxii.StatusComplete, len(raws)
 	valid := make([]stix.Object, 0, len(raws))
 	type version struct {
 		id string
@@ -251,26 +250,37 @@ func (s *Server) addObjects(r *http.Request, c store.Collection, raws []json.Raw
 		valid = append(valid, o)
 	}
 	if len(valid) == 0 {
-		return st, nil
+		return st, s.store.CreateStatus(r.Context(), st)
 	}
-	results, err := s.store.AddObjects(r.Context(), c.ID, valid)
+	// The status is stored with the objects, in their transaction; it is
+	// made of the results there, each time the transaction runs.
+	checked := st
+	status := func(results []store.AddResult) store.Status {
+		st := checked
+		st.Successes = slices.Clone(checked.Successes)
+		for i, res := range results[:min(len(results), len(valid))] {
+			d := store.StatusDetail{ID: valid[i].ID, Version: valid[i].VersionString()}
+			if d.Version == "" {
+				d.Version = taxii.FormatTimestamp(res.DateAdded)
+			}
+			if res.Duplicate {
+				d.Message = "Already in the collection."
+			}
+			st.Successes = append(st.Successes, d)
+		}
+		return st
+	}
+	results, err := s.store.AddObjectsStatus(r.Context(), c.ID, valid, status)
 	if err != nil {
 		return st, err
 	}
 	if len(results) != len(valid) {
 		return st, fmt.Errorf("add objects: store returned %d results for %d objects", len(results), len(valid))
 	}
-	for i, res := range results {
-		d := store.StatusDetail{ID: valid[i].ID, Version: valid[i].VersionString()}
-		if d.Version == "" {
-			d.Version = taxii.FormatTimestamp(res.DateAdded)
-		}
-		if res.Duplicate {
-			d.Message = "Already in the collection."
-		} else {
+	for _, res := range results {
+		if !res.Duplicate {
 			info(r.Context()).ingested++
 		}
-		st.Successes = append(st.Successes, d)
 	}
-	return st, nil
+	return status(results), nil
 }

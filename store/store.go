@@ -77,6 +77,14 @@ type Store interface {
 	// collection that holds a version of it. The IOC index of every
 	// collection written is brought up to date (see IOCs).
 	AddObjects(ctx context.Context, collectionID string, objs []stix.Object) ([]AddResult, error)
+	// AddObjectsStatus is AddObjects that also stores, in the same
+	// transaction, the status that status makes of the results (see
+	// CreateStatus): an Add Objects request's status exists if and only if
+	// its objects were stored. status is called with the results inside the
+	// transaction, again if the transaction is retried, and must not call
+	// the store. Returns
+	// ECONFLICT if the status's id is taken; then nothing is written.
+	AddObjectsStatus(ctx context.Context, collectionID string, objs []stix.Object, status func([]AddResult) Status) ([]AddResult, error)
 	// Objects returns one page of a collection's entries matching f, oldest
 	// date_added first. Memory and time are O(f.Limit), whatever the size of
 	// the collection. Returns ENOTFOUND if the collection does not exist.

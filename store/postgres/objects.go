@@ -39,6 +39,20 @@ import (
 // are filter collections. Every analyzeEvery entries, one more call looks
 // at the tables' statistics (see noteAdded).
 func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []stix.Object) ([]store.AddResult, error) {
+	return db.addObjects(ctx, collectionID, objs, nil)
+}
+
+// AddObjectsStatus is AddObjects that also stores, in the same
+// transaction, the status that status makes of the results.
+func (db *DB) AddObjectsStatus(ctx context.Context, collectionID string, objs []stix.Object,
+	status func([]store.AddResult) store.Status) ([]store.AddResult, error) {
+	return db.addObjects(ctx, collectionID, objs, status)
+}
+
+// addObjects is AddObjects, storing the status that status makes of the
+// results before the commit when status is not nil.
+func (db *DB) addObjects(ctx context.Context, collectionID string, objs []stix.Object,
+	status func([]store.AddResult) store.Status) ([]store.AddResult, error) {
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
 		return nil, dbError("add objects", err)
@@ -50,19 +64,25 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []stix.O
 	}
 	a.next = max(db.Now().UnixMicro(), a.next)
 	results := a.plan(objs)
-	if len(a.added) == 0 {
-		return results, dbError("add objects", tx.Commit(ctx))
+	if len(a.added) > 0 {
+		if err := a.insert(ctx, tx); err != nil {
+			return nil, dbError("add objects", err)
+		}
+		if err := db.afterAdd(ctx, tx, &a); err != nil {
+			return nil, dbError("add objects", err)
+		}
 	}
-	if err := a.insert(ctx, tx); err != nil {
-		return nil, dbError("add objects", err)
-	}
-	if err := db.afterAdd(ctx, tx, &a); err != nil {
-		return nil, dbError("add objects", err)
+	if status != nil {
+		if err := db.insertStatus(ctx, tx, status(results)); err != nil {
+			return nil, err
+		}
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, dbError("add objects", err)
 	}
-	db.noteAdded(ctx, len(a.added))
+	if len(a.added) > 0 {
+		db.noteAdded(ctx, len(a.added))
+	}
 	return results, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"hail"
 	"hail/store"
@@ -44,7 +45,17 @@ func statusDetails(ds []detail) []store.StatusDetail {
 // RequestTimestamp is the store's clock. Returns ECONFLICT if the id is
 // taken.
 func (db *DB) CreateStatus(ctx context.Context, s store.Status) error {
-	_, err := db.pool.Exec(ctx, `INSERT INTO statuses
+	return db.insertStatus(ctx, db.pool, s)
+}
+
+// execer is what runs a statement: the pool or a transaction.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// insertStatus stores s through ex (see CreateStatus).
+func (db *DB) insertStatus(ctx context.Context, ex execer, s store.Status) error {
+	_, err := ex.Exec(ctx, `INSERT INTO statuses
 		(id, api_root, collection, request_timestamp, status, total, successes, failures, pendings)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		s.ID, s.APIRoot, s.CollectionID, db.nowOr(s.RequestTimestamp), s.Status, s.Total,

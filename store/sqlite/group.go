@@ -19,6 +19,7 @@ type addCall struct {
 	ctx          context.Context
 	collectionID string
 	objs         []stix.Object
+	status       func([]store.AddResult) store.Status // nil for none
 	results      []store.AddResult
 	err          error
 	finished     chan struct{} // closed once results and err are final
@@ -48,8 +49,9 @@ func newGroups(run func([]*addCall)) groups {
 // returns the context's error, having stored nothing. Once a group has
 // taken it, the group's outcome is the call's: it waits for that, since
 // the transaction may commit its objects.
-func (g *groups) add(ctx context.Context, collectionID string, objs []stix.Object) ([]store.AddResult, error) {
-	c := &addCall{ctx: ctx, collectionID: collectionID, objs: objs, finished: make(chan struct{})}
+func (g *groups) add(ctx context.Context, collectionID string, objs []stix.Object,
+	status func([]store.AddResult) store.Status) ([]store.AddResult, error) {
+	c := &addCall{ctx: ctx, collectionID: collectionID, objs: objs, status: status, finished: make(chan struct{})}
 	g.mu.Lock()
 	g.queue = append(g.queue, c)
 	g.mu.Unlock()

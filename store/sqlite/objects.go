@@ -114,7 +114,17 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []stix.O
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return db.groups.add(ctx, collectionID, objs)
+	return db.groups.add(ctx, collectionID, objs, nil)
+}
+
+// AddObjectsStatus is AddObjects that also stores, in the same
+// transaction, the status that status makes of the results.
+func (db *DB) AddObjectsStatus(ctx context.Context, collectionID string, objs []stix.Object,
+	status func([]store.AddResult) store.Status) ([]store.AddResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return db.groups.add(ctx, collectionID, objs, status)
 }
 
 // addGroup runs calls, AddObjects calls that arrived together, in one
@@ -164,6 +174,9 @@ func (db *DB) addTogether(calls []*addCall) error {
 		c.results, c.err = w.addObjects(c.collectionID, c.objs)
 		if hail.ErrorCode(c.err) == hail.ENOTFOUND {
 			continue // nothing written
+		}
+		if c.err == nil && c.status != nil {
+			c.err = db.insertStatus(w.ctx, tx, c.status(c.results))
 		}
 		if c.err != nil {
 			return c.err

@@ -45,6 +45,16 @@ func decodeDetails(s string) ([]store.StatusDetail, error) {
 // CreateStatus stores the status of an add request. Returns ECONFLICT if the
 // id is taken. RequestTimestamp is kept to the microsecond.
 func (db *DB) CreateStatus(ctx context.Context, s store.Status) error {
+	return db.insertStatus(ctx, db.write, s)
+}
+
+// execer is what runs a statement: the write pool or a transaction of it.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// insertStatus stores s through ex (see CreateStatus).
+func (db *DB) insertStatus(ctx context.Context, ex execer, s store.Status) error {
 	var lists [3]string
 	for i, ds := range [][]store.StatusDetail{s.Successes, s.Failures, s.Pendings} {
 		var err error
@@ -52,7 +62,7 @@ func (db *DB) CreateStatus(ctx context.Context, s store.Status) error {
 			return fmt.Errorf("create status: %w", err)
 		}
 	}
-	_, err := db.write.ExecContext(ctx, `INSERT INTO statuses (id, api_root, collection, request_timestamp, status, total,
+	_, err := ex.ExecContext(ctx, `INSERT INTO statuses (id, api_root, collection, request_timestamp, status, total,
 		successes, failures, pendings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.ID, s.APIRoot, s.CollectionID, micros(db.nowOr(s.RequestTimestamp)), s.Status, s.Total, lists[0], lists[1], lists[2])
 	if isUnique(err) {

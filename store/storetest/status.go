@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"hail"
+	"hail/stix"
 	"hail/store"
 )
 
@@ -86,4 +87,62 @@ func testStatusDeleteBefore(t *testing.T, s store.Store) {
 	if err != nil || n != 0 {
 		t.Errorf("DeleteStatusesBefore(nothing older) = %d, %v; want 0", n, err)
 	}
+}
+
+// testStatusWithObjects checks AddObjectsStatus: the status is made of the
+// call's results and stored with the objects; a status whose id is taken
+// leaves the objects unstored too, and a missing collection stores neither.
+func testStatusWithObjects(t *testing.T, s store.Store) {
+	setup(t, s)
+	mustAdd(t, s, coll1, indicator(t, 1, "2024-01-01T00:00:00.000Z"))
+	objs := []stix.Object{indicator(t, 1, "2024-01-01T00:00:00.000Z"), indicator(t, 2, "2024-01-01T00:00:00.000Z")}
+	const statusID = "6f1d0c55-8a3e-4b6f-9f0e-2c4d6e8a0b13"
+	var calls int
+	status := func(res []store.AddResult) store.Status {
+		calls++
+		st := store.Status{ID: statusID, APIRoot: "api", CollectionID: coll1, RequestTimestamp: created, Status: "complete",
+			Total: len(res)}
+		for _, r := range res {
+			d := store.StatusDetail{ID: r.ID, Version: "2024-01-01T00:00:00.000Z"}
+			if r.Duplicate {
+				d.Message = "duplicate"
+			}
+			st.Successes = append(st.Successes, d)
+		}
+		return st
+	}
+	res, err := s.AddObjectsStatus(ctx, coll1, objs, status)
+	if err != nil || len(res) != 2 || !res[0].Duplicate || res[1].Duplicate {
+		t.Fatalf("AddObjectsStatus: %+v, %v; want a duplicate and a new version", res, err)
+	}
+	if calls == 0 {
+		t.Fatal("AddObjectsStatus never asked for the status")
+	}
+	got, err := s.Status(ctx, "api", statusID)
+	if err != nil {
+		t.Fatalf("Status: %v", err)
+	}
+	want := []store.StatusDetail{{ID: objs[0].ID, Version: "2024-01-01T00:00:00.000Z", Message: "duplicate"},
+		{ID: objs[1].ID, Version: "2024-01-01T00:00:00.000Z"}}
+	if got.Total != 2 || got.CollectionID != coll1 || !reflect.DeepEqual(got.Successes, want) {
+		t.Errorf("stored status: %+v\nwant successes %+v", got, want)
+	}
+	check(t, s, coll1, store.Filter{}, false, objs...)
+
+	// The same status id again: refused, and the new object with it.
+	third := indicator(t, 3, "2024-01-01T00:00:00.000Z")
+	_, err = s.AddObjectsStatus(ctx, coll1, []stix.Object{third}, status)
+	wantCode(t, "AddObjectsStatus with a taken status id", err, hail.ECONFLICT)
+	check(t, s, coll1, store.Filter{}, false, objs...)
+	if got, _ := s.Status(ctx, "api", statusID); got.Total != 2 {
+		t.Errorf("the refused call changed the status: total %d", got.Total)
+	}
+
+	other := func([]store.AddResult) store.Status {
+		return store.Status{ID: "0d3f5a77-9c1e-4e2a-8b4d-6f8a0c2e4b35", APIRoot: "api", Status: "complete"}
+	}
+	_, err = s.AddObjectsStatus(ctx, "00000000-0000-4000-8000-000000000000", []stix.Object{third}, other)
+	wantCode(t, "AddObjectsStatus into a missing collection", err, hail.ENOTFOUND)
+	_, err = s.Status(ctx, "api", "0d3f5a77-9c1e-4e2a-8b4d-6f8a0c2e4b35")
+	wantCode(t, "the status of a call into a missing collection", err, hail.ENOTFOUND)
 }

@@ -82,6 +82,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opt Options) {
 	t.Run("Statuses", func(t *testing.T) {
 		sub(t, "CreateAndGet", testStatusCreateAndGet)
 		sub(t, "DeleteBefore", testStatusDeleteBefore)
+		sub(t, "WithObjects", testStatusWithObjects)
 	})
 	t.Run("Keys", func(t *testing.T) {
 		sub(t, "CreateAndFind", testKeyCreateAndFind)
