@@ -81,13 +81,18 @@ func NextBatch(n, limit int) int {
 }
 
 func (im *Importer) reject(s *Summary, where, id, reason string) {
+	s.reject(im.MaxRejections, Rejection{Where: where, ID: id, Reason: reason})
+}
+
+// reject counts r and keeps it while s holds fewer than max rejections
+// (100 when max is not positive).
+func (s *Summary) reject(max int, r Rejection) {
 	s.Rejected++
-	limit := im.MaxRejections
-	if limit <= 0 {
-		limit = 100
+	if max <= 0 {
+		max = 100
 	}
-	if len(s.Rejections) < limit {
-		s.Rejections = append(s.Rejections, Rejection{Where: where, ID: id, Reason: reason})
+	if len(s.Rejections) < max {
+		s.Rejections = append(s.Rejections, r)
 	}
 }
 

@@ -159,15 +159,7 @@ func (p *Puller) wait() error {
 }
 
 func (p *Puller) reject(id, reason string) {
-	p.summary.Rejected++
-	limit := p.MaxRejections
-	if limit <= 0 {
-		limit = 100
-	}
-	if len(p.summary.Rejections) < limit {
-		p.summary.Rejections = append(p.summary.Rejections,
-			Rejection{Where: fmt.Sprintf("object %d", p.summary.Read), ID: id, Reason: reason})
-	}
+	p.summary.reject(p.MaxRejections, Rejection{Where: fmt.Sprintf("object %d", p.summary.Read), ID: id, Reason: reason})
 	if p.Reject != nil {
 		p.Reject(id, reason)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,5 +109,32 @@ func TestPullerStoreFailure(t *testing.T) {
 	}
 	if err := p.Finish(ctx); hail.ErrorCode(err) != hail.ENOTFOUND {
 		t.Errorf("Finish after the failure: %v, want the failure again", err)
+	}
+}
+
+// TestRejectionsBounded checks that the Importer and the Puller count every
+// rejection but keep only the first MaxRejections.
+func TestRejectionsBounded(t *testing.T) {
+	ctx := context.Background()
+	list := "not an ioc 1\nnot an ioc 2\n10.0.0.1\nnot an ioc 3\nnot an ioc 4\n"
+	im := &ingest.Importer{Store: pullStore(t), CollectionID: pullCollection, MaxRejections: 2}
+	s, err := im.ImportList(ctx, strings.NewReader(list), ingest.ListOptions{Source: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Rejected != 4 || len(s.Rejections) != 2 || s.Rejections[1].Where != "line 2" || s.Added != 1 {
+		t.Errorf("list import: added %d, rejected %d, kept %+v; want 1 added, 4 rejected, lines 1 and 2 kept", s.Added, s.Rejected, s.Rejections)
+	}
+
+	p := &ingest.Puller{Store: pullStore(t), CollectionID: pullCollection, MaxRejections: 1}
+	bad := json.RawMessage(`{"type":"indicator","id":"indicator--bad"}`)
+	if err := p.Add(ctx, []json.RawMessage{bad, pulled(1), bad, bad}, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Finish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s := p.Summary(); s.Rejected != 3 || len(s.Rejections) != 1 || s.Added != 1 {
+		t.Errorf("pull: added %d, rejected %d, kept %d; want 1, 3 and 1", s.Added, s.Rejected, len(s.Rejections))
 	}
 }
