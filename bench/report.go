@@ -31,6 +31,7 @@ type Report struct {
 	IOCLookups     []IOCLookup `json:"ioc_lookups"`
 	IOCExport      IOCExport   `json:"ioc_export"`
 	Pull           Pull        `json:"pull"`
+	Feed           *Feed       `json:"feed,omitempty"` // nil in reports from before it was measured
 	Ingest         Ingest      `json:"ingest"`
 	// PeakRSSBytes is the server process's VmHWM at the end of the run.
 	PeakRSSBytes int64 `json:"peak_rss_bytes"`
@@ -78,6 +79,10 @@ func (r *Report) check() {
 	add("POST ingest objects/s", "≥ 20,000 objects/s", r.Ingest.ObjectsPerSec, r.Ingest.ObjectsPerSec >= 20000)
 	mib := float64(r.PeakRSSBytes) / (1 << 20)
 	add("server peak RSS MiB", "< 200 MiB", mib, mib < 200 && r.PeakRSSBytes > 0)
+	if f := r.Feed; f != nil {
+		mib := float64(f.PeakRSSBytes) / (1 << 20)
+		add("feed server peak RSS MiB", "< 200 MiB", mib, mib < 200 && f.PeakRSSBytes > 0)
+	}
 }
 
 // WriteJSON writes the report as indented JSON.
@@ -178,6 +183,11 @@ func (r *Report) writeServed(row func(measure, result, cpu, check string)) {
 		}
 		row("hail pull into a new SQLite store", fmt.Sprintf("%s objects/s (%s objects, %.1f s)",
 			grouped(int(p.ObjectsPerSec)), grouped(p.Objects), p.Seconds), cpu, "pull objects/s")
+	}
+	if f := r.Feed; f != nil && f.Objects > 0 {
+		row("TAXII feed run by hail serve", fmt.Sprintf("%s objects/s (%s objects, %.1f s); its server's peak RSS %.1f MiB",
+			grouped(int(f.ObjectsPerSec)), grouped(f.Objects), f.Seconds, float64(f.PeakRSSBytes)/(1<<20)),
+			perUnit(f.CPUSeconds, f.Objects, "object"), "feed server peak RSS MiB")
 	}
 	in := r.Ingest
 	result := fmt.Sprintf("%s objects/s; request p50 %.1f, p99 %.1f ms", grouped(int(in.ObjectsPerSec)), in.Latency.P50, in.Latency.P99)

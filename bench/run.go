@@ -301,6 +301,16 @@ func measure(ctx context.Context, cfg Config, binary, dir string, srv *server, c
 		return err
 	}
 
+	logf("a TAXII feed of the whole collection, run by a second hail serve on a new SQLite store")
+	feed, err := runFeed(ctx, binary, dir, base, coll, key)
+	if err != nil {
+		r.Problems = append(r.Problems, err.Error())
+	}
+	r.Feed = &feed
+	if err := srv.alive(); err != nil {
+		return err
+	}
+
 	logf("POST ingest of %s objects", grouped(cfg.IngestObjects))
 	bodies, err := envelopes(newGenerator(uint64(cfg.Seed), ingestBase, cfg.IngestObjects), cfg.Envelope)
 	if err != nil {

@@ -77,6 +77,11 @@ func runSmoke(t *testing.T, cfg Config) *Report {
 	if p := r.Pull; p.Objects != r.Dataset.Objects || p.Added != p.Objects || p.ObjectsPerSec <= 0 || p.CPUSeconds <= 0 {
 		t.Errorf("pull = %+v, want the %d objects fetched and added, a rate and CPU time", p, r.Dataset.Objects)
 	}
+	// The feed reads the whole collection's default view, as the pull does.
+	if fd := r.Feed; fd == nil || fd.Objects != r.Dataset.Objects || fd.Added != fd.Objects || fd.PeakRSSBytes <= 0 ||
+		fd.Seconds <= 0 {
+		t.Errorf("feed = %+v, want the %d objects read and added, a duration and the server's peak RSS", fd, r.Dataset.Objects)
+	}
 	// The server's CPU time is read in 10 ms ticks: short phases may read 0,
 	// but the small polls together take more than a tick.
 	var cpu float64
@@ -89,8 +94,8 @@ func runSmoke(t *testing.T, cfg Config) *Report {
 	if r.PeakRSSBytes <= 0 {
 		t.Errorf("peak RSS = %d, want > 0", r.PeakRSSBytes)
 	}
-	if len(r.Checks) != 7 || len(r.NotMeasured) != 0 {
-		t.Errorf("checks %+v, not measured %q: want 7 checks, everything measured", r.Checks, r.NotMeasured)
+	if len(r.Checks) != 8 || len(r.NotMeasured) != 0 {
+		t.Errorf("checks %+v, not measured %q: want 8 checks, everything measured", r.Checks, r.NotMeasured)
 	}
 	if len(r.IOCLookups) != 3 {
 		t.Fatalf("IOC lookups = %+v, want 3 levels", r.IOCLookups)
@@ -111,7 +116,7 @@ func runSmoke(t *testing.T, cfg Config) *Report {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"N = 300 object versions", "bulk import", "start-up", "full poll / raw HTTP",
-		"small poll, limit 10, 64 clients", "IOC lookup, 1 value, 8 clients", "IOC export (txt", "hail pull into a new SQLite store", "POST ingest, 100 per envelope, 2 clients",
+		"small poll, limit 10, 64 clients", "IOC lookup, 1 value, 8 clients", "IOC export (txt", "hail pull into a new SQLite store", "TAXII feed run by hail serve", "POST ingest, 100 per envelope, 2 clients",
 		"server peak RSS"} {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, table.String())
