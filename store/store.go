@@ -49,6 +49,12 @@ type Store interface {
 	// Collection returns the collection of apiRoot whose id or alias is
 	// idOrAlias. Returns ENOTFOUND if there is none.
 	Collection(ctx context.Context, apiRoot, idOrAlias string) (Collection, error)
+	// UpdateCollection changes the collection's title, description, alias
+	// or public flag (see CollectionUpdate) and returns the collection as
+	// it now is. Returns ENOTFOUND if it does not exist, ECONFLICT if the
+	// alias is taken in its API root, EINVALID if u.Check fails; a refused
+	// update changes nothing.
+	UpdateCollection(ctx context.Context, id string, u CollectionUpdate) (Collection, error)
 	// DeleteCollection removes a collection with its entries and the object
 	// versions no other collection holds. The versions of an explicit
 	// collection leave the filter collections of its API root too, unless

@@ -1,8 +1,10 @@
 package store
 
 import (
+	"strings"
 	"time"
 
+	"hail"
 	"hail/stix"
 )
 
@@ -38,6 +40,29 @@ type Collection struct {
 // Writable reports whether objects may be added to c through TAXII: a
 // filter collection's content follows from its filter, so it is read-only.
 func (c Collection) Writable() bool { return c.Kind != KindFilter }
+
+// CollectionUpdate is what UpdateCollection changes of a collection; a
+// nil field is left as it is. The id, API root, kind and filter are not
+// among them: consumers have the id configured, and a new filter would
+// change what the collection holds under clients that have paged it.
+type CollectionUpdate struct {
+	Title       *string
+	Description *string
+	Alias       *string // "" removes the alias
+	Public      *bool
+}
+
+// Check validates u: a title cannot be emptied, and an alias must not read
+// as a UUID, or a lookup by it could be taken for a lookup by id.
+func (u CollectionUpdate) Check() error {
+	if u.Title != nil && strings.TrimSpace(*u.Title) == "" {
+		return hail.Errorf(hail.EINVALID, "A collection's title cannot be empty.")
+	}
+	if u.Alias != nil && stix.ValidUUID(*u.Alias) {
+		return hail.Errorf(hail.EINVALID, "Alias %q looks like a UUID; an alias must not be mistaken for an id.", *u.Alias)
+	}
+	return nil
+}
 
 // CollectionStats counts what a collection holds.
 type CollectionStats struct {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -18,17 +19,19 @@ import (
 
 func runCollection(ctx context.Context, env *environ, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: hail collection add|list|rm")
+		return errors.New("usage: hail collection add|list|set|rm")
 	}
 	switch args[0] {
 	case "add":
 		return collectionAdd(ctx, env, args[1:])
 	case "list", "ls":
 		return collectionList(ctx, env, args[1:])
+	case "set":
+		return collectionSet(ctx, env, args[1:])
 	case "rm", "remove", "delete":
 		return collectionRemove(ctx, env, args[1:])
 	}
-	return fmt.Errorf("unknown collection command %q (want add, list or rm)", args[0])
+	return fmt.Errorf("unknown collection command %q (want add, list, set or rm)", args[0])
 }
 
 func collectionAdd(ctx context.Context, env *environ, args []string) error {
@@ -158,6 +161,54 @@ func collectionList(ctx context.Context, env *environ, args []string) error {
 			r.Objects, r.Versions, r.Filter)
 	}
 	return tw.Flush()
+}
+
+// collectionSet changes what `collection add` set, except the id, kind
+// and filter: only the flags given change.
+func collectionSet(ctx context.Context, env *environ, args []string) error {
+	var db dbFlags
+	fs := newFlagSet(env, "collection set", &db)
+	root := fs.String("api-root", bootstrap.APIRootName, "API root")
+	title := fs.String("title", "", "new title")
+	desc := fs.String("description", "", "new description")
+	alias := fs.String("alias", "", `new alias ("" removes it)`)
+	public := fs.Bool("public", false, "readable without an API key (--public=false makes it private)")
+	name, err := parseNamed(fs, env, args,
+		"hail collection set ALIAS|ID [--title T] [--description D] [--alias A] [--public=true|false]")
+	if err != nil {
+		return err
+	}
+	var u store.CollectionUpdate
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "title":
+			u.Title = title
+		case "description":
+			u.Description = desc
+		case "alias":
+			u.Alias = alias
+		case "public":
+			u.Public = public
+		}
+	})
+	if u == (store.CollectionUpdate{}) {
+		return errors.New("nothing to change: give --title, --description, --alias or --public")
+	}
+	st, err := db.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	c, err := st.Collection(ctx, *root, name)
+	if err != nil {
+		return err
+	}
+	c, err = st.UpdateCollection(ctx, c.ID, u)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "collection %s: alias %q, title %q, public %v\n", c.ID, c.Alias, c.Title, c.Public)
+	return nil
 }
 
 func collectionRemove(ctx context.Context, env *environ, args []string) error {

@@ -2,10 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCollectionFilter(t *testing.T) {
@@ -60,5 +63,61 @@ func TestCollectionFilter(t *testing.T) {
 	table := mustHail(t, "collection", "list", "--db", db)
 	if !strings.Contains(table, "FILTER") || !strings.Contains(table, `{"observables":["ipv4","ipv6"],"min_confidence":50}`) {
 		t.Errorf("collection list does not show filters:\n%s", table)
+	}
+}
+
+// TestCollectionSet changes a served collection from another process: the
+// server shows the new title, and a collection made private stops being
+// readable without a key.
+func TestCollectionSet(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "hail.db")
+	const id = "3b7c1a4e-8f2d-4c6b-9e1a-5d3f7b2c8a41"
+	mustHail(t, "collection", "add", "--db", db, "--id", id, "--alias", "ingest", "--title", "Ingest", "--public")
+	out := mustHail(t, "key", "add", "--db", db, "--name", "member", "--read", "ingest")
+	key := regexp.MustCompile(`hail_\S+`).FindString(out)
+	base, _ := startServer(t, db)
+	url := base + "/taxii2/api/collections/" + id + "/"
+	if resp, body := get(t, url, ""); resp.StatusCode != http.StatusOK {
+		t.Fatalf("public collection without a key: %d %s", resp.StatusCode, body)
+	}
+
+	out = mustHail(t, "collection", "set", "ingest", "--db", db, "--title", "Ingest (members)", "--public=false",
+		"--alias", "members")
+	if !strings.Contains(out, `alias "members", title "Ingest (members)", public false`) {
+		t.Errorf("collection set said:\n%s", out)
+	}
+	// The server holds collections for cache.DefaultTTL.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, _ := get(t, url, "")
+		if resp.StatusCode == http.StatusUnauthorized {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("private collection without a key: status %d, want 401", resp.StatusCode)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	resp, body := get(t, base+"/taxii2/api/collections/members/", key)
+	var c struct{ Title string }
+	json.Unmarshal(body, &c)
+	if resp.StatusCode != http.StatusOK || c.Title != "Ingest (members)" {
+		t.Errorf("collection with a reader's key: %d %s, want the new title", resp.StatusCode, body)
+	}
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"members"}, "nothing to change"},
+		{[]string{"nosuch", "--title", "X"}, "not found"},
+		{[]string{"members", "--title", ""}, "title cannot be empty"},
+		{[]string{"members", "--alias", "default"}, "already taken"},
+	} {
+		args := append([]string{"collection", "set"}, tc.args[0], "--db", db)
+		args = append(args, tc.args[1:]...)
+		if out, err := runHail(t, args...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("collection set %v: %v, want an error saying %q\n%s", tc.args, err, tc.want, out)
+		}
 	}
 }

@@ -158,6 +158,13 @@ func (s *Store) CreateCollection(ctx context.Context, c store.Collection) error 
 	return s.Store.CreateCollection(ctx, c)
 }
 
+// UpdateCollection changes a collection; this process serves the change
+// from the moment UpdateCollection returns (other replicas within TTL).
+func (s *Store) UpdateCollection(ctx context.Context, id string, u store.CollectionUpdate) (store.Collection, error) {
+	defer s.cols.invalidate()
+	return s.Store.UpdateCollection(ctx, id, u)
+}
+
 // DeleteCollection removes a collection; this process answers that it does
 // not exist from the moment DeleteCollection returns.
 func (s *Store) DeleteCollection(ctx context.Context, id string) error {

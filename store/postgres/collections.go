@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"hail"
 	"hail/store"
@@ -253,4 +254,32 @@ func timeOrNil(t time.Time) *time.Time {
 		return nil
 	}
 	return &t
+}
+
+// UpdateCollection changes a collection's title, description, alias or
+// public flag in one statement.
+func (db *DB) UpdateCollection(ctx context.Context, id string, u store.CollectionUpdate) (store.Collection, error) {
+	if err := u.Check(); err != nil {
+		return store.Collection{}, err
+	}
+	var alias *string // NULL for no alias, so that UNIQUE ignores it
+	if u.Alias != nil && *u.Alias != "" {
+		alias = u.Alias
+	}
+	c, err := scanCollection(db.pool.QueryRow(ctx, `UPDATE collections SET
+		title = coalesce($2, title), description = coalesce($3, description),
+		alias = CASE WHEN $4 THEN $5 ELSE alias END, public = coalesce($6, public)
+		WHERE id = $1 RETURNING `+collectionColumns,
+		id, u.Title, u.Description, u.Alias != nil, alias, u.Public))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.Collection{}, collectionNotFound(id)
+	}
+	if err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == uniqueViolation {
+			return store.Collection{}, hail.Errorf(hail.ECONFLICT, "Alias %q is already taken in the collection's API root.", *u.Alias)
+		}
+		return store.Collection{}, dbError("update collection", err)
+	}
+	return c, nil
 }

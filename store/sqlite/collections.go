@@ -263,3 +263,30 @@ func (db *DB) CollectionStats(ctx context.Context, id string) (store.CollectionS
 	s.FirstDateAdded, s.LastDateAdded = fromMicros(first), fromMicros(last)
 	return s, nil
 }
+
+// UpdateCollection changes a collection's title, description, alias or
+// public flag in one statement.
+func (db *DB) UpdateCollection(ctx context.Context, id string, u store.CollectionUpdate) (store.Collection, error) {
+	if err := u.Check(); err != nil {
+		return store.Collection{}, err
+	}
+	var alias any // NULL for no alias, so that UNIQUE ignores it
+	if u.Alias != nil && *u.Alias != "" {
+		alias = *u.Alias
+	}
+	c, err := scanCollection(db.write.QueryRowContext(ctx, `UPDATE collections SET
+		title = coalesce(?2, title), description = coalesce(?3, description),
+		alias = CASE WHEN ?4 THEN ?5 ELSE alias END, public = coalesce(?6, public)
+		WHERE id = ?1 RETURNING `+collectionColumns,
+		id, u.Title, u.Description, u.Alias != nil, alias, u.Public))
+	if isUnique(err) {
+		return store.Collection{}, hail.Errorf(hail.ECONFLICT, "Alias %q is already taken in the collection's API root.", *u.Alias)
+	}
+	if err == sql.ErrNoRows {
+		return store.Collection{}, collectionNotFound(id)
+	}
+	if err != nil {
+		return store.Collection{}, fmt.Errorf("update collection: %w", err)
+	}
+	return c, nil
+}

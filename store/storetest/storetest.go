@@ -78,6 +78,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opt Options) {
 		sub(t, "List", testCollectionList)
 		sub(t, "Delete", testCollectionDelete)
 		sub(t, "Stats", testCollectionStats)
+		sub(t, "Update", testCollectionUpdate)
 	})
 	t.Run("Statuses", func(t *testing.T) {
 		sub(t, "CreateAndGet", testStatusCreateAndGet)
