@@ -113,8 +113,9 @@ type runner struct {
 	done chan struct{}
 }
 
-// Run delivers until ctx ends, then waits for attempts in flight to stop
-// and releases its leases. It returns nil.
+// Run delivers until ctx ends, then waits for attempts in flight to finish
+// (each within the sender's timeout), saves their outcome and releases
+// its leases. It returns nil.
 func (w *Worker) Run(ctx context.Context) error {
 	var wakeups <-chan struct{}
 	if w.cfg.Notifier != nil {
@@ -279,7 +280,11 @@ func (w *Worker) Step(ctx context.Context, h store.Webhook) (time.Duration, erro
 	last := entries[len(entries)-1].DateAdded
 	delivery := DeliveryID(h.ID, s.Cursor, last)
 	body := AppendEnvelope(make([]byte, 0, 4096), delivery, h, entries, more, false)
-	res := w.cfg.Sender.Send(ctx, h, delivery, body)
+	// An attempt under way finishes even when shutdown begins meanwhile,
+	// within the sender's timeout: cut short, it would leave the receiver
+	// holding a batch whose cursor was never saved, and the next process
+	// would send those objects again.
+	res := w.cfg.Sender.Send(context.WithoutCancel(ctx), h, delivery, body)
 	a := store.WebhookAttempt{Delivery: delivery, Time: now, Objects: len(entries), Status: res.Status, Latency: res.Latency}
 	if res.Err == nil {
 		// Saved even when shutdown begins meanwhile: the receiver has the
@@ -296,7 +301,7 @@ func (w *Worker) Step(ctx context.Context, h store.Webhook) (time.Duration, erro
 		return w.cfg.Poll, nil
 	}
 	if ctx.Err() != nil {
-		// Shutting down: the attempt was cut short here, not by the receiver.
+		// Shutting down: whoever resumes the webhook retries the batch.
 		return 0, ctx.Err()
 	}
 	a.Error = res.Err.Error()

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -461,5 +462,53 @@ func TestTestDelivery(t *testing.T) {
 	}
 	if h2, _ := st.Webhook(ctx, testHook); !h2.State.Cursor.IsZero() {
 		t.Errorf("a test moved the cursor to %v", h2.State.Cursor)
+	}
+}
+
+// TestShutdownFinishesAttempt stops a worker while the receiver is taking
+// a batch: the attempt runs to its answer and the cursor is saved, so
+// whoever resumes the webhook does not send the batch again.
+func TestShutdownFinishesAttempt(t *testing.T) {
+	st := openStore(t)
+	hub := notify.NewHub()
+	defer hub.Close()
+	inside, release := make(chan struct{}), make(chan struct{})
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		if requests.Add(1) == 1 {
+			close(inside)
+			<-release
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	createHook(t, st, srv.URL, 10)
+	addObjects(t, st, hub, 0, 3)
+
+	cfg := fastConfig(hub)
+	cfg.Sender = webhook.NewSender(webhook.SenderOptions{AllowPrivate: true, Timeout: 20 * time.Second})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		webhook.NewWorker(st, cfg).Run(ctx)
+	}()
+	<-inside
+	cancel() // shutdown begins while the receiver holds the batch
+	close(release)
+	<-done
+
+	h, err := st.Webhook(context.Background(), testHook)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := st.Objects(context.Background(), testColl, store.Filter{AddedAfter: h.State.Cursor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Entries) != 0 || h.LeaseHolder != "" {
+		t.Errorf("after shutdown: %d objects past the saved cursor, lease held by %q; want none and none",
+			len(page.Entries), h.LeaseHolder)
 	}
 }
