@@ -55,6 +55,20 @@ type Store interface {
 	// alias is taken in its API root, EINVALID if u.Check fails; a refused
 	// update changes nothing.
 	UpdateCollection(ctx context.Context, id string, u CollectionUpdate) (Collection, error)
+	// RefilterCollection gives filter collection id a new filter (see
+	// ParseCollectionFilter) and makes what it holds follow: the versions
+	// the new filter does not match leave it, but for identities and
+	// marking definitions, then the API root's versions it now matches
+	// join it with their context, as CreateCollection fills a new one.
+	// Versions that stay keep their date_added; those that join get new
+	// ones, so pollers receive them as new. The work runs in batches, each
+	// its own transaction, after the new filter is stored, and versions
+	// arriving meanwhile are matched against the new filter; a failure
+	// part way leaves the new filter stored and the content partly
+	// refiltered, and calling again finishes it. Returns ENOTFOUND if the
+	// collection does not exist, EINVALID if it is not a filter collection
+	// or the filter does not parse.
+	RefilterCollection(ctx context.Context, id, filter string) error
 	// DeleteCollection removes a collection with its entries and the object
 	// versions no other collection holds. The versions of an explicit
 	// collection leave the filter collections of its API root too, unless

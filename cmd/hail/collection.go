@@ -163,8 +163,8 @@ func collectionList(ctx context.Context, env *environ, args []string) error {
 	return tw.Flush()
 }
 
-// collectionSet changes what `collection add` set, except the id, kind
-// and filter: only the flags given change.
+// collectionSet changes what `collection add` set, but the id and kind:
+// only the flags given change.
 func collectionSet(ctx context.Context, env *environ, args []string) error {
 	var db dbFlags
 	fs := newFlagSet(env, "collection set", &db)
@@ -173,14 +173,19 @@ func collectionSet(ctx context.Context, env *environ, args []string) error {
 	desc := fs.String("description", "", "new description")
 	alias := fs.String("alias", "", `new alias ("" removes it)`)
 	public := fs.Bool("public", false, "readable without an API key (--public=false makes it private)")
+	filter := fs.String("filter", "", "a filter collection's new filter, in the forms collection add takes; "+
+		"what the collection holds is redone to match it")
 	name, err := parseNamed(fs, env, args,
-		"hail collection set ALIAS|ID [--title T] [--description D] [--alias A] [--public=true|false]")
+		"hail collection set ALIAS|ID [--title T] [--description D] [--alias A] [--public=true|false] [--filter F]")
 	if err != nil {
 		return err
 	}
 	var u store.CollectionUpdate
+	refilter := false
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
+		case "filter":
+			refilter = true
 		case "title":
 			u.Title = title
 		case "description":
@@ -191,8 +196,14 @@ func collectionSet(ctx context.Context, env *environ, args []string) error {
 			u.Public = public
 		}
 	})
-	if u == (store.CollectionUpdate{}) {
-		return errors.New("nothing to change: give --title, --description, --alias or --public")
+	if u == (store.CollectionUpdate{}) && !refilter {
+		return errors.New("nothing to change: give --title, --description, --alias, --public or --filter")
+	}
+	if refilter {
+		// Checked before the store is opened, so that a typo costs nothing.
+		if _, err := store.ParseCollectionFilter(*filter); err != nil {
+			return fmt.Errorf("--filter: %s", hail.ErrorMessage(err))
+		}
 	}
 	st, err := db.open(ctx)
 	if err != nil {
@@ -203,11 +214,26 @@ func collectionSet(ctx context.Context, env *environ, args []string) error {
 	if err != nil {
 		return err
 	}
-	c, err = st.UpdateCollection(ctx, c.ID, u)
+	if refilter && c.Kind != store.KindFilter {
+		return fmt.Errorf("--filter: collection %s is explicit; only a filter collection has a filter", c.ID)
+	}
+	if u != (store.CollectionUpdate{}) {
+		if c, err = st.UpdateCollection(ctx, c.ID, u); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(env.stdout, "collection %s: alias %q, title %q, public %v\n", c.ID, c.Alias, c.Title, c.Public)
+	if !refilter {
+		return nil
+	}
+	if err := st.RefilterCollection(ctx, c.ID, *filter); err != nil {
+		return err
+	}
+	stats, err := st.CollectionStats(ctx, c.ID)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "collection %s: alias %q, title %q, public %v\n", c.ID, c.Alias, c.Title, c.Public)
+	fmt.Fprintf(env.stdout, "refiltered: it holds %d objects\n", stats.Objects)
 	return nil
 }
 

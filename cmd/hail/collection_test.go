@@ -64,6 +64,23 @@ func TestCollectionFilter(t *testing.T) {
 	if !strings.Contains(table, "FILTER") || !strings.Contains(table, `{"observables":["ipv4","ipv6"],"min_confidence":50}`) {
 		t.Errorf("collection list does not show filters:\n%s", table)
 	}
+
+	// A new filter redoes what the collection holds: the domain and the
+	// identity it names as its source.
+	out = mustHail(t, "collection", "set", "sure-ips", "--db", db, "--filter", "observables=domain min_confidence=50")
+	if !strings.Contains(out, "refiltered: it holds 2 objects") {
+		t.Errorf("collection set --filter said:\n%s", out)
+	}
+	for _, bad := range [][]string{{"sure-ips", "--filter", "observables=ip"}, {"default", "--filter", "{}"}} {
+		args := append([]string{"collection", "set", bad[0], "--db", db}, bad[1:]...)
+		if out, err := runHail(t, args...); err == nil || !strings.Contains(err.Error(), "--filter") {
+			t.Errorf("collection set %v: %v, want an error naming --filter\n%s", bad, err, out)
+		}
+	}
+	table = mustHail(t, "collection", "list", "--db", db)
+	if !strings.Contains(table, `{"observables":["domain"],"min_confidence":50}`) {
+		t.Errorf("collection list after the refilter:\n%s", table)
+	}
 }
 
 // TestCollectionSet changes a served collection from another process: the

@@ -165,6 +165,13 @@ func (s *Store) UpdateCollection(ctx context.Context, id string, u store.Collect
 	return s.Store.UpdateCollection(ctx, id, u)
 }
 
+// RefilterCollection gives a filter collection a new filter; this process
+// shows it from the moment RefilterCollection returns.
+func (s *Store) RefilterCollection(ctx context.Context, id, filter string) error {
+	defer s.cols.invalidate()
+	return s.Store.RefilterCollection(ctx, id, filter)
+}
+
 // DeleteCollection removes a collection; this process answers that it does
 // not exist from the moment DeleteCollection returns.
 func (s *Store) DeleteCollection(ctx context.Context, id string) error {

@@ -427,8 +427,7 @@ func (db *DB) backfillBatch(ctx context.Context, fc filterColl, after, end int64
 	// first rows of each source collection's range, merged: O(batch ×
 	// collections) per batch, where a range on date_added across
 	// collections would sort every entry left to copy.
-	rows, err := tx.Query(ctx, `SELECT e.date_added, o.rid, e.stix_id, e.type, e.spec_version, e.version,
-			o.created, o.modified, o.revoked, o.raw
+	rows, err := tx.Query(ctx, `SELECT `+storedColumns+`
 		FROM collections AS c
 		CROSS JOIN LATERAL (SELECT * FROM entries
 			WHERE collection = c.seq AND date_added > $1 AND date_added <= $2
@@ -440,26 +439,14 @@ func (db *DB) backfillBatch(ctx context.Context, fc filterColl, after, end int64
 	if err != nil {
 		return 0, 0, err
 	}
-	var arrivals []*arrival
-	v := &arrival{}
-	o := &v.obj
-	var raw []byte
-	if _, err := pgx.ForEachRow(rows, []any{&after, &v.rid, &o.ID, &o.Type, &o.SpecVersion, &v.version,
-		&o.Created, &o.Modified, &o.Revoked, &raw}, func() error {
-		c := *v
-		c.obj.Raw = raw
-		arrivals = append(arrivals, &c)
-		return nil
-	}); err != nil {
+	arrivals, read, err := scanStored(rows)
+	if err != nil {
 		return 0, 0, err
 	}
 	if len(arrivals) < backfillBatch {
 		after = end
-	}
-	for _, a := range arrivals {
-		if a.obj.Version, err = parseVersionKey(a.version); err != nil {
-			return 0, 0, fmt.Errorf("stored version %q: %w", a.version, err)
-		}
+	} else {
+		after = read
 	}
 	w := &writer{now: db.Now(), last: last, next: max(db.Now().UnixMicro(), last+1)}
 	// FOR KEY SHARE on fc's row, as adders take, keeps a concurrent
@@ -474,4 +461,35 @@ func (db *DB) backfillBatch(ctx context.Context, fc filterColl, after, end int64
 		return 0, 0, err
 	}
 	return after, end, tx.Commit(ctx)
+}
+
+// storedColumns are the columns scanStored reads, of entries e joined to
+// their objects o.
+const storedColumns = `e.date_added, o.rid, e.stix_id, e.type, e.spec_version, e.version,
+	o.created, o.modified, o.revoked, o.raw`
+
+// scanStored reads stored versions as arrivals, to be matched against a
+// filter, and returns them with the last date_added read.
+func scanStored(rows pgx.Rows) ([]*arrival, int64, error) {
+	var arrivals []*arrival
+	var last int64
+	v := &arrival{}
+	o := &v.obj
+	var raw []byte
+	if _, err := pgx.ForEachRow(rows, []any{&last, &v.rid, &o.ID, &o.Type, &o.SpecVersion, &v.version,
+		&o.Created, &o.Modified, &o.Revoked, &raw}, func() error {
+		c := *v
+		c.obj.Raw = raw
+		arrivals = append(arrivals, &c)
+		return nil
+	}); err != nil {
+		return nil, 0, err
+	}
+	for _, a := range arrivals {
+		var err error
+		if a.obj.Version, err = parseVersionKey(a.version); err != nil {
+			return nil, 0, fmt.Errorf("stored version %q: %w", a.version, err)
+		}
+	}
+	return arrivals, last, nil
 }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -254,8 +255,7 @@ func (db *DB) backfillBatch(ctx context.Context, root string, fc filterColl, aft
 		return 0, err
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `SELECT e.date_added, e.object, e.stix_id, e.type, e.spec_version, e.version,
-			o.created, o.modified, o.revoked, o.raw
+	rows, err := tx.QueryContext(ctx, `SELECT `+storedColumns+`
 		FROM entries AS e JOIN objects AS o ON o.rid = e.object
 		WHERE e.date_added > ? AND e.date_added <= ?
 			AND e.collection IN (SELECT seq FROM collections WHERE api_root = ? AND seq <> ?)
@@ -263,22 +263,12 @@ func (db *DB) backfillBatch(ctx context.Context, root string, fc filterColl, aft
 	if err != nil {
 		return 0, err
 	}
-	var arrivals []*arrival
-	for rows.Next() {
-		v := &arrival{}
-		var ns int64
-		o := &v.obj
-		if err := rows.Scan(&after, &v.rid, &o.ID, &o.Type, &o.SpecVersion, &ns, &o.Created, &o.Modified, &o.Revoked,
-			(*[]byte)(&o.Raw)); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		o.Version = objectVersion(ns, o.Created, o.Modified)
-		arrivals = append(arrivals, v)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	arrivals, last, err := scanStored(rows)
+	if err != nil {
 		return 0, err
+	}
+	if last != 0 {
+		after = last
 	}
 	if len(arrivals) < backfillBatch {
 		after = end
@@ -298,4 +288,30 @@ func (db *DB) backfillBatch(ctx context.Context, root string, fc filterColl, aft
 	}
 	db.boundWAL(ctx)
 	return after, nil
+}
+
+// storedColumns are the columns scanStored reads, of entries e joined to
+// their objects o.
+const storedColumns = `e.date_added, e.object, e.stix_id, e.type, e.spec_version, e.version,
+	o.created, o.modified, o.revoked, o.raw`
+
+// scanStored reads stored versions as arrivals, to be matched against a
+// filter, and returns them with the last date_added read (0 for none).
+// It closes rows.
+func scanStored(rows *sql.Rows) ([]*arrival, int64, error) {
+	defer rows.Close()
+	var arrivals []*arrival
+	var last int64
+	for rows.Next() {
+		v := &arrival{}
+		var ns int64
+		o := &v.obj
+		if err := rows.Scan(&last, &v.rid, &o.ID, &o.Type, &o.SpecVersion, &ns, &o.Created, &o.Modified, &o.Revoked,
+			(*[]byte)(&o.Raw)); err != nil {
+			return nil, 0, err
+		}
+		o.Version = objectVersion(ns, o.Created, o.Modified)
+		arrivals = append(arrivals, v)
+	}
+	return arrivals, last, rows.Err()
 }

@@ -105,6 +105,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opt Options) {
 		sub(t, "Arrival", testFilterCollectionArrival)
 		sub(t, "AllOnce", testFilterCollectionAllOnce)
 		sub(t, "MixedBatch", testFilterCollectionMixedBatch)
+		sub(t, "Refilter", testFilterCollectionRefilter)
 		sub(t, "Backfill", testFilterCollectionBackfill)
 		sub(t, "MaxAge", testFilterCollectionMaxAge)
 		sub(t, "Delete", testFilterCollectionDelete)

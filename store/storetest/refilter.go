@@ -1,0 +1,91 @@
+package storetest
+
+import (
+	"fmt"
+	"testing"
+
+	"hail"
+	"hail/stix"
+	"hail/store"
+)
+
+func testFilterCollectionRefilter(t *testing.T, s store.Store) {
+	setupFilters(t, s)
+	by := `,"created_by_ref":"` + acmeID + `"`
+	org := acme(t, "2020-01-01T00:00:00.000Z", "ACME")
+	d1 := ind(t, 1, "2024-02-01T00:00:00.000Z", "[domain-name:value = 'old.example']", by)
+	d2 := ind(t, 1, "2024-03-01T00:00:00.000Z", "[ipv4-addr:value = '198.51.100.1']", by) // a new version of d1
+	dom := ind(t, 2, "2024-02-01T00:00:00.000Z", "[domain-name:value = 'evil.example']", "")
+	v6 := ind(t, 3, "2024-02-01T00:00:00.000Z", "[ipv6-addr:value = '2001:db8::1']", by)
+	cve := vuln(t, 4, "CVE-2024-3094")
+	// More than one batch of versions to leave.
+	var many []stix.Object
+	for n := 10; n < 610; n++ {
+		many = append(many, ind(t, n, "2024-02-01T00:00:00.000Z", fmt.Sprintf("[ipv4-addr:value = '10.0.%d.%d']", n/256, n%256), ""))
+	}
+	mustAdd(t, s, coll1, org, d1, dom, v6, cve)
+	mustAdd(t, s, coll2, d2)
+	mustAdd(t, s, coll2, many...)
+	mine := store.Collection{ID: "6a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", APIRoot: "api", Title: "Mine", Kind: store.KindFilter, Filter: "{}"}
+	if err := s.CreateCollection(ctx, mine); err != nil {
+		t.Fatal(err)
+	}
+	checkSameVersions(t, s, collIPs, "ips", append([]stix.Object{org, d2, v6}, many...))
+	dateAdded := func(coll string, o stix.Object) string {
+		for _, e := range walk(t, s, coll, store.Filter{Versions: []string{"all"}}) {
+			if label(e.Object) == label(o) {
+				return e.DateAdded.String()
+			}
+		}
+		return "absent"
+	}
+	orgAdded := dateAdded(collIPs, org)
+
+	// ips now holds domains: the addresses leave, the identity they
+	// named stays where it was, and the domains join.
+	if err := s.RefilterCollection(ctx, collIPs, "observables=domain"); err != nil {
+		t.Fatalf("RefilterCollection: %v", err)
+	}
+	checkSameVersions(t, s, collIPs, "ips refiltered to domains", []stix.Object{org, d1, dom})
+	if c, err := s.Collection(ctx, "api", "ips"); err != nil || c.Filter != `{"observables":["domain"]}` {
+		t.Errorf("stored filter after refilter: %+v, %v", c, err)
+	}
+	if got := dateAdded(collIPs, org); got != orgAdded {
+		t.Errorf("the identity that stayed has date_added %s, was %s", got, orgAdded)
+	}
+	checkIOCs(t, s, collIPs, store.IOCFilter{}, key("domain", "old.example", 1), key("domain", "evil.example", 2))
+
+	// A collection holding both versions of d1 lets the newer go: the
+	// older is then the object's latest.
+	if err := s.RefilterCollection(ctx, mine.ID, `{"observables":["domain"]}`); err != nil {
+		t.Fatalf("RefilterCollection: %v", err)
+	}
+	checkSameVersions(t, s, mine.ID, "mine refiltered to domains", []stix.Object{org, d1, dom})
+	if got := entryLabels(walk(t, s, mine.ID, store.Filter{IDs: []string{d1.ID}})); len(got) != 1 || got[0] != label(d1) {
+		t.Errorf("latest version of %s in mine: %v, want %s", d1.ID, got, label(d1))
+	}
+
+	// Arrivals are matched against the new filter.
+	late := ind(t, 700, "2024-02-01T00:00:00.000Z", "[domain-name:value = 'late.example']", "")
+	addr := ind(t, 701, "2024-02-01T00:00:00.000Z", "[ipv4-addr:value = '192.0.2.7']", "")
+	mustAdd(t, s, coll1, late, addr)
+	checkSameVersions(t, s, collIPs, "ips after arrivals", []stix.Object{org, d1, dom, late})
+
+	// Refused: nothing changes.
+	before := contents(t, s, collIPs)
+	for _, tc := range []struct {
+		what, id, filter, code string
+	}{
+		{"an explicit collection", coll1, "{}", hail.EINVALID},
+		{"a missing collection", "7b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e", "{}", hail.ENOTFOUND},
+		{"a bad filter", collIPs, "observables=ip", hail.EINVALID},
+	} {
+		wantCode(t, "RefilterCollection of "+tc.what, s.RefilterCollection(ctx, tc.id, tc.filter), tc.code)
+	}
+	if c, _ := s.Collection(ctx, "api", coll1); c.Kind != store.KindExplicit || c.Filter != "" {
+		t.Errorf("a refused refilter changed coll1: %+v", c)
+	}
+	if got := contents(t, s, collIPs); fmt.Sprint(got) != fmt.Sprint(before) {
+		t.Errorf("a refused refilter changed ips:\n got %v\nwant %v", got, before)
+	}
+}
