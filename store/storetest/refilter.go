@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 
 	"hail"
@@ -87,5 +88,71 @@ func testFilterCollectionRefilter(t *testing.T, s store.Store) {
 	}
 	if got := contents(t, s, collIPs); fmt.Sprint(got) != fmt.Sprint(before) {
 		t.Errorf("a refused refilter changed ips:\n got %v\nwant %v", got, before)
+	}
+}
+
+// testFilterCollectionRefilterConcurrent refilters a collection while
+// writers add to its API root: it ends holding every version the new
+// filter matches, once, and none of the others.
+func testFilterCollectionRefilterConcurrent(t *testing.T, s store.Store) {
+	setup(t, s)
+	const before, writers, batches, perBatch = 1200, 3, 10, 20
+	obj := func(n int) stix.Object {
+		if n%2 == 0 {
+			return ind(t, n, "2024-02-01T00:00:00.000Z", fmt.Sprintf("[domain-name:value = 'd%d.example']", n), "")
+		}
+		return ind(t, n, "2024-02-01T00:00:00.000Z", fmt.Sprintf("[ipv4-addr:value = '10.%d.%d.%d']", n>>16&255, n>>8&255, n&255), "")
+	}
+	var objs []stix.Object
+	for n := 0; n < before; n++ {
+		objs = append(objs, obj(n))
+	}
+	mustAdd(t, s, coll1, objs...)
+	if err := s.CreateCollection(ctx, filterColls[1]); err != nil { // ips
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, writers+1)
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for b := 0; b < batches; b++ {
+				batch := make([]stix.Object, perBatch)
+				for i := range batch {
+					batch[i] = obj(before + (w*batches+b)*perBatch + i)
+				}
+				if _, err := s.AddObjects(ctx, coll1, batch); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := s.RefilterCollection(ctx, collIPs, "observables=domain"); err != nil {
+			errs <- err
+		}
+	}()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("concurrent writer or refilter: %v", err)
+	}
+	total := before + writers*batches*perBatch
+	count := map[string]int{}
+	for _, l := range contents(t, s, collIPs) {
+		count[l]++
+	}
+	for n := 0; n < total; n++ {
+		want := 1 - n%2
+		if l := label(obj(n)); count[l] != want {
+			t.Errorf("ips holds %s %d times, want %d", l, count[l], want)
+		}
+	}
+	if p := listIOCs(t, s, collIPs, store.IOCFilter{Limit: 10000}); len(p.IOCs) != total/2 {
+		t.Errorf("ips has %d IOC rows, want %d", len(p.IOCs), total/2)
 	}
 }

@@ -118,6 +118,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opt Options) {
 	if opt.Concurrent {
 		sub(t, "ConcurrentWriters", testConcurrentWriters)
 		sub(t, "FilterCollectionBackfillConcurrent", testFilterCollectionBackfillConcurrent)
+		sub(t, "FilterCollectionRefilterConcurrent", testFilterCollectionRefilterConcurrent)
 	}
 }
 
