@@ -68,9 +68,8 @@ func collectionAdd(ctx context.Context, env *environ, args []string) error {
 	kind := store.KindExplicit
 	if *filter != "" {
 		kind = store.KindFilter
-		// Checked before the store is opened, so that a typo costs nothing.
-		if _, err := store.ParseCollectionFilter(*filter); err != nil {
-			return fmt.Errorf("--filter: %s", hail.ErrorMessage(err))
+		if err := checkFilterFlag(*filter); err != nil {
+			return err
 		}
 	}
 	st, err := db.open(ctx)
@@ -98,6 +97,15 @@ func collectionAdd(ctx context.Context, env *environ, args []string) error {
 	}
 	fmt.Fprintf(env.stdout, "created filter collection %s (alias %q) in API root %q, holding %d objects\n",
 		c.ID, c.Alias, c.APIRoot, stats.Objects)
+	return nil
+}
+
+// checkFilterFlag parses --filter before the store is opened, so that a
+// typo costs nothing.
+func checkFilterFlag(filter string) error {
+	if _, err := store.ParseCollectionFilter(filter); err != nil {
+		return fmt.Errorf("--filter: %s", hail.ErrorMessage(err))
+	}
 	return nil
 }
 
@@ -200,9 +208,8 @@ func collectionSet(ctx context.Context, env *environ, args []string) error {
 		return errors.New("nothing to change: give --title, --description, --alias, --public or --filter")
 	}
 	if refilter {
-		// Checked before the store is opened, so that a typo costs nothing.
-		if _, err := store.ParseCollectionFilter(*filter); err != nil {
-			return fmt.Errorf("--filter: %s", hail.ErrorMessage(err))
+		if err := checkFilterFlag(*filter); err != nil {
+			return err
 		}
 	}
 	st, err := db.open(ctx)

@@ -294,36 +294,9 @@ func testFilterCollectionBackfillConcurrent(t *testing.T, s store.Store) {
 		objs = append(objs, ip(n))
 	}
 	mustAdd(t, s, coll1, objs...)
-	var wg sync.WaitGroup
-	errs := make(chan error, writers+1)
-	for w := 0; w < writers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for b := 0; b < batches; b++ {
-				batch := make([]stix.Object, perBatch)
-				for i := range batch {
-					batch[i] = ip(before + (w*batches+b)*perBatch + i)
-				}
-				if _, err := s.AddObjects(ctx, coll1, batch); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}(w)
-	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := s.CreateCollection(ctx, filterColls[1]); err != nil {
-			errs <- err
-		}
-	}()
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatalf("concurrent writer or create: %v", err)
-	}
+	whileWriting(t, s, writers, batches, perBatch, func(n int) stix.Object { return ip(before + n) }, func() error {
+		return s.CreateCollection(ctx, filterColls[1])
+	})
 	total := before + writers*batches*perBatch
 	got := contents(t, s, collIPs)
 	count := map[string]int{}
@@ -378,5 +351,42 @@ func testFilterCollectionMixedBatch(t *testing.T, s store.Store) {
 			a1, b1, a2, c1, old2, d1)...)
 		check(t, s, c.id, store.Filter{}, false, b1, a2, c1, old2, d1)
 		check(t, s, c.id, store.Filter{Versions: []string{"first"}}, false, old1, a1, b1, c1, d1)
+	}
+}
+
+// whileWriting runs during while writers goroutines each add batches
+// batches of perBatch objects to coll1, object(n) for n from 0 up, and
+// fails the test if any of them fails.
+func whileWriting(t *testing.T, s store.Store, writers, batches, perBatch int, object func(int) stix.Object, during func() error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, writers+1)
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for b := 0; b < batches; b++ {
+				batch := make([]stix.Object, perBatch)
+				for i := range batch {
+					batch[i] = object((w*batches+b)*perBatch + i)
+				}
+				if _, err := s.AddObjects(ctx, coll1, batch); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := during(); err != nil {
+			errs <- err
+		}
+	}()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("concurrent writer: %v", err)
 	}
 }

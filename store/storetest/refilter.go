@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"fmt"
-	"sync"
 	"testing"
 
 	"hail"
@@ -111,36 +110,9 @@ func testFilterCollectionRefilterConcurrent(t *testing.T, s store.Store) {
 	if err := s.CreateCollection(ctx, filterColls[1]); err != nil { // ips
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	errs := make(chan error, writers+1)
-	for w := 0; w < writers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for b := 0; b < batches; b++ {
-				batch := make([]stix.Object, perBatch)
-				for i := range batch {
-					batch[i] = obj(before + (w*batches+b)*perBatch + i)
-				}
-				if _, err := s.AddObjects(ctx, coll1, batch); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}(w)
-	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := s.RefilterCollection(ctx, collIPs, "observables=domain"); err != nil {
-			errs <- err
-		}
-	}()
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatalf("concurrent writer or refilter: %v", err)
-	}
+	whileWriting(t, s, writers, batches, perBatch, func(n int) stix.Object { return obj(before + n) }, func() error {
+		return s.RefilterCollection(ctx, collIPs, "observables=domain")
+	})
 	total := before + writers*batches*perBatch
 	count := map[string]int{}
 	for _, l := range contents(t, s, collIPs) {
