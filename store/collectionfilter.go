@@ -188,6 +188,13 @@ func (f CollectionFilter) String() string {
 	return strings.TrimSpace(buf.String())
 }
 
+// Keeps reports whether a filter collection given filter f keeps a
+// version it holds (see Store.RefilterCollection): one f matches, or an
+// identity or marking definition, which the versions it holds may name.
+func (f CollectionFilter) Keeps(o stix.Object, info ObjectInfo, now time.Time) bool {
+	return o.Type == "identity" || o.Type == "marking-definition" || f.Match(o, info, now)
+}
+
 // Match reports whether an object arriving at now, whose properties info
 // holds (Inspect(o)), belongs in the collection f defines.
 func (f CollectionFilter) Match(o stix.Object, info ObjectInfo, now time.Time) bool {

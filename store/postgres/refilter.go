@@ -94,7 +94,7 @@ func (db *DB) unfillBatch(ctx context.Context, fc filterColl, after, end int64) 
 	var rids []int64
 	var ids []string
 	for _, v := range held {
-		if !isContextType(v.obj.Type) && !fc.filter.Match(v.obj, v.inspect(), now) {
+		if !fc.filter.Keeps(v.obj, v.inspect(), now) {
 			rids = append(rids, v.rid)
 			ids = append(ids, v.obj.ID)
 		}
