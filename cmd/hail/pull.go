@@ -226,9 +226,17 @@ func listed(cols []taxii.Collection) string {
 type puller struct {
 	in           ingest.Puller
 	env          *environ
-	progressLine bool // rewrite one progress line (a terminal) rather than print one per page
+	progressLine bool // rewrite one progress line (a terminal) rather than print one now and then
 	listed       int  // rejections listed on stderr
+	// logged is when the last progress line went to a log (stderr that
+	// is not a terminal), which gets one every progressLogEvery.
+	logged time.Duration
 }
+
+// progressLogEvery spaces the progress lines of a pull whose stderr is a
+// log, such as a cron job's: a line per page would be a thousand lines for
+// a million objects.
+const progressLogEvery = 10 * time.Second
 
 // reject lists the first rejected objects on stderr.
 func (p *puller) reject(id, reason string) {
@@ -247,8 +255,15 @@ func (p *puller) reject(id, reason string) {
 	}
 }
 
-// progress reports the totals after a page.
+// progress reports the totals: on a terminal after every page, in a log
+// every progressLogEvery.
 func (p *puller) progress(mark time.Time, took time.Duration) {
+	if !p.progressLine {
+		if took-p.logged < progressLogEvery {
+			return
+		}
+		p.logged = took
+	}
 	s := p.in.Summary()
 	line := fmt.Sprintf("%d fetched, %d added, %d duplicate, %d rejected (%.0f/s), up to %s",
 		s.Read, s.Added, s.Duplicates, s.Rejected, float64(s.Read)/max(took.Seconds(), 1e-3), formatMark(mark))

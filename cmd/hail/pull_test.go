@@ -378,3 +378,27 @@ func TestPullStoppedMidWayResumes(t *testing.T) {
 		t.Errorf("after resuming the local collection holds %d versions, want the %d in order", len(got), len(want))
 	}
 }
+
+// TestPullLogSparing: with stderr a log rather than a terminal, a pull of
+// several pages that ends within progressLogEvery writes its header and no
+// line per page, and its summary still goes to stdout.
+func TestPullLogSparing(t *testing.T) {
+	r := newRemote(t)
+	for i := 1; i <= 60; i++ {
+		r.add(t, pullIndicator(i))
+	}
+	db := filepath.Join(t.TempDir(), "local.db")
+	out, errOut, err := pull(t, noenv, "--db", db, "--url", r.url, "--taxii-collection", "src", "--token", r.key, "--limit", "10")
+	if err != nil {
+		t.Fatalf("pull: %v\n%s", err, errOut)
+	}
+	if a := summaryValue(t, out, "added"); a != "60" {
+		t.Errorf("added %s, want 60", a)
+	}
+	if n := strings.Count(errOut, " fetched, "); n != 0 {
+		t.Errorf("a pull of 6 pages wrote %d progress lines to a log, want none within %v:\n%s", n, progressLogEvery, errOut)
+	}
+	if !strings.Contains(errOut, "pulling \"Source feed\"") {
+		t.Errorf("stderr lacks the header:\n%s", errOut)
+	}
+}
