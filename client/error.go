@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"hail"
 	"hail/taxii"
@@ -63,8 +65,41 @@ func errorFromBody(status int, body []byte) *hail.Error {
 	}
 	if msg == "" {
 		msg = "The server answered " + strconv.Itoa(status) + " " + http.StatusText(status) + "."
+		if said := plainSnippet(body); said != "" {
+			msg += " It said: " + said
+		}
 	}
 	return &hail.Error{Code: codeForStatus(status), Message: msg}
+}
+
+// maxSnippet bounds what plainSnippet keeps of a body, in runes.
+const maxSnippet = 200
+
+// plainSnippet returns the first line of a plain-text error body, such as
+// a Python server's "KeyError: 'limit'", for the operator who reads a
+// feed's last error; "" for an empty body, a JSON one and markup, such as
+// a proxy's HTML page. Control characters become spaces, so that a body
+// cannot write to a terminal.
+func plainSnippet(body []byte) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(string(body)), "\n")
+	line = strings.TrimSpace(line)
+	if line == "" || line[0] == '<' || line[0] == '{' || line[0] == '[' || !utf8.ValidString(line) {
+		return ""
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range line {
+		if n == maxSnippet {
+			b.WriteString("…")
+			break
+		}
+		if !unicode.IsPrint(r) {
+			r = ' '
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return b.String()
 }
 
 // joinMessage joins a title and a description as sentences.

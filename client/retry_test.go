@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -344,6 +345,11 @@ func TestErrorMapping(t *testing.T) {
 		{502, `<html>Bad gateway</html>`, hail.EINTERNAL, "The server answered 502 Bad Gateway."},
 		{404, `<html>Not here</html>`, hail.ENOTFOUND, "The server answered 404 Not Found."},
 		{405, ``, hail.EINVALID, "The server answered 405 Method Not Allowed."},
+		{500, "KeyError: 'limit'\nTraceback (most recent call last):\n", hail.EINTERNAL,
+			"The server answered 500 Internal Server Error. It said: KeyError: 'limit'"},
+		{500, "\x1b[2Jgone\r", hail.EINTERNAL, "The server answered 500 Internal Server Error. It said:  [2Jgone"},
+		{503, strings.Repeat("x", 300), hail.EUNAVAILABLE, "The server answered 503 Service Unavailable. It said: " +
+			strings.Repeat("x", 200) + "…"},
 		{418, `{"title":""}`, hail.EINVALID, "The server answered 418 I'm a teapot."},
 	} {
 		s := newScript(t, func(w http.ResponseWriter, r *http.Request) {

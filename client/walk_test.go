@@ -96,14 +96,28 @@ func TestWalkByAddedAfter(t *testing.T) {
 	e := newHail(t, false, dropNext)
 	c := e.client(t)
 	want := e.seed(t, e.defID, 1, 25)
-	got, sizes, _ := walkAll(t, c, e.defID, client.Filter{Limit: 10})
-	if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(sizes, []int{10, 10, 5}) {
-		t.Errorf("walked %d ids in pages %v, want %d in [10 10 5]", len(got), sizes, len(want))
+	var marks []time.Time
+	var got []string
+	var sizes []int
+	_, err := c.Walk(ctx, e.defID, client.Filter{Limit: 10}, func(p client.Page) error {
+		got = append(got, ids(t, p.Objects)...)
+		sizes = append(sizes, len(p.Objects))
+		marks = append(marks, p.DateAddedLast)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each page after the first asks from just before the last one's mark,
+	// so it begins with the object added then, which the walk drops.
+	if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(sizes, []int{10, 9, 6}) {
+		t.Errorf("walked %d ids in pages %v, want %d in [10 9 6]", len(got), sizes, len(want))
 	}
 	qs := e.queries("/taxii2/api/collections/" + e.defID + "/objects/")
 	for i, q := range qs[1:] {
-		if v, _ := url.ParseQuery(q); v.Has("next") || v.Get("added_after") == "" {
-			t.Errorf("request %d query %q, want added_after and no next", i+2, q)
+		v, _ := url.ParseQuery(q)
+		if want := taxii.FormatTimestamp(taxii.JustBefore(marks[i])); v.Has("next") || v.Get("added_after") != want {
+			t.Errorf("request %d query %q, want added_after=%s and no next", i+2, q, want)
 		}
 	}
 }
@@ -129,8 +143,8 @@ func TestWalkStopsOnCallbackError(t *testing.T) {
 }
 
 // checkStopsOnCallbackError walks collection coll, whose callback fails on
-// the second page, and checks that the walk returns that error with the
-// first page's mark.
+// the second page, and checks that the walk returns that error with a mark
+// just before the first page's: objects may share its date_added.
 func checkStopsOnCallbackError(t *testing.T, coll, name string, walk walkFunc) {
 	t.Helper()
 	stop := errors.New("stop")
@@ -144,8 +158,8 @@ func checkStopsOnCallbackError(t *testing.T, coll, name string, walk walkFunc) {
 		first = p.DateAddedLast
 		return nil
 	})
-	if !errors.Is(err, stop) || calls != 2 || !last.Equal(first) {
-		t.Errorf("%s = %v, %v after %d calls; want the callback's error after 2 and the first page's mark %v", name, last, err, calls, first)
+	if !errors.Is(err, stop) || calls != 2 || !last.Equal(taxii.JustBefore(first)) {
+		t.Errorf("%s = %v, %v after %d calls; want the callback's error after 2 and just before the first page's mark %v", name, last, err, calls, first)
 	}
 }
 
@@ -162,7 +176,9 @@ func TestWalkLoopGuard(t *testing.T) {
 		{"same next", []string{`{"more":true,"next":"abc","objects":[` + obj + `]}`}, false, client.ErrLoop, 2},
 		{"cycle", []string{`{"more":true,"next":"a","objects":[` + obj + `]}`, `{"more":true,"next":"b","objects":[]}`,
 			`{"more":true,"next":"a","objects":[` + obj + `]}`}, false, client.ErrLoop, 3},
-		{"same added_after", []string{`{"more":true,"objects":[` + obj + `]}`}, true, client.ErrLoop, 2},
+		// The second request asks from just before the mark, the third
+		// for a page twice as large, which gives no more.
+		{"same added_after", []string{`{"more":true,"objects":[` + obj + `]}`}, true, client.ErrLoop, 3},
 		{"no way on", []string{`{"more":true,"objects":[` + obj + `]}`}, false, client.ErrStuck, 1},
 	} {
 		var n atomic.Int32

@@ -3,6 +3,8 @@ package client
 import (
 	"context"
 	"time"
+
+	"hail/taxii"
 )
 
 // WalkAhead is Walk with the next page fetched while fn handles the current
@@ -12,8 +14,8 @@ import (
 // stays that of two pages.
 //
 // fn is called in page order, never concurrently. last and err mean what
-// they mean for Walk: when fn fails, last covers the pages fn accepted, and
-// the page read ahead is dropped.
+// they mean for Walk: when fn fails, last is just before the mark of the
+// pages fn accepted, and the page read ahead is dropped.
 func (c *Client) WalkAhead(ctx context.Context, collectionID string, f Filter, fn func(Page) error) (last time.Time, err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -45,6 +47,9 @@ func (c *Client) WalkAhead(ctx context.Context, collectionID string, f Filter, f
 		}
 	}
 	if err != nil {
+		if last.After(f.AddedAfter) {
+			last = taxii.JustBefore(last) // as Walk's on error
+		}
 		return last, err
 	}
 	// Every page the walk handed over was accepted, so its mark, which

@@ -3,6 +3,7 @@ package feed
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -73,8 +74,12 @@ func (r *Runner) Run(ctx context.Context, f store.Feed) (store.FeedRun, store.Fe
 		mark, err = r.runHTTP(ctx, f, im, &run)
 	}
 	if err != nil {
-		run.Error = hail.ErrorMessage(err)
-		if hail.ErrorCode(err) == hail.EINTERNAL {
+		// A hail error's message (from the remote, when it answered
+		// one), else the error itself, such as a network failure.
+		var he *hail.Error
+		if errors.As(err, &he) {
+			run.Error = he.Message
+		} else {
 			run.Error = err.Error()
 		}
 	}

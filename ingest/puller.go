@@ -9,6 +9,7 @@ import (
 	"hail"
 	"hail/stix"
 	"hail/store"
+	"hail/taxii"
 )
 
 // Puller adds the pages of a walk of a remote TAXII collection to one
@@ -40,6 +41,7 @@ type Puller struct {
 	writer      BatchWriter
 	storingMark time.Time // the mark of the batch being stored
 	stored      time.Time // the mark of the last batch stored
+	resumed     time.Time // the mark given to Resume
 	failed      error     // why storing a batch failed
 }
 
@@ -52,16 +54,23 @@ type pulledVersion struct {
 // Summary returns the running totals: Read counts the objects fetched.
 func (p *Puller) Summary() Summary { return p.summary }
 
-// Stored returns the mark of the last batch stored, or the mark the
-// Puller was given by Resume.
-func (p *Puller) Stored() time.Time { return p.stored }
+// Stored returns the mark to go on from after a failure to store: just
+// before the mark of the last batch stored (taxii.JustBefore: the remote
+// may have more objects sharing that date_added than the batch held), or
+// the mark the Puller was given by Resume when none was stored.
+func (p *Puller) Stored() time.Time {
+	if p.stored.After(p.resumed) {
+		return taxii.JustBefore(p.stored)
+	}
+	return p.stored
+}
 
 // Failed returns why storing a batch failed, nil if none did.
 func (p *Puller) Failed() error { return p.failed }
 
 // Resume sets the mark Stored reports until a batch is stored: where the
 // walk started.
-func (p *Puller) Resume(mark time.Time) { p.stored = mark }
+func (p *Puller) Resume(mark time.Time) { p.stored, p.resumed = mark, mark }
 
 // Add checks the objects of one page and adds them to the pending batch,
 // which is stored once it is large enough. A rejected object is counted

@@ -33,3 +33,12 @@ func ParseTimestamp(s string) (time.Time, error) {
 	}
 	return t.UTC(), nil
 }
+
+// JustBefore returns the latest timestamp before t: t less a microsecond,
+// the precision of TAXII timestamps. A walk that stopped after a page whose
+// X-TAXII-Date-Added-Last is t goes on from JustBefore(t), not from t:
+// objects may share a date_added (other servers give every object of one
+// request the same), and added_after is exclusive, so the rest of those
+// added at t would be skipped. What is read again is a duplicate, which the
+// store recognises.
+func JustBefore(t time.Time) time.Time { return t.Add(-time.Microsecond) }
