@@ -441,3 +441,25 @@ func TestObjectsPageBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestObjectsPostBundleInside: a bundle among an envelope's objects fails
+// alone, with a reason; the objects beside it are stored, and the bundle
+// is not.
+func TestObjectsPostBundleInside(t *testing.T) {
+	e := newEnv(t, server.Config{}, true)
+	bundle := `{"type":"bundle","id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d","objects":[` + malware(7) + `]}`
+	r := e.post(t, "rw", "rw", envelope(indicator(1, "2024-01-01T00:00:00.000Z"), bundle))
+	if r.status != http.StatusAccepted {
+		t.Fatalf("POST: status %d, want 202; body %s", r.status, r.body)
+	}
+	var st taxii.Status
+	r.json(t, &st)
+	checkStatus(t, st, 2, 1, 1)
+	if len(st.Failures) != 1 || !strings.HasPrefix(st.Failures[0].ID, "bundle--") || !strings.Contains(st.Failures[0].Message, "bundle") {
+		t.Errorf("failures %+v, want the bundle's, saying why", st.Failures)
+	}
+	got := e.get(t, "/taxii2/api/collections/"+collRW+"/objects/", "rw")
+	if got.status != http.StatusOK || strings.Contains(string(got.body), "bundle--") || !strings.Contains(string(got.body), "indicator--") {
+		t.Errorf("collection after the POST: %d %s, want the indicator and no bundle", got.status, got.body)
+	}
+}

@@ -33,6 +33,11 @@ func Validate(o Object) error {
 	if !ok {
 		return hail.Errorf(hail.EUNPROCESSABLE, "A STIX object must be a JSON object.")
 	}
+	if o.Type == "bundle" {
+		// TAXII 2.1 §3.7: an envelope's objects are STIX objects, and a
+		// bundle is only a wrapper of them (STIX 2.1 §8).
+		return hail.Errorf(hail.EUNPROCESSABLE, "A bundle is not a STIX object that can be stored: send the objects it holds.")
+	}
 	p := props(m)
 	s := schemas[o.Type]
 	if s == nil {

@@ -474,3 +474,20 @@ func BenchmarkValidate(b *testing.B) {
 		})
 	}
 }
+
+// TestValidateBundle: a bundle inside an envelope or a bundle is not an
+// object to store (TAXII 2.1 §3.7), whichever spec_version it claims.
+func TestValidateBundle(t *testing.T) {
+	for _, raw := range []string{
+		`{"type":"bundle","id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d","objects":[]}`,
+		`{"type":"bundle","id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d","spec_version":"2.1","objects":[]}`,
+	} {
+		o, err := stix.Parse([]byte(raw))
+		if err == nil {
+			err = stix.Validate(o)
+		}
+		if hail.ErrorCode(err) != hail.EUNPROCESSABLE || !strings.Contains(hail.ErrorMessage(err), "bundle") {
+			t.Errorf("%s: %v, want unprocessable, naming the bundle", raw, err)
+		}
+	}
+}
