@@ -93,6 +93,12 @@ func count(run *store.FeedRun, s ingest.Summary) {
 	run.Added += s.Added
 	run.Duplicates += s.Duplicates
 	run.Rejected += s.Rejected
+	for _, r := range s.Rejections {
+		if len(run.Rejections) == store.MaxRunRejections {
+			break
+		}
+		run.Rejections = append(run.Rejections, store.FeedRejection{Where: r.Where, ID: r.ID, Reason: r.Reason})
+	}
 }
 
 // runTAXII walks the remote collection from the feed's added_after mark

@@ -62,6 +62,8 @@ type feedRunJSON struct {
 	Revoked     int    `json:"revoked"`
 	NotModified bool   `json:"not_modified"`
 	Error       string `json:"error"`
+	// Rejections are the first rejected objects or lines, with why.
+	Rejections []store.FeedRejection `json:"rejections"`
 }
 
 // maxFeedRuns bounds ?runs=N of GET /api/v1/feeds.
@@ -139,11 +141,15 @@ func feedView(f store.Feed) feedJSON {
 
 // runView is what the API shows of a run.
 func runView(r store.FeedRun) feedRunJSON {
-	return feedRunJSON{
+	v := feedRunJSON{
 		Started: taxii.FormatTimestamp(r.Started), Ended: taxii.FormatTimestamp(r.Ended),
 		Read: r.Read, Added: r.Added, Duplicates: r.Duplicates, Rejected: r.Rejected, Revoked: r.Revoked,
-		NotModified: r.NotChanged, Error: r.Error,
+		NotModified: r.NotChanged, Error: r.Error, Rejections: r.Rejections,
 	}
+	if v.Rejections == nil {
+		v.Rejections = []store.FeedRejection{}
+	}
+	return v
 }
 
 // optTime formats t, or gives nil (JSON null) for the zero time.

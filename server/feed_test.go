@@ -27,7 +27,8 @@ func TestFeedsGet(t *testing.T) {
 		}
 	}
 	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
-	run := store.FeedRun{Started: t0, Ended: t0.Add(2 * time.Second), Read: 5, Added: 4, Duplicates: 1}
+	run := store.FeedRun{Started: t0, Ended: t0.Add(2 * time.Second), Read: 6, Added: 4, Duplicates: 1, Rejected: 1,
+		Rejections: []store.FeedRejection{{Where: "object 6", ID: "indicator--bad", Reason: "No pattern."}}}
 	if err := e.db.FinishFeedRun(ctx, "peer", run, store.FeedMark{AddedAfter: t0.Add(-time.Minute)}, t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
@@ -50,8 +51,9 @@ func TestFeedsGet(t *testing.T) {
 			t.Errorf("list feed %s = %v, want %v", k, list[k], want)
 		}
 	}
-	wantRun := map[string]any{"started": "2025-06-01T12:00:00.000000Z", "ended": "2025-06-01T12:00:02.000000Z", "read": 5.0,
-		"added": 4.0, "duplicates": 1.0, "rejected": 0.0, "revoked": 0.0, "not_modified": false, "error": ""}
+	wantRun := map[string]any{"started": "2025-06-01T12:00:00.000000Z", "ended": "2025-06-01T12:00:02.000000Z", "read": 6.0,
+		"added": 4.0, "duplicates": 1.0, "rejected": 1.0, "revoked": 0.0, "not_modified": false, "error": "",
+		"rejections": []any{map[string]any{"where": "object 6", "id": "indicator--bad", "reason": "No pattern."}}}
 	for k, want := range map[string]any{"auth": "token", "every_seconds": 3600.0, "collection": collDrop,
 		"taxii_collection": "remote", "next_run": "2025-06-01T13:00:00.000000Z",
 		"mark": map[string]any{"added_after": "2025-06-01T11:59:00.000000Z"}, "last_run": wantRun} {
@@ -72,14 +74,18 @@ func TestFeedsGet(t *testing.T) {
 	var withRuns struct {
 		Data []struct {
 			Name string
-			Runs []struct{ Started, Error string }
+			Runs []struct {
+				Started, Error string
+				Rejections     []any
+			}
 		}
 	}
 	if err := json.Unmarshal(r.body, &withRuns); err != nil || len(withRuns.Data) != 2 {
 		t.Fatalf("feeds with runs %s: %v", r.body, err)
 	}
-	if got := withRuns.Data[1].Runs; len(got) != 2 || got[0].Error != "source down" || got[1].Started != "2025-06-01T12:00:00.000000Z" {
-		t.Errorf("runs of peer %+v, want the failed run, then the first", got)
+	if got := withRuns.Data[1].Runs; len(got) != 2 || got[0].Error != "source down" || got[1].Started != "2025-06-01T12:00:00.000000Z" ||
+		got[0].Rejections == nil || len(got[0].Rejections) != 0 || len(got[1].Rejections) != 1 {
+		t.Errorf("runs of peer %+v, want the failed run with an empty list of rejections, then the first with its one", got)
 	}
 	if got := withRuns.Data[0].Runs; len(got) != 0 {
 		t.Errorf("runs of list %+v, want none", got)

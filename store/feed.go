@@ -2,6 +2,8 @@ package store
 
 import (
 	"crypto/x509"
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"hail"
@@ -96,6 +98,50 @@ type FeedRun struct {
 	Revoked    int    // indicators revoked by a snapshot list
 	NotChanged bool   // the source answered 304 Not Modified
 	Error      string // "" for a run that succeeded
+	// Rejections are the first MaxRunRejections objects or lines the run
+	// rejected, with why; Rejected counts them all.
+	Rejections []FeedRejection
+}
+
+// MaxRunRejections bounds the rejections a run record keeps.
+const MaxRunRejections = 10
+
+// FeedRejection tells why a feed run rejected one object or line.
+type FeedRejection struct {
+	Where  string `json:"where"` // "object 12", "line 40"
+	ID     string `json:"id,omitempty"`
+	Reason string `json:"reason"`
+}
+
+// keptRejections returns what a run record keeps of rs, as JSON for the
+// stores.
+func keptRejections(rs []FeedRejection) []FeedRejection {
+	if len(rs) > MaxRunRejections {
+		rs = rs[:MaxRunRejections]
+	}
+	if rs == nil {
+		rs = []FeedRejection{}
+	}
+	return rs
+}
+
+// RejectionsJSON encodes the rejections a run record keeps: the first
+// MaxRunRejections of r.Rejections.
+func (r FeedRun) RejectionsJSON() string {
+	b, _ := json.Marshal(keptRejections(r.Rejections))
+	return string(b)
+}
+
+// ParseRejections decodes what RejectionsJSON encoded; nil for none.
+func ParseRejections(s string) ([]FeedRejection, error) {
+	var rs []FeedRejection
+	if err := json.Unmarshal([]byte(s), &rs); err != nil {
+		return nil, fmt.Errorf("feed run rejections: %w", err)
+	}
+	if len(rs) == 0 {
+		return nil, nil
+	}
+	return rs, nil
 }
 
 // Validate checks a feed before it is created. Returns EINVALID naming the

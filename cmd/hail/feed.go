@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -211,7 +212,31 @@ func feedRuns(ctx context.Context, env *environ, args []string) error {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\n", timeOrDash(r.Started, "-"), r.Read, r.Added, r.Duplicates,
 			r.Rejected, r.Revoked, result(r))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, r := range runs {
+		if len(r.Rejections) > 0 {
+			fmt.Fprintf(env.stdout, "\nrejected by the run of %s:\n", timeOrDash(r.Started, "-"))
+			printRejections(env.stdout, r)
+		}
+	}
+	return nil
+}
+
+// printRejections lists what a run record kept of its rejections, one a
+// line, and how many more it counted.
+func printRejections(w io.Writer, r store.FeedRun) {
+	for _, rj := range r.Rejections {
+		where := rj.Where
+		if rj.ID != "" {
+			where += " (" + rj.ID + ")"
+		}
+		fmt.Fprintf(w, "  %s: %s\n", where, rj.Reason)
+	}
+	if more := r.Rejected - len(r.Rejections); more > 0 {
+		fmt.Fprintf(w, "  and %d more\n", more)
+	}
 }
 
 // feedRun runs one feed now, whatever its schedule, and records the run as
@@ -240,6 +265,7 @@ func feedRun(ctx context.Context, env *environ, args []string) error {
 	}
 	fmt.Fprintf(env.stdout, "%d read, %d added, %d duplicate, %d rejected, %d revoked in %s\n", run.Read, run.Added,
 		run.Duplicates, run.Rejected, run.Revoked, run.Ended.Sub(run.Started).Round(time.Millisecond))
+	printRejections(env.stdout, run)
 	if run.NotChanged {
 		fmt.Fprintln(env.stdout, "the source says the list has not changed since the last run")
 	}

@@ -178,3 +178,29 @@ func TestImportSnapshotRevokesDropped(t *testing.T) {
 		t.Errorf("--snapshot without --source succeeded")
 	}
 }
+
+// TestFeedRunListsRejections: a run's first rejections, with their line
+// and reason, are printed by feed run, kept with the run and printed by
+// feed runs, with the count of the rest.
+func TestFeedRunListsRejections(t *testing.T) {
+	var list strings.Builder
+	list.WriteString("203.0.113.9\n")
+	for i := range 12 {
+		fmt.Fprintf(&list, "not-an-ioc-%d\n", i)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, list.String())
+	}))
+	defer srv.Close()
+	db := filepath.Join(t.TempDir(), "hail.db")
+	mustHail(t, "feed", "add", "--db", db, "--name", "list", "--url", srv.URL, "--kind", "txt", "--source", "Lists")
+	out := mustHail(t, "feed", "run", "--db", db, "list")
+	if !strings.Contains(out, "13 read, 1 added, 0 duplicate, 12 rejected") || !strings.Contains(out, "  line 2: ") ||
+		!strings.Contains(out, "  and 2 more\n") || strings.Contains(out, "line 12:") {
+		t.Errorf("feed run said:\n%s", out)
+	}
+	out = mustHail(t, "feed", "runs", "--db", db, "list")
+	if !strings.Contains(out, "rejected by the run of ") || strings.Count(out, "  line ") != 10 || !strings.Contains(out, "not-an-ioc-0") {
+		t.Errorf("feed runs said:\n%s", out)
+	}
+}

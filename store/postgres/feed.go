@@ -39,7 +39,8 @@ func (db *DB) CreateFeed(ctx context.Context, f store.Feed) error {
 const feedSelect = `SELECT f.name, f.kind, f.url, c.id, f.taxii_collection, f.username, f.password, f.token,
 		f.every, f.list, f.insecure, f.ca, f.created, f.next_run, f.added_after, f.etag, f.last_modified,
 		r.started, r.ended, coalesce(r.read, 0), coalesce(r.added, 0), coalesce(r.duplicates, 0),
-		coalesce(r.rejected, 0), coalesce(r.revoked, 0), coalesce(r.not_changed, false), coalesce(r.error, '')
+		coalesce(r.rejected, 0), coalesce(r.revoked, 0), coalesce(r.not_changed, false), coalesce(r.error, ''),
+		coalesce(r.rejections, '[]')
 	FROM feeds f JOIN collections c ON c.seq = f.collection
 	LEFT JOIN LATERAL (SELECT * FROM feed_runs WHERE feed = f.name ORDER BY seq DESC LIMIT 1) r ON true`
 
@@ -47,11 +48,15 @@ func scanFeed(row pgx.Row) (store.Feed, error) {
 	var f store.Feed
 	var every int64
 	var next, after, started, ended *time.Time
+	var rejections string
 	r := &f.LastRun
 	err := row.Scan(&f.Name, &f.Kind, &f.URL, &f.CollectionID, &f.TAXIICollection, &f.User, &f.Password, &f.Token,
 		&every, &f.List, &f.Insecure, &f.CA, &f.Created, &next, &after, &f.Mark.ETag, &f.Mark.LastModified,
-		&started, &ended, &r.Read, &r.Added, &r.Duplicates, &r.Rejected, &r.Revoked, &r.NotChanged, &r.Error)
+		&started, &ended, &r.Read, &r.Added, &r.Duplicates, &r.Rejected, &r.Revoked, &r.NotChanged, &r.Error, &rejections)
 	if err != nil {
+		return f, err
+	}
+	if r.Rejections, err = store.ParseRejections(rejections); err != nil {
 		return f, err
 	}
 	f.Every = time.Duration(every)
@@ -175,9 +180,9 @@ func (db *DB) FinishFeedRun(ctx context.Context, name string, run store.FeedRun,
 		return feedNotFound(name)
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO feed_runs (feed, started, ended, read, added, duplicates,
-			rejected, revoked, not_changed, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			rejected, revoked, not_changed, error, rejections) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		name, run.Started, run.Ended, run.Read, run.Added, run.Duplicates, run.Rejected,
-		run.Revoked, run.NotChanged, run.Error); err != nil {
+		run.Revoked, run.NotChanged, run.Error, run.RejectionsJSON()); err != nil {
 		return dbError("finish feed run", err)
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM feed_runs WHERE feed = $1 AND seq <= (SELECT seq FROM feed_runs
@@ -198,7 +203,7 @@ func (db *DB) FeedRuns(ctx context.Context, name string, limit int) ([]store.Fee
 		lim = &limit
 	}
 	rows, err := db.pool.Query(ctx, `SELECT started, ended, read, added, duplicates, rejected, revoked,
-		not_changed, error FROM feed_runs WHERE feed = $1 ORDER BY seq DESC LIMIT $2`, name, lim)
+		not_changed, error, rejections FROM feed_runs WHERE feed = $1 ORDER BY seq DESC LIMIT $2`, name, lim)
 	if err != nil {
 		return nil, dbError("feed runs", err)
 	}
@@ -206,11 +211,15 @@ func (db *DB) FeedRuns(ctx context.Context, name string, limit int) ([]store.Fee
 	var out []store.FeedRun
 	for rows.Next() {
 		var r store.FeedRun
+		var rejections string
 		if err := rows.Scan(&r.Started, &r.Ended, &r.Read, &r.Added, &r.Duplicates, &r.Rejected, &r.Revoked,
-			&r.NotChanged, &r.Error); err != nil {
+			&r.NotChanged, &r.Error, &rejections); err != nil {
 			return nil, dbError("feed runs", err)
 		}
 		r.Started, r.Ended = utc(r.Started), utc(r.Ended)
+		if r.Rejections, err = store.ParseRejections(rejections); err != nil {
+			return nil, err
+		}
 		out = append(out, r)
 	}
 	return out, dbError("feed runs", rows.Err())

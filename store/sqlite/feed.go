@@ -46,19 +46,22 @@ const feedSelect = `SELECT f.name, f.kind, f.url, c.id, f.taxii_collection, f.us
 		f.every, f.list, f.insecure, f.ca, f.created, f.next_run, f.added_after, f.etag, f.last_modified,
 		coalesce(r.started, 0), coalesce(r.ended, 0), coalesce(r.read, 0), coalesce(r.added, 0),
 		coalesce(r.duplicates, 0), coalesce(r.rejected, 0), coalesce(r.revoked, 0),
-		coalesce(r.not_changed, 0), coalesce(r.error, '')
+		coalesce(r.not_changed, 0), coalesce(r.error, ''), coalesce(r.rejections, '[]')
 	FROM feeds f JOIN collections c ON c.seq = f.collection
 	LEFT JOIN feed_runs r ON r.seq = (SELECT max(seq) FROM feed_runs WHERE feed = f.name)`
 
 func scanFeed(row interface{ Scan(...any) error }) (store.Feed, error) {
 	var f store.Feed
 	var every, created, next, after, started, ended int64
-	var list string
+	var list, rejections string
 	r := &f.LastRun
 	err := row.Scan(&f.Name, &f.Kind, &f.URL, &f.CollectionID, &f.TAXIICollection, &f.User, &f.Password, &f.Token,
 		&every, &list, &f.Insecure, &f.CA, &created, &next, &after, &f.Mark.ETag, &f.Mark.LastModified,
-		&started, &ended, &r.Read, &r.Added, &r.Duplicates, &r.Rejected, &r.Revoked, &r.NotChanged, &r.Error)
+		&started, &ended, &r.Read, &r.Added, &r.Duplicates, &r.Rejected, &r.Revoked, &r.NotChanged, &r.Error, &rejections)
 	if err != nil {
+		return f, err
+	}
+	if r.Rejections, err = store.ParseRejections(rejections); err != nil {
 		return f, err
 	}
 	f.Every = time.Duration(every)
@@ -188,9 +191,9 @@ func (db *DB) FinishFeedRun(ctx context.Context, name string, run store.FeedRun,
 		return feedNotFound(name)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO feed_runs (feed, started, ended, read, added, duplicates,
-			rejected, revoked, not_changed, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			rejected, revoked, not_changed, error, rejections) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		name, micros(run.Started), micros(run.Ended), run.Read, run.Added, run.Duplicates, run.Rejected,
-		run.Revoked, run.NotChanged, run.Error); err != nil {
+		run.Revoked, run.NotChanged, run.Error, run.RejectionsJSON()); err != nil {
 		return fmt.Errorf("finish feed run: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM feed_runs WHERE feed = ? AND seq <= (SELECT seq FROM feed_runs
@@ -213,7 +216,7 @@ func (db *DB) FeedRuns(ctx context.Context, name string, limit int) ([]store.Fee
 		limit = -1 // SQLite: no limit
 	}
 	rows, err := db.read.QueryContext(ctx, `SELECT started, ended, read, added, duplicates, rejected, revoked,
-		not_changed, error FROM feed_runs WHERE feed = ? ORDER BY seq DESC LIMIT ?`, name, limit)
+		not_changed, error, rejections FROM feed_runs WHERE feed = ? ORDER BY seq DESC LIMIT ?`, name, limit)
 	if err != nil {
 		return nil, fmt.Errorf("feed runs: %w", err)
 	}
@@ -222,11 +225,15 @@ func (db *DB) FeedRuns(ctx context.Context, name string, limit int) ([]store.Fee
 	for rows.Next() {
 		var r store.FeedRun
 		var started, ended int64
+		var rejections string
 		if err := rows.Scan(&started, &ended, &r.Read, &r.Added, &r.Duplicates, &r.Rejected, &r.Revoked,
-			&r.NotChanged, &r.Error); err != nil {
+			&r.NotChanged, &r.Error, &rejections); err != nil {
 			return nil, fmt.Errorf("feed runs: %w", err)
 		}
 		r.Started, r.Ended = fromMicros(started), fromMicros(ended)
+		if r.Rejections, err = store.ParseRejections(rejections); err != nil {
+			return nil, err
+		}
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {

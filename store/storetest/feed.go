@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"reflect"
 	"sync"
@@ -136,10 +137,17 @@ func testFeedRuns(t *testing.T, s store.Store) {
 		t.Fatalf("CreateFeed: %v", err)
 	}
 	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	var many []store.FeedRejection
+	for i := range store.MaxRunRejections + 2 {
+		many = append(many, store.FeedRejection{Where: fmt.Sprintf("line %d", i+1), Reason: "Not an IOC: \"x\"."})
+	}
 	runs := []store.FeedRun{
-		{Started: t0, Ended: t0.Add(time.Second), Read: 10, Added: 9, Duplicates: 1, Rejected: 2, Revoked: 3},
+		{Started: t0, Ended: t0.Add(time.Second), Read: 10, Added: 9, Duplicates: 1, Rejected: 2, Revoked: 3,
+			Rejections: []store.FeedRejection{{Where: "object 3", ID: "indicator--bad", Reason: "No pattern."},
+				{Where: "object 7", Reason: "Not a JSON object."}}},
 		{Started: t0.Add(time.Hour), Ended: t0.Add(time.Hour + time.Second), NotChanged: true},
-		{Started: t0.Add(2 * time.Hour), Ended: t0.Add(2*time.Hour + time.Second), Read: 4, Error: "source answered 500"},
+		{Started: t0.Add(2 * time.Hour), Ended: t0.Add(2*time.Hour + time.Second), Read: 40, Rejected: 12, Rejections: many,
+			Error: "source answered 500"},
 	}
 	after := time.Date(2025, 5, 30, 1, 2, 3, 456789000, time.UTC)
 	for i, r := range runs {
@@ -147,12 +155,14 @@ func testFeedRuns(t *testing.T, s store.Store) {
 			t.Fatalf("FinishFeedRun %d: %v", i, err)
 		}
 	}
+	// A run keeps its first MaxRunRejections rejections, and counts them all.
+	runs[2].Rejections = many[:store.MaxRunRejections]
 	got, err := s.FeedRuns(ctx, "f", 2)
 	if want := []store.FeedRun{runs[2], runs[1]}; err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("FeedRuns(2) = %+v, %v\nwant %+v", got, err, want)
 	}
-	if got, err := s.FeedRuns(ctx, "f", 0); err != nil || len(got) != 3 {
-		t.Errorf("FeedRuns(0) = %d runs, %v; want 3", len(got), err)
+	if got, err := s.FeedRuns(ctx, "f", 0); err != nil || len(got) != 3 || !reflect.DeepEqual(got[2], runs[0]) {
+		t.Errorf("FeedRuns(0) = %+v, %v; want 3 runs, the oldest %+v", got, err, runs[0])
 	}
 	f, err := s.Feed(ctx, "f")
 	if err != nil {
