@@ -485,3 +485,31 @@ func TestListFeedLastModifiedOnly(t *testing.T) {
 		t.Errorf("If-Modified-Since sent %q, want %q", seen, want)
 	}
 }
+
+// TestTAXIIFeedAllVersions: a feed with AllVersions mirrors every version
+// of the source's objects; one without, the latest of each.
+func TestTAXIIFeedAllVersions(t *testing.T) {
+	src := newSource(t)
+	src.add(t, 0, 2)
+	v2, err := stix.Parse([]byte(strings.Replace(string(indicator(t, 0).Raw), `"modified":"2025-01-01T00:00:00.000Z"`,
+		`"modified":"2025-02-01T00:00:00.000Z"`, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.st.AddObjects(ctx, remoteColl, []stix.Object{v2}); err != nil {
+		t.Fatal(err)
+	}
+	for _, all := range []bool{false, true} {
+		local := openStore(t, localColl, "local")
+		mustCreate(t, local, store.Feed{Name: "peer", Kind: store.FeedTAXII21, URL: src.srv.URL + "/taxii2/api/",
+			TAXIICollection: "intel", Token: src.key, AllVersions: all})
+		s, _ := scheduler(local)
+		runDue(t, s, "peer")
+		want := map[bool]int{false: 2, true: 3}[all]
+		checkLastRun(t, local, "peer", counts{Read: want, Added: want}, "")
+		page, err := local.Objects(ctx, localColl, store.Filter{Versions: []string{"all"}})
+		if err != nil || len(page.Entries) != want {
+			t.Errorf("all versions %v: local collection holds %d versions (%v), want %d", all, len(page.Entries), err, want)
+		}
+	}
+}

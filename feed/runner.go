@@ -134,7 +134,11 @@ func (r *Runner) runTAXII(ctx context.Context, f store.Feed, im *ingest.Importer
 	}
 	pl := &ingest.Puller{Store: im.Store, CollectionID: im.CollectionID, BatchSize: im.BatchSize}
 	pl.Resume(f.Mark.AddedAfter)
-	last, err := cl.WalkAhead(ctx, collID, client.Filter{AddedAfter: f.Mark.AddedAfter}, func(p client.Page) error {
+	filter := client.Filter{AddedAfter: f.Mark.AddedAfter}
+	if f.AllVersions {
+		filter.Versions = []string{"all"}
+	}
+	last, err := cl.WalkAhead(ctx, collID, filter, func(p client.Page) error {
 		return pl.Add(ctx, p.Objects, p.DateAddedLast)
 	})
 	// What the walk accepted is stored whatever stopped it; the mark is

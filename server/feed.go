@@ -38,6 +38,7 @@ type feedJSON struct {
 	Every           string       `json:"every"`
 	EverySeconds    int64        `json:"every_seconds"`
 	Snapshot        bool         `json:"snapshot"`
+	AllVersions     bool         `json:"all_versions"`
 	Source          string       `json:"source,omitempty"`
 	NextRun         *string      `json:"next_run"`
 	Mark            feedMarkJSON `json:"mark"`
@@ -123,6 +124,7 @@ func feedView(f store.Feed) feedJSON {
 		Name: f.Name, Kind: f.Kind, URL: redactURL(f.URL), Collection: f.CollectionID,
 		TAXIICollection: f.TAXIICollection, Auth: "none", Every: f.Every.String(),
 		EverySeconds: int64(f.Every / time.Second), Snapshot: f.List.Snapshot, Source: f.List.Source,
+		AllVersions: f.AllVersions,
 		NextRun: optTime(f.NextRun),
 		Mark:    feedMarkJSON{AddedAfter: optTime(f.Mark.AddedAfter), ETag: f.Mark.ETag, LastModified: f.Mark.LastModified},
 	}

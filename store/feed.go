@@ -41,6 +41,9 @@ type Feed struct {
 	// List describes the indicators made from an IOC list (FeedText and
 	// FeedCSV).
 	List FeedList
+	// AllVersions asks a TAXII source for every version of its objects
+	// (match[version]=all) rather than the latest of each, for a mirror.
+	AllVersions bool
 	// Insecure accepts any TLS certificate from the source.
 	Insecure bool
 	// CA holds PEM certificates the source's certificate must chain to,
@@ -167,6 +170,9 @@ func (f Feed) Validate() error {
 	case FeedSTIXBundle, FeedText, FeedCSV:
 	default:
 		return hail.Errorf(hail.EINVALID, "Feed kind %q is unknown: use %s, %s, %s or %s.", f.Kind, FeedTAXII21, FeedSTIXBundle, FeedText, FeedCSV)
+	}
+	if f.AllVersions && f.Kind != FeedTAXII21 {
+		return hail.Errorf(hail.EINVALID, "Feed %q: all versions is for TAXII feeds; a %s feed has no versions to ask for.", f.Name, f.Kind)
 	}
 	if f.List.Snapshot && (f.List.Source == "" || (f.Kind != FeedText && f.Kind != FeedCSV)) {
 		return hail.Errorf(hail.EINVALID, "Feed %q: a snapshot needs an IOC list feed with a source.", f.Name)

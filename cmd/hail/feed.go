@@ -20,7 +20,7 @@ import (
 
 const feedUsage = `usage:
   hail feed add  --name N --url URL --kind taxii21|stix-bundle|txt|csv --collection ALIAS
-                 [--taxii-collection ID] [--token KEY | --user U --password P] [--ca FILE] --every 1h
+                 [--taxii-collection ID [--all-versions]] [--token KEY | --user U --password P] [--ca FILE] --every 1h
                  [--source NAME --tlp LEVEL --confidence N --ttl 720h --snapshot]
   hail feed list
   hail feed run  NAME
@@ -62,6 +62,7 @@ func feedAdd(ctx context.Context, env *environ, args []string) error {
 	password := fs.String("password", "", "HTTP Basic password (env "+envPullPassword+")")
 	token := fs.String("token", "", "API key sent as Authorization: Bearer (env "+envPullToken+")")
 	fs.DurationVar(&f.Every, "every", time.Hour, "time between runs, at least 1m")
+	fs.BoolVar(&f.AllVersions, "all-versions", false, "taxii21: mirror every version of the remote objects, not only the latest")
 	fs.BoolVar(&f.Insecure, "insecure", false, "accept any TLS certificate (test sources only)")
 	caFile := fs.String("ca", "", "PEM file of the CA certificates that sign the source's certificate; stored with the feed")
 	fs.StringVar(&f.List.Source, "source", "", "IOC lists: producer name, the identity the indicators are created by")
@@ -141,7 +142,11 @@ func feedList(ctx context.Context, env *environ, args []string) error {
 	fmt.Fprintln(tw, "NAME\tKIND\tEVERY\tNEXT RUN\tLAST RUN\tREAD\tADDED\tDUP\tREJECTED\tREVOKED\tMARK\tRESULT")
 	for _, f := range feeds {
 		r := f.LastRun
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", f.Name, f.Kind, f.Every,
+		kind := f.Kind
+		if f.AllVersions {
+			kind += " (all versions)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", f.Name, kind, f.Every,
 			timeOrDash(f.NextRun, "now"), timeOrDash(r.Started, "never"), r.Read, r.Added, r.Duplicates, r.Rejected,
 			r.Revoked, markText(f), result(r))
 	}

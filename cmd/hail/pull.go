@@ -41,6 +41,7 @@ func runPull(ctx context.Context, env *environ, args []string) error {
 	caFile := fs.String("ca", "", "PEM file of the CA certificates that sign the server's certificate")
 	limit := fs.Int("limit", 0, "objects per page asked of the server (default: the server's choice)")
 	batch := fs.Int("batch", ingest.DefaultBatch, "objects per transaction")
+	allVersions := fs.Bool("all-versions", false, "mirror every version of the remote objects, not only the latest")
 	if err := parse(fs, env, args); err != nil {
 		return err
 	}
@@ -96,7 +97,11 @@ func runPull(ctx context.Context, env *environ, args []string) error {
 	p.in.Reject = p.reject
 	p.in.Resume(after)
 	start := time.Now()
-	last, err := cl.WalkAhead(ctx, rc.ID, client.Filter{AddedAfter: after, Limit: *limit}, func(page client.Page) error {
+	filter := client.Filter{AddedAfter: after, Limit: *limit}
+	if *allVersions {
+		filter.Versions = []string{"all"}
+	}
+	last, err := cl.WalkAhead(ctx, rc.ID, filter, func(page client.Page) error {
 		if err := p.in.Add(ctx, page.Objects, page.DateAddedLast); err != nil {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -404,5 +405,29 @@ func TestPullLogSparing(t *testing.T) {
 	}
 	if !strings.Contains(errOut, "pulling \"Source feed\"") {
 		t.Errorf("stderr lacks the header:\n%s", errOut)
+	}
+}
+
+// TestPullAllVersions: by default a pull mirrors the latest version of
+// each object, as a TAXII poll reads them; --all-versions mirrors every
+// version, oldest first.
+func TestPullAllVersions(t *testing.T) {
+	r := newRemote(t)
+	v1 := pullIndicator(1)
+	v2 := bytes.Replace(v1, []byte(`"modified":"2024-01-01T00:00:00.000Z"`), []byte(`"modified":"2024-02-01T00:00:00.000Z"`), 1)
+	r.add(t, v1, pullIndicator(2))
+	r.add(t, v2)
+	for _, tc := range []struct {
+		flags []string
+		want  int
+	}{{nil, 2}, {[]string{"--all-versions"}, 3}} {
+		db := filepath.Join(t.TempDir(), "local.db")
+		out, errOut, err := pull(t, noenv, append([]string{"--db", db, "--url", r.url, "--taxii-collection", "src", "--token", r.key}, tc.flags...)...)
+		if err != nil {
+			t.Fatalf("pull %v: %v\n%s", tc.flags, err, errOut)
+		}
+		if got := localIDs(t, db, "default"); len(got) != tc.want || summaryValue(t, out, "added") != strconv.Itoa(tc.want) {
+			t.Errorf("pull %v stored %d versions (%v), want %d\n%s", tc.flags, len(got), got, tc.want, out)
+		}
 	}
 }

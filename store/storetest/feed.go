@@ -48,7 +48,7 @@ func testFeedCreateAndGet(t *testing.T, s store.Store) {
 		t.Fatalf("CreateFeed: %v", err)
 	}
 	taxii := store.Feed{Name: "abc", Kind: store.FeedTAXII21, URL: "https://taxii.example/api/", CollectionID: coll2,
-		TAXIICollection: "remote", Token: "tok", Every: 90 * time.Minute, CA: certificatePEM(t),
+		TAXIICollection: "remote", Token: "tok", Every: 90 * time.Minute, CA: certificatePEM(t), AllVersions: true,
 		Created: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
 	if err := s.CreateFeed(ctx, taxii); err != nil {
 		t.Fatalf("CreateFeed: %v", err)
