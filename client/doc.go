@@ -29,7 +29,9 @@
 //   - hail.EUNAVAILABLE: 503, after the retries.
 //   - hail.EINTERNAL: any other 5xx.
 //
-// The message is the error resource's title, followed by its description.
+// The message is the error resource's title, followed by its description;
+// for a body that is not one, the status, with the first line of a
+// plain-text body (what a Python server's traceback says, for instance).
 // Failures that are not TAXII errors (network, TLS, a response that is not
 // TAXII JSON) are ordinary errors, which hail.ErrorCode reports as
 // hail.EINTERNAL.
