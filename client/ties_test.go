@@ -59,6 +59,11 @@ func (s *tieServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	q := r.URL.Query()
 	s.requests = append(s.requests, r.URL.RawQuery)
+	if len(s.requests) > 200 {
+		// A walk that has not ended by now is going round: stop it.
+		http.Error(w, "too many requests: the walk goes round", http.StatusBadRequest)
+		return
+	}
 	limit := s.page
 	if l := q.Get("limit"); l != "" {
 		limit, _ = strconv.Atoi(l)
@@ -235,5 +240,22 @@ func TestWalkResumeMarkWithTies(t *testing.T) {
 		if len(rest) >= len(s.ids) {
 			t.Errorf("next %q: resuming read %d objects, all over again", next, len(rest))
 		}
+	}
+}
+
+// TestWalkResumeFromMarkByAddedAfter: a walk that starts from a mark just
+// before a group of objects sharing a date_added, larger than a page, from
+// a server that gives no next (as the next run of a feed that stopped
+// does), reads on to the end, each object once: its second page asks
+// from the same added_after as its first, and must still be taken as a
+// continuation.
+func TestWalkResumeFromMarkByAddedAfter(t *testing.T) {
+	s, c := newTieServer(t, 40, 7, 5, "")
+	got, _, err := walkIDs(t, c, client.Filter{AddedAfter: taxii.JustBefore(s.added[7])}, 0)
+	if err != nil {
+		t.Fatalf("walk from the mark: %v after %d requests", err, len(s.requests))
+	}
+	if !reflect.DeepEqual(got, s.ids[7:]) {
+		t.Errorf("walk from the mark handed over %d objects, want the %d from the group on, once each, in order", len(got), len(s.ids[7:]))
 	}
 }

@@ -58,7 +58,7 @@ func (c *Client) Walk(ctx context.Context, collectionID string, f Filter, fn fun
 			return last, err
 		}
 		all := p.Objects
-		if f.Next == "" && !f.AddedAfter.Equal(start) {
+		if w.byAddedAfter {
 			p.Objects = w.fresh(all) // the page began with the last one's tail
 		}
 		if len(p.Objects) > 0 {
@@ -83,14 +83,14 @@ func (c *Client) Walk(ctx context.Context, collectionID string, f Filter, fn fun
 				return last, fmt.Errorf("%w: next %s, with the same page again", ErrLoop, p.Next)
 			}
 			w.seen[pos] = true
-			f.Next = p.Next
+			f.Next, w.byAddedAfter = p.Next, false
 			if f.Limit == 0 && len(all) > 0 {
 				// The OASIS reference server (medallion) fails a next
 				// without a limit; the server's own page size is safe.
 				f.Limit = len(all)
 			}
 		case !p.DateAddedLast.IsZero():
-			if !f.AddedAfter.Equal(start) && !progressed {
+			if w.byAddedAfter && !progressed {
 				if len(all) > w.grown {
 					// The page was all objects added at its mark, which
 					// may be all of them or the first of more: ask
@@ -106,7 +106,7 @@ func (c *Client) Walk(ctx context.Context, collectionID string, f Filter, fn fun
 					ErrLoop, taxii.FormatTimestamp(p.DateAddedLast), taxii.FormatTimestamp(f.AddedAfter))
 			}
 			w.handed(all, p.DateAddedLast)
-			f.Next, f.AddedAfter = "", taxii.JustBefore(p.DateAddedLast)
+			f.Next, f.AddedAfter, w.byAddedAfter = "", taxii.JustBefore(p.DateAddedLast), true
 		default:
 			return last, ErrStuck
 		}
@@ -127,6 +127,11 @@ type walker struct {
 	// grown is the size of the last page after which the walk asked for
 	// a larger one, for want of anything new in it.
 	grown int
+	// byAddedAfter is set while the walk pages by added_after: the page
+	// asked for begins where the last one ended. It is a flag of its own,
+	// since the added_after asked for may equal the walk's start, as it
+	// does when the walk resumes from a mark (taxii.JustBefore).
+	byAddedAfter bool
 }
 
 // pagePosition is a next token with the page it came with.
