@@ -125,8 +125,8 @@ func feedView(f store.Feed) feedJSON {
 		TAXIICollection: f.TAXIICollection, Auth: "none", Every: f.Every.String(),
 		EverySeconds: int64(f.Every / time.Second), Snapshot: f.List.Snapshot, Source: f.List.Source,
 		AllVersions: f.AllVersions,
-		NextRun: optTime(f.NextRun),
-		Mark:    feedMarkJSON{AddedAfter: optTime(f.Mark.AddedAfter), ETag: f.Mark.ETag, LastModified: f.Mark.LastModified},
+		NextRun:     optTime(f.NextRun),
+		Mark:        feedMarkJSON{AddedAfter: optTime(f.Mark.AddedAfter), ETag: f.Mark.ETag, LastModified: f.Mark.LastModified},
 	}
 	switch {
 	case f.Token != "":
