@@ -203,8 +203,8 @@ func TestWalkTieLargerThanPage(t *testing.T) {
 	s, c := newTieServer(t, 30, 6, 4, "")
 	s.maxPage = 4
 	got, last, err := walkIDs(t, c, client.Filter{}, 0)
-	if !errors.Is(err, client.ErrLoop) || !strings.Contains(err.Error(), "share date_added") {
-		t.Fatalf("a group of 6 in pages of at most 4: %v, want ErrLoop saying objects share a date_added", err)
+	if !errors.Is(err, client.ErrLoop) || !strings.Contains(err.Error(), "added at") {
+		t.Fatalf("a group of 6 in pages of at most 4: %v, want ErrLoop saying the pages are full of objects added at one instant", err)
 	}
 	if !reflect.DeepEqual(got, s.ids[:4]) {
 		t.Errorf("handed over %v, want the first page once", got)
@@ -258,4 +258,56 @@ func TestWalkResumeFromMarkByAddedAfter(t *testing.T) {
 	if !reflect.DeepEqual(got, s.ids[7:]) {
 		t.Errorf("walk from the mark handed over %d objects, want the %d from the group on, once each, in order", len(got), len(s.ids[7:]))
 	}
+}
+
+// FuzzWalkTies pages through servers of every shape the walk must read:
+// n objects added in groups sharing a date_added, pages of a given size
+// (bounded or not whatever the limit), a session next token or none, and
+// a walk that starts from the mark just before some object. A walk that
+// ends well hands over every object after its start once, in order; one
+// that fails says that a group is larger than the server's largest page,
+// which happens only when pages are bounded and there is no next, and
+// hands over nothing twice.
+func FuzzWalkTies(f *testing.F) {
+	f.Add(uint8(40), uint8(7), uint8(5), false, false, uint8(7))
+	f.Add(uint8(50), uint8(3), uint8(4), true, false, uint8(0))
+	f.Add(uint8(30), uint8(6), uint8(4), false, true, uint8(0))
+	f.Add(uint8(60), uint8(25), uint8(4), false, false, uint8(30))
+	f.Add(uint8(1), uint8(1), uint8(1), false, false, uint8(0))
+	f.Fuzz(func(t *testing.T, n, group, page uint8, session, bounded bool, from uint8) {
+		if n == 0 || group == 0 || page == 0 || n > 120 || page > 30 {
+			return
+		}
+		next := ""
+		if session {
+			next = "session"
+		}
+		s, c := newTieServer(t, int(n), int(group), int(page), next)
+		if bounded {
+			s.maxPage = int(page)
+		}
+		var f client.Filter
+		start := int(from) % int(n)
+		if start > 0 {
+			f.AddedAfter = taxii.JustBefore(s.added[start])
+			for start > 0 && s.added[start-1].Equal(s.added[start]) {
+				start-- // the whole group is after the mark
+			}
+		}
+		got, _, err := walkIDs(t, c, f, 0)
+		if err == nil {
+			if !reflect.DeepEqual(got, s.ids[start:]) {
+				t.Fatalf("walked %d objects, want the %d from %d, once each, in order (requests %q)", len(got), len(s.ids[start:]), start, s.requests)
+			}
+			return
+		}
+		// A bounded page full of one date_added may be all of those
+		// objects or the first of more: added_after cannot tell.
+		if !errors.Is(err, client.ErrLoop) || !strings.Contains(err.Error(), "added at") || session || !bounded || group < page {
+			t.Fatalf("walk failed: %v (requests %q)", err, s.requests)
+		}
+		if len(slices.Compact(slices.Clone(got))) != len(got) || !reflect.DeepEqual(got, s.ids[start:start+len(got)]) {
+			t.Fatalf("a failed walk handed over %v, want a prefix of the objects, once each", got)
+		}
+	})
 }

@@ -98,7 +98,8 @@ func (c *Client) Walk(ctx context.Context, collectionID string, f Filter, fn fun
 					w.grown, f.Limit = len(all), 2*len(all)
 					continue
 				}
-				return last, fmt.Errorf("%w: the page after added_after %s held nothing new: more objects share date_added %s than the server puts in a page",
+				return last, fmt.Errorf("%w: the page after added_after %s held nothing new: the server's pages are full of objects added at %s, "+
+					"and without a next token paging by added_after cannot get past them without skipping some",
 					ErrLoop, taxii.FormatTimestamp(f.AddedAfter), taxii.FormatTimestamp(p.DateAddedLast))
 			}
 			if !p.DateAddedLast.After(f.AddedAfter) {
