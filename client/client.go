@@ -128,6 +128,16 @@ func WithRootCAs(pool *x509.CertPool) Option {
 	}
 }
 
+// WithClientCertificate presents cert to servers that ask for a client
+// certificate (mutual TLS).
+func WithClientCertificate(cert tls.Certificate) Option {
+	return func(c *Client) error {
+		cfg := c.tlsConfig()
+		cfg.Certificates = append(cfg.Certificates, cert)
+		return nil
+	}
+}
+
 // WithRetries sets how many times a failed request is retried (0: never).
 func WithRetries(n int) Option {
 	return func(c *Client) error {

@@ -124,6 +124,13 @@ func (r *Runner) runTAXII(ctx context.Context, f store.Feed, im *ingest.Importer
 	if pool != nil {
 		opts = append(opts, client.WithRootCAs(pool))
 	}
+	cert, err := f.Certificate()
+	if err != nil {
+		return mark, err
+	}
+	if cert != nil {
+		opts = append(opts, client.WithClientCertificate(*cert))
+	}
 	cl, err := client.New(f.URL, append(opts, r.ClientOptions...)...)
 	if err != nil {
 		return mark, err
@@ -244,10 +251,15 @@ func listOptions(f store.Feed, now func() time.Time) ingest.ListOptions {
 }
 
 // tlsClient returns hc, or a copy of it with f's TLS settings: any
-// certificate accepted (Insecure), or verified against f's CA.
+// certificate accepted (Insecure), or verified against f's CA, and f's
+// client certificate.
 func tlsClient(hc *http.Client, f store.Feed) (*http.Client, error) {
 	pool, err := f.RootCAs()
-	if err != nil || (!f.Insecure && pool == nil) {
+	if err != nil {
+		return hc, err
+	}
+	cert, err := f.Certificate()
+	if err != nil || (!f.Insecure && pool == nil && cert == nil) {
 		return hc, err
 	}
 	c := *hc
@@ -265,6 +277,9 @@ func tlsClient(hc *http.Client, f store.Feed) (*http.Client, error) {
 	}
 	if f.Insecure {
 		t.TLSClientConfig.InsecureSkipVerify = true // asked for by the feed's Insecure flag
+	}
+	if cert != nil {
+		t.TLSClientConfig.Certificates = []tls.Certificate{*cert}
 	}
 	c.Transport = t
 	return &c, nil

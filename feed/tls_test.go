@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"hail/internal/pkitest"
 	"hail/server"
 	"hail/store"
 )
@@ -56,4 +57,39 @@ func TestFeedPrivateCA(t *testing.T) {
 	checkLastRun(t, local, "peer", counts{}, "certificate")
 	checkLastRun(t, local, "list-ca", counts{Read: 2, Added: 2}, "")
 	checkLastRun(t, local, "peer-ca", counts{Read: 3, Added: 3}, "")
+}
+
+// TestFeedClientCertificate runs a list feed and a TAXII feed from sources
+// that ask for a client certificate: refused without one, or with one
+// their CA does not sign; fetched with the feed's certificate and key.
+func TestFeedClientCertificate(t *testing.T) {
+	ca := pkitest.NewCA(t)
+	ls := &listServer{}
+	ls.set("203.0.113.1\n203.0.113.2\n", `"v1"`)
+	lists := ca.Server(t, ls)
+	src := newSource(t)
+	src.add(t, 0, 3)
+	peer := ca.Server(t, server.New(server.Config{}, src.st, nil))
+	cert, key := ca.Client(t, "hail feeds")
+	otherCert, otherKey := pkitest.NewCA(t).Client(t, "stranger")
+
+	local := openStore(t, localColl, "local")
+	list := store.Feed{Kind: store.FeedText, URL: lists.URL + "/list", List: store.FeedList{Source: "Example"}, CA: pkitest.ServerPEM(lists)}
+	taxii := store.Feed{Kind: store.FeedTAXII21, URL: peer.URL + "/taxii2/api/", TAXIICollection: "intel", Token: src.key,
+		CA: pkitest.ServerPEM(peer)}
+	for name, f := range map[string]store.Feed{"list": list, "peer": taxii} {
+		f.Name = name
+		mustCreate(t, local, f)
+		f.Name, f.ClientCert, f.ClientKey = name+"-cert", cert, key
+		mustCreate(t, local, f)
+		f.Name, f.ClientCert, f.ClientKey = name+"-stranger", otherCert, otherKey
+		mustCreate(t, local, f)
+	}
+	s, _ := scheduler(local)
+	runDue(t, s, "list", "list-cert", "list-stranger", "peer", "peer-cert", "peer-stranger")
+	for _, name := range []string{"list", "list-stranger", "peer", "peer-stranger"} {
+		checkLastRun(t, local, name, counts{}, "certificate")
+	}
+	checkLastRun(t, local, "list-cert", counts{Read: 2, Added: 2}, "")
+	checkLastRun(t, local, "peer-cert", counts{Read: 3, Added: 3}, "")
 }

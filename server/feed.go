@@ -29,20 +29,23 @@ func requireAdmin(r *http.Request) error {
 
 // feedJSON is one feed as GET /api/v1/feeds shows it: never its secrets.
 type feedJSON struct {
-	Name            string       `json:"name"`
-	Kind            string       `json:"kind"`
-	URL             string       `json:"url"`
-	Collection      string       `json:"collection"`
-	TAXIICollection string       `json:"taxii_collection,omitempty"`
-	Auth            string       `json:"auth"` // "token", "basic" or "none"
-	Every           string       `json:"every"`
-	EverySeconds    int64        `json:"every_seconds"`
-	Snapshot        bool         `json:"snapshot"`
-	AllVersions     bool         `json:"all_versions"`
-	Source          string       `json:"source,omitempty"`
-	NextRun         *string      `json:"next_run"`
-	Mark            feedMarkJSON `json:"mark"`
-	LastRun         *feedRunJSON `json:"last_run"`
+	Name            string `json:"name"`
+	Kind            string `json:"kind"`
+	URL             string `json:"url"`
+	Collection      string `json:"collection"`
+	TAXIICollection string `json:"taxii_collection,omitempty"`
+	Auth            string `json:"auth"` // "token", "basic" or "none"
+	Every           string `json:"every"`
+	EverySeconds    int64  `json:"every_seconds"`
+	Snapshot        bool   `json:"snapshot"`
+	AllVersions     bool   `json:"all_versions"`
+	// ClientCertificate says whether the feed presents one; its key is
+	// never shown.
+	ClientCertificate bool         `json:"client_certificate"`
+	Source            string       `json:"source,omitempty"`
+	NextRun           *string      `json:"next_run"`
+	Mark              feedMarkJSON `json:"mark"`
+	LastRun           *feedRunJSON `json:"last_run"`
 	// Runs are the latest runs, newest first, when ?runs=N asks for them.
 	Runs []feedRunJSON `json:"runs,omitempty"`
 }
@@ -124,9 +127,9 @@ func feedView(f store.Feed) feedJSON {
 		Name: f.Name, Kind: f.Kind, URL: redactURL(f.URL), Collection: f.CollectionID,
 		TAXIICollection: f.TAXIICollection, Auth: "none", Every: f.Every.String(),
 		EverySeconds: int64(f.Every / time.Second), Snapshot: f.List.Snapshot, Source: f.List.Source,
-		AllVersions: f.AllVersions,
-		NextRun:     optTime(f.NextRun),
-		Mark:        feedMarkJSON{AddedAfter: optTime(f.Mark.AddedAfter), ETag: f.Mark.ETag, LastModified: f.Mark.LastModified},
+		AllVersions: f.AllVersions, ClientCertificate: f.ClientCert != "",
+		NextRun: optTime(f.NextRun),
+		Mark:    feedMarkJSON{AddedAfter: optTime(f.Mark.AddedAfter), ETag: f.Mark.ETag, LastModified: f.Mark.LastModified},
 	}
 	switch {
 	case f.Token != "":

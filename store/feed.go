@@ -1,6 +1,7 @@
 package store
 
 import (
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
@@ -49,8 +50,14 @@ type Feed struct {
 	// CA holds PEM certificates the source's certificate must chain to,
 	// instead of the system roots: a source with a private CA. "" for the
 	// system roots.
-	CA      string
-	Created time.Time
+	CA string
+	// ClientCert and ClientKey are the PEM certificate (with its chain)
+	// and private key the feed presents to a source that asks for a
+	// client certificate (mutual TLS); "" for none. The key is stored in
+	// clear, as the password is.
+	ClientCert string
+	ClientKey  string
+	Created    time.Time
 	// NextRun is when the feed is next due; zero means at once.
 	NextRun time.Time
 	// Mark is the high-water mark the next run starts from.
@@ -180,7 +187,27 @@ func (f Feed) Validate() error {
 	if _, err := f.RootCAs(); err != nil {
 		return err
 	}
+	if _, err := f.Certificate(); err != nil {
+		return err
+	}
 	return nil
+}
+
+// Certificate returns the client certificate f presents, nil for none.
+// Returns EINVALID if only one of ClientCert and ClientKey is set, or they
+// are not a PEM certificate and its key.
+func (f Feed) Certificate() (*tls.Certificate, error) {
+	if f.ClientCert == "" && f.ClientKey == "" {
+		return nil, nil
+	}
+	if f.ClientCert == "" || f.ClientKey == "" {
+		return nil, hail.Errorf(hail.EINVALID, "Feed %q: a client certificate needs both the certificate and its key.", f.Name)
+	}
+	cert, err := tls.X509KeyPair([]byte(f.ClientCert), []byte(f.ClientKey))
+	if err != nil {
+		return nil, hail.Errorf(hail.EINVALID, "Feed %q: its client certificate and key: %v.", f.Name, err)
+	}
+	return &cert, nil
 }
 
 // RootCAs returns the pool of f.CA's certificates, nil for the system

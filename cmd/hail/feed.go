@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -20,7 +19,8 @@ import (
 
 const feedUsage = `usage:
   hail feed add  --name N --url URL --kind taxii21|stix-bundle|txt|csv --collection ALIAS
-                 [--taxii-collection ID [--all-versions]] [--token KEY | --user U --password P] [--ca FILE] --every 1h
+                 [--taxii-collection ID [--all-versions]] [--token KEY | --user U --password P]
+                 [--ca FILE] [--cert FILE --key FILE] --every 1h
                  [--source NAME --tlp LEVEL --confidence N --ttl 720h --snapshot]
   hail feed list
   hail feed run  NAME
@@ -64,7 +64,8 @@ func feedAdd(ctx context.Context, env *environ, args []string) error {
 	fs.DurationVar(&f.Every, "every", time.Hour, "time between runs, at least 1m")
 	fs.BoolVar(&f.AllVersions, "all-versions", false, "taxii21: mirror every version of the remote objects, not only the latest")
 	fs.BoolVar(&f.Insecure, "insecure", false, "accept any TLS certificate (test sources only)")
-	caFile := fs.String("ca", "", "PEM file of the CA certificates that sign the source's certificate; stored with the feed")
+	var tf tlsFiles
+	tf.flags(fs, "; stored with the feed")
 	fs.StringVar(&f.List.Source, "source", "", "IOC lists: producer name, the identity the indicators are created by")
 	fs.StringVar(&f.List.TLP, "tlp", "", "IOC lists: clear, green, amber, amber+strict or red")
 	fs.IntVar(&f.List.Confidence, "confidence", 0, "IOC lists: STIX confidence 1-100")
@@ -79,12 +80,9 @@ func feedAdd(ctx context.Context, env *environ, args []string) error {
 		return errors.New(feedUsage)
 	}
 	f.List.Labels, f.List.Columns = splitList(*labels), splitList(*columns)
-	if *caFile != "" {
-		pem, err := os.ReadFile(*caFile)
-		if err != nil {
-			return fmt.Errorf("--ca: %w", err)
-		}
-		f.CA = string(pem)
+	var err error
+	if f.CA, f.ClientCert, f.ClientKey, err = tf.read(); err != nil {
+		return err
 	}
 	f.Password, f.Token = *password, *token
 	if f.Password == "" {

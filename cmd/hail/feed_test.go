@@ -72,6 +72,8 @@ func TestFeedAddRefusals(t *testing.T) {
 		{"--name", "x", "--url", "http://x/", "--kind", "txt", "--collection", "ips"},
 		{"--name", "x", "--url", "http://x/", "--kind", "txt", "--snapshot"},
 		{"--name", "x", "--url", "http://x/", "--kind", "csv", "--all-versions"},
+		{"--name", "x", "--url", "https://x/", "--kind", "txt", "--cert", notPEM},
+		{"--name", "x", "--url", "https://x/", "--kind", "txt", "--cert", notPEM, "--key", notPEM},
 		{"--name", "x", "--url", "http://x/", "--kind", "taxii21"},
 		{"--name", "x", "--url", "http://x/", "--kind", "txt", "--every", "10s"},
 		{"--url", "http://x/", "--kind", "txt"},

@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"hail"
@@ -38,7 +38,8 @@ func runPull(ctx context.Context, env *environ, args []string) error {
 	token := fs.String("token", "", "API key sent as Authorization: Bearer (env "+envPullToken+")")
 	addedAfter := fs.String("added-after", "", "pull only what the remote added after this timestamp: the high-water mark of the last pull")
 	insecure := fs.Bool("insecure", false, "accept any TLS certificate (test servers only)")
-	caFile := fs.String("ca", "", "PEM file of the CA certificates that sign the server's certificate")
+	var tf tlsFiles
+	tf.flags(fs, "")
 	limit := fs.Int("limit", 0, "objects per page asked of the server (default: the server's choice)")
 	batch := fs.Int("batch", ingest.DefaultBatch, "objects per transaction")
 	allVersions := fs.Bool("all-versions", false, "mirror every version of the remote objects, not only the latest")
@@ -56,7 +57,7 @@ func runPull(ctx context.Context, env *environ, args []string) error {
 		}
 		after = t
 	}
-	opts, err := pullOptions(env, *user, *password, *token, *insecure, *caFile)
+	opts, err := pullOptions(env, *user, *password, *token, *insecure, tf)
 	if err != nil {
 		return err
 	}
@@ -143,7 +144,7 @@ func remoteError(cl *client.Client, err error) error {
 
 // pullOptions turns the connection flags into client options. Flags win
 // over the environment; Basic and bearer credentials exclude each other.
-func pullOptions(env *environ, user, password, token string, insecure bool, caFile string) ([]client.Option, error) {
+func pullOptions(env *environ, user, password, token string, insecure bool, tf tlsFiles) ([]client.Option, error) {
 	if password == "" {
 		password = env.getenv(envPullPassword)
 	}
@@ -163,16 +164,18 @@ func pullOptions(env *environ, user, password, token string, insecure bool, caFi
 	if insecure {
 		opts = append(opts, client.WithInsecureSkipVerify())
 	}
-	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
-		if err != nil {
-			return nil, fmt.Errorf("--ca: %w", err)
-		}
+	ca, cert, key, err := tf.read()
+	if err != nil {
+		return nil, err
+	}
+	if ca != "" {
 		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--ca %s holds no PEM certificate", caFile)
-		}
+		pool.AppendCertsFromPEM([]byte(ca))
 		opts = append(opts, client.WithRootCAs(pool))
+	}
+	if cert != "" {
+		pair, _ := tls.X509KeyPair([]byte(cert), []byte(key)) // checked by read
+		opts = append(opts, client.WithClientCertificate(pair))
 	}
 	return opts, nil
 }

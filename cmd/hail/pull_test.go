@@ -20,6 +20,7 @@ import (
 
 	"hail"
 	"hail/bootstrap"
+	"hail/internal/pkitest"
 	"hail/server"
 	"hail/stix"
 	"hail/store"
@@ -405,6 +406,39 @@ func TestPullLogSparing(t *testing.T) {
 	}
 	if !strings.Contains(errOut, "pulling \"Source feed\"") {
 		t.Errorf("stderr lacks the header:\n%s", errOut)
+	}
+}
+
+// TestPullClientCertificate: a pull from a server that asks for a client
+// certificate fails without one and mirrors with --cert and --key; a
+// certificate without its key is refused before anything is fetched.
+func TestPullClientCertificate(t *testing.T) {
+	r := newRemote(t)
+	r.add(t, pullIndicator(1), pullIndicator(2))
+	ca := pkitest.NewCA(t)
+	srv := ca.Server(t, server.New(server.Config{}, r.db, nil))
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	cert, key := ca.Client(t, "puller")
+	certFile, keyFile, caFile := write("c.pem", cert), write("k.pem", key), write("ca.pem", pkitest.ServerPEM(srv))
+	args := []string{"--url", srv.URL + "/taxii2/api/", "--taxii-collection", "src", "--token", r.key, "--ca", caFile}
+
+	if _, errOut, err := pull(t, noenv, append(args, "--db", filepath.Join(dir, "a.db"))...); err == nil {
+		t.Errorf("pull without a client certificate succeeded\n%s", errOut)
+	}
+	if _, _, err := pull(t, noenv, append(args, "--db", filepath.Join(dir, "b.db"), "--cert", certFile)...); err == nil ||
+		!strings.Contains(err.Error(), "--cert and --key") {
+		t.Errorf("pull with --cert alone: %v, want the two asked for together", err)
+	}
+	out, errOut, err := pull(t, noenv, append(args, "--db", filepath.Join(dir, "c.db"), "--cert", certFile, "--key", keyFile)...)
+	if err != nil || summaryValue(t, out, "added") != "2" {
+		t.Errorf("pull with the client certificate: %v\n%s%s", err, out, errOut)
 	}
 }
 

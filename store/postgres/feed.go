@@ -19,11 +19,12 @@ func (db *DB) CreateFeed(ctx context.Context, f store.Feed) error {
 	}
 	tag, err := db.pool.Exec(ctx, `INSERT INTO feeds (name, kind, url, collection, taxii_collection,
 			username, password, token, every, list, insecure, ca, created, next_run, added_after, etag, last_modified,
-			all_versions)
-		SELECT $1, $2, $3, seq, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $18 FROM collections WHERE id = $17`,
+			all_versions, client_cert, client_key)
+		SELECT $1, $2, $3, seq, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $18, $19, $20
+		FROM collections WHERE id = $17`,
 		f.Name, f.Kind, f.URL, f.TAXIICollection, f.User, f.Password, f.Token, int64(f.Every), f.List, f.Insecure, f.CA,
 		db.nowOr(f.Created), timeOrNil(f.NextRun), timeOrNil(f.Mark.AddedAfter), f.Mark.ETag, f.Mark.LastModified,
-		f.CollectionID, f.AllVersions)
+		f.CollectionID, f.AllVersions, f.ClientCert, f.ClientKey)
 	if err != nil {
 		if hail.ErrorCode(dbError("", err)) == hail.ECONFLICT {
 			return hail.Errorf(hail.ECONFLICT, "A feed named %q already exists.", f.Name)
@@ -38,7 +39,7 @@ func (db *DB) CreateFeed(ctx context.Context, f store.Feed) error {
 
 // feedSelect reads a feed with its latest run, if any.
 const feedSelect = `SELECT f.name, f.kind, f.url, c.id, f.taxii_collection, f.username, f.password, f.token,
-		f.every, f.list, f.all_versions, f.insecure, f.ca, f.created, f.next_run, f.added_after, f.etag, f.last_modified,
+		f.every, f.list, f.all_versions, f.insecure, f.ca, f.client_cert, f.client_key, f.created, f.next_run, f.added_after, f.etag, f.last_modified,
 		r.started, r.ended, coalesce(r.read, 0), coalesce(r.added, 0), coalesce(r.duplicates, 0),
 		coalesce(r.rejected, 0), coalesce(r.revoked, 0), coalesce(r.not_changed, false), coalesce(r.error, ''),
 		coalesce(r.rejections, '[]')
@@ -52,7 +53,7 @@ func scanFeed(row pgx.Row) (store.Feed, error) {
 	var rejections string
 	r := &f.LastRun
 	err := row.Scan(&f.Name, &f.Kind, &f.URL, &f.CollectionID, &f.TAXIICollection, &f.User, &f.Password, &f.Token,
-		&every, &f.List, &f.AllVersions, &f.Insecure, &f.CA, &f.Created, &next, &after, &f.Mark.ETag, &f.Mark.LastModified,
+		&every, &f.List, &f.AllVersions, &f.Insecure, &f.CA, &f.ClientCert, &f.ClientKey, &f.Created, &next, &after, &f.Mark.ETag, &f.Mark.LastModified,
 		&started, &ended, &r.Read, &r.Added, &r.Duplicates, &r.Rejected, &r.Revoked, &r.NotChanged, &r.Error, &rejections)
 	if err != nil {
 		return f, err

@@ -22,11 +22,11 @@ func (db *DB) CreateFeed(ctx context.Context, f store.Feed) error {
 		return fmt.Errorf("create feed: %w", err)
 	}
 	res, err := db.write.ExecContext(ctx, `INSERT INTO feeds (name, kind, url, collection, taxii_collection,
-			username, password, token, every, list, all_versions, insecure, ca, created, next_run, added_after, etag,
-			last_modified, lease_until)
-		SELECT ?, ?, ?, seq, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0 FROM collections WHERE id = ?`,
+			username, password, token, every, list, all_versions, insecure, ca, client_cert, client_key, created, next_run,
+			added_after, etag, last_modified, lease_until)
+		SELECT ?, ?, ?, seq, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0 FROM collections WHERE id = ?`,
 		f.Name, f.Kind, f.URL, f.TAXIICollection, f.User, f.Password, f.Token, int64(f.Every), string(list), f.AllVersions,
-		f.Insecure, f.CA,
+		f.Insecure, f.CA, f.ClientCert, f.ClientKey,
 		micros(db.nowOr(f.Created)), micros(f.NextRun), micros(f.Mark.AddedAfter), f.Mark.ETag, f.Mark.LastModified,
 		f.CollectionID)
 	if isUnique(err) {
@@ -45,7 +45,7 @@ func (db *DB) CreateFeed(ctx context.Context, f store.Feed) error {
 
 // feedSelect reads a feed with its latest run, if any.
 const feedSelect = `SELECT f.name, f.kind, f.url, c.id, f.taxii_collection, f.username, f.password, f.token,
-		f.every, f.list, f.all_versions, f.insecure, f.ca, f.created, f.next_run, f.added_after, f.etag, f.last_modified,
+		f.every, f.list, f.all_versions, f.insecure, f.ca, f.client_cert, f.client_key, f.created, f.next_run, f.added_after, f.etag, f.last_modified,
 		coalesce(r.started, 0), coalesce(r.ended, 0), coalesce(r.read, 0), coalesce(r.added, 0),
 		coalesce(r.duplicates, 0), coalesce(r.rejected, 0), coalesce(r.revoked, 0),
 		coalesce(r.not_changed, 0), coalesce(r.error, ''), coalesce(r.rejections, '[]')
@@ -58,7 +58,7 @@ func scanFeed(row interface{ Scan(...any) error }) (store.Feed, error) {
 	var list, rejections string
 	r := &f.LastRun
 	err := row.Scan(&f.Name, &f.Kind, &f.URL, &f.CollectionID, &f.TAXIICollection, &f.User, &f.Password, &f.Token,
-		&every, &list, &f.AllVersions, &f.Insecure, &f.CA, &created, &next, &after, &f.Mark.ETag, &f.Mark.LastModified,
+		&every, &list, &f.AllVersions, &f.Insecure, &f.CA, &f.ClientCert, &f.ClientKey, &created, &next, &after, &f.Mark.ETag, &f.Mark.LastModified,
 		&started, &ended, &r.Read, &r.Added, &r.Duplicates, &r.Rejected, &r.Revoked, &r.NotChanged, &r.Error, &rejections)
 	if err != nil {
 		return f, err

@@ -47,8 +47,10 @@ func testFeedCreateAndGet(t *testing.T, s store.Store) {
 	if err := s.CreateFeed(ctx, f); err != nil {
 		t.Fatalf("CreateFeed: %v", err)
 	}
+	clientCert, clientKey := certificateAndKeyPEM(t)
 	taxii := store.Feed{Name: "abc", Kind: store.FeedTAXII21, URL: "https://taxii.example/api/", CollectionID: coll2,
 		TAXIICollection: "remote", Token: "tok", Every: 90 * time.Minute, CA: certificatePEM(t), AllVersions: true,
+		ClientCert: clientCert, ClientKey: clientKey,
 		Created: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
 	if err := s.CreateFeed(ctx, taxii); err != nil {
 		t.Fatalf("CreateFeed: %v", err)
@@ -86,6 +88,13 @@ func testFeedInvalid(t *testing.T, s store.Store) {
 		func(f *store.Feed) { f.Kind = store.FeedTAXII21 },
 		func(f *store.Feed) { f.List.Source = "" },
 		func(f *store.Feed) { f.CA = "not a certificate" },
+		func(f *store.Feed) { f.ClientCert, _ = certificateAndKeyPEM(t) },
+		func(f *store.Feed) {
+			cert, _ := certificateAndKeyPEM(t)
+			_, f.ClientKey = certificateAndKeyPEM(t)
+			f.ClientCert = cert
+		},
+		func(f *store.Feed) { f.AllVersions = true },
 	} {
 		f := feedFixture("x")
 		bad(&f)
@@ -263,16 +272,29 @@ func testFeedClaimRace(t *testing.T, s store.Store) {
 // feed's CA.
 func certificatePEM(tb testing.TB) string {
 	tb.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	cert, _ := certificateAndKeyPEM(tb)
+	return cert
+}
+
+// certificateAndKeyPEM returns a new self-signed certificate and its
+// private key, PEM-encoded.
+func certificateAndKeyPEM(tb testing.TB) (cert, key string) {
+	tb.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Example CA"},
 		NotBefore: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2035, 1, 1, 0, 0, 0, 0, time.UTC),
 		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &priv.PublicKey, priv)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	keyDER, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
+		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}))
 }
