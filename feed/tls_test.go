@@ -1,7 +1,6 @@
 package feed_test
 
 import (
-	"encoding/pem"
 	"io"
 	"log"
 	"net/http"
@@ -12,12 +11,6 @@ import (
 	"hail/server"
 	"hail/store"
 )
-
-// certPEM is the certificate of a TLS test server, PEM-encoded: the CA a
-// feed of that server needs, since the system roots do not sign it.
-func certPEM(srv *httptest.Server) string {
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}))
-}
 
 // tlsServer starts h over TLS; the handshakes the test means to fail are
 // not logged.
@@ -44,10 +37,10 @@ func TestFeedPrivateCA(t *testing.T) {
 	local := openStore(t, localColl, "local")
 	for _, f := range []store.Feed{
 		{Name: "list", Kind: store.FeedText, URL: lists.URL + "/list", List: store.FeedList{Source: "Example"}},
-		{Name: "list-ca", Kind: store.FeedText, URL: lists.URL + "/list", List: store.FeedList{Source: "Example"}, CA: certPEM(lists)},
+		{Name: "list-ca", Kind: store.FeedText, URL: lists.URL + "/list", List: store.FeedList{Source: "Example"}, CA: pkitest.ServerPEM(lists)},
 		{Name: "peer", Kind: store.FeedTAXII21, URL: peer.URL + "/taxii2/api/", TAXIICollection: "intel", Token: src.key},
 		{Name: "peer-ca", Kind: store.FeedTAXII21, URL: peer.URL + "/taxii2/api/", TAXIICollection: "intel", Token: src.key,
-			CA: certPEM(peer)},
+			CA: pkitest.ServerPEM(peer)},
 	} {
 		mustCreate(t, local, f)
 	}

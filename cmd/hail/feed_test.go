@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/pem"
 	"fmt"
 	"io"
 	"log"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"hail/internal/pkitest"
 )
 
 func TestFeedCommands(t *testing.T) {
@@ -99,7 +100,7 @@ func TestFeedAddCA(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "hail.db")
 	ca := filepath.Join(dir, "ca.pem")
-	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600)
+	os.WriteFile(ca, []byte(pkitest.ServerPEM(srv)), 0o600)
 	mustHail(t, "feed", "add", "--db", db, "--name", "private", "--url", srv.URL, "--kind", "txt", "--ca", ca)
 	if out := mustHail(t, "feed", "run", "--db", db, "private"); !strings.Contains(out, "1 read, 1 added") {
 		t.Errorf("run of a feed with its CA said:\n%s", out)

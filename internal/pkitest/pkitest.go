@@ -50,6 +50,11 @@ func NewCA(tb testing.TB) *CA {
 	return &CA{cert: cert, key: key, Pool: pool}
 }
 
+// PEM returns the CA's certificate, PEM-encoded.
+func (ca *CA) PEM() string {
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.cert.Raw}))
+}
+
 // Client returns a client certificate the CA signs for name, and its
 // private key, PEM-encoded.
 func (ca *CA) Client(tb testing.TB, name string) (certPEM, keyPEM string) {

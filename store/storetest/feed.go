@@ -1,20 +1,14 @@
 package storetest
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"reflect"
 	"sync"
 	"testing"
 	"time"
 
 	"hail"
+	"hail/internal/pkitest"
 	"hail/store"
 )
 
@@ -47,9 +41,9 @@ func testFeedCreateAndGet(t *testing.T, s store.Store) {
 	if err := s.CreateFeed(ctx, f); err != nil {
 		t.Fatalf("CreateFeed: %v", err)
 	}
-	clientCert, clientKey := certificateAndKeyPEM(t)
+	clientCert, clientKey := pkitest.NewCA(t).Client(t, "feed")
 	taxii := store.Feed{Name: "abc", Kind: store.FeedTAXII21, URL: "https://taxii.example/api/", CollectionID: coll2,
-		TAXIICollection: "remote", Token: "tok", Every: 90 * time.Minute, CA: certificatePEM(t), AllVersions: true,
+		TAXIICollection: "remote", Token: "tok", Every: 90 * time.Minute, CA: pkitest.NewCA(t).PEM(), AllVersions: true,
 		ClientCert: clientCert, ClientKey: clientKey,
 		Created: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
 	if err := s.CreateFeed(ctx, taxii); err != nil {
@@ -88,10 +82,10 @@ func testFeedInvalid(t *testing.T, s store.Store) {
 		func(f *store.Feed) { f.Kind = store.FeedTAXII21 },
 		func(f *store.Feed) { f.List.Source = "" },
 		func(f *store.Feed) { f.CA = "not a certificate" },
-		func(f *store.Feed) { f.ClientCert, _ = certificateAndKeyPEM(t) },
+		func(f *store.Feed) { f.ClientCert, _ = pkitest.NewCA(t).Client(t, "feed") },
 		func(f *store.Feed) {
-			cert, _ := certificateAndKeyPEM(t)
-			_, f.ClientKey = certificateAndKeyPEM(t)
+			cert, _ := pkitest.NewCA(t).Client(t, "feed")
+			_, f.ClientKey = pkitest.NewCA(t).Client(t, "feed")
 			f.ClientCert = cert
 		},
 		func(f *store.Feed) { f.AllVersions = true },
@@ -266,35 +260,4 @@ func testFeedClaimRace(t *testing.T, s store.Store) {
 	}
 	_, err := s.ClaimFeed(ctx, "f", now.Add(time.Second), now.Add(time.Minute), true)
 	wantCode(t, "ClaimFeed(due) just after another run", err, hail.ECONFLICT)
-}
-
-// certificatePEM returns a new self-signed certificate, PEM-encoded, as a
-// feed's CA.
-func certificatePEM(tb testing.TB) string {
-	tb.Helper()
-	cert, _ := certificateAndKeyPEM(tb)
-	return cert
-}
-
-// certificateAndKeyPEM returns a new self-signed certificate and its
-// private key, PEM-encoded.
-func certificateAndKeyPEM(tb testing.TB) (cert, key string) {
-	tb.Helper()
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Example CA"},
-		NotBefore: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2035, 1, 1, 0, 0, 0, 0, time.UTC),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &priv.PublicKey, priv)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(priv)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
-		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}))
 }
