@@ -54,9 +54,10 @@ func (r *Runner) httpClient() *http.Client {
 
 // Run runs f once from its mark and returns the run record and the mark to
 // start from next time. A failed run has Error set and a mark that covers
-// what it did store: for TAXII, the pages added before the failure; for an
-// HTTP feed, the previous mark, since a list is stored whole or not at all
-// as far as its validators go.
+// what it did store: for TAXII, just before the mark of the pages added
+// before the failure, since the remote may hold more objects added at that
+// instant (taxii.JustBefore); for an HTTP feed, the previous mark, since a
+// list is stored whole or not at all as far as its validators go.
 func (r *Runner) Run(ctx context.Context, f store.Feed) (store.FeedRun, store.FeedMark) {
 	timeout := r.Timeout
 	if timeout <= 0 {

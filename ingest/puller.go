@@ -20,8 +20,8 @@ import (
 // the local store's single writer is the slow part of a pull.
 //
 // Each page comes with its high-water mark (the remote's
-// X-TAXII-Date-Added-Last); Stored is the mark of the last batch stored,
-// from which a pull stopped by a failure to store goes on.
+// X-TAXII-Date-Added-Last); Stored is just before the mark of the last
+// batch stored, from which a pull stopped by a failure to store goes on.
 type Puller struct {
 	Store        store.Store
 	CollectionID string
