@@ -1,9 +1,11 @@
 // Package storecopy moves the content of one store into another, as
 // `hail copy` does to take a SQLite install to PostgreSQL: API roots,
 // collections with their ids, aliases and filters, API keys with their
-// hashes, statuses with their ids, and every object version with its
+// hashes, plans, statuses with their ids, feeds with their marks and runs,
+// webhooks with their delivery state, and every object version with its
 // date_added, so that clients keep their collection ids, keys, status
-// links and added_after positions.
+// links and added_after positions, feeds resume where they were and
+// webhooks deliver from where they were.
 //
 // A copy streams: it reads one page of a collection at a time and writes
 // it in one transaction. It is resumable: run again after a failure, it
@@ -57,6 +59,7 @@ type Result struct {
 	// Created counts what this run created in the target; what a previous
 	// run created is not counted again.
 	APIRoots, Collections, Keys, Statuses int
+	Plans, Feeds, Webhooks                int
 	// Written counts the object versions this run wrote.
 	Written int64
 	// Counts are the verified counts, one per collection, in the order of
@@ -95,11 +98,10 @@ func Copy(ctx context.Context, src, dst store.Store, opt Options) (Result, error
 	if err != nil {
 		return c.res, err
 	}
-	if err := c.keys(ctx); err != nil {
-		return c.res, err
-	}
-	if err := c.statuses(ctx); err != nil {
-		return c.res, err
+	for _, step := range []func(context.Context) error{c.plans, c.keys, c.statuses, c.feeds, c.webhooks} {
+		if err := step(ctx); err != nil {
+			return c.res, err
+		}
 	}
 	for _, coll := range colls {
 		if err := c.entries(ctx, coll); err != nil {

@@ -75,8 +75,9 @@ const acme = `{"type":"identity","spec_version":"2.1","id":"identity--7c3b6b5e-2
 	`"created":"2020-01-01T00:00:00.000Z","modified":"2020-01-01T00:00:00.000Z","name":"ACME","identity_class":"organization"}`
 
 // fill prepares src as `hail serve` would and adds n indicators, each in
-// two versions, an identity, a revoked key and a status. It returns the
-// id of the default collection.
+// two versions, an identity, a plan, a revoked key on that plan, a status,
+// two feeds (one with two recorded runs) and a webhook part way through
+// its deliveries. It returns the id of the default collection.
 func fill(tb testing.TB, src store.Store, n int) string {
 	tb.Helper()
 	ctx := context.Background()
@@ -101,8 +102,38 @@ func fill(tb testing.TB, src store.Store, n int) string {
 		}
 		objs = objs[k:]
 	}
+	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	if err := src.CreatePlan(ctx, store.Plan{Name: "free", Rate: 4, Period: time.Hour, APIs: []string{store.APIREST},
+		MaxPage: 100, MinPollInterval: 15 * time.Minute, Created: t0}); err != nil {
+		tb.Fatal(err)
+	}
 	if err := src.CreateKey(ctx, store.Key{ID: "3f1c7d2e-8a4b-4c6d-9e0f-1a2b3c4d5e6f", Name: "reader", Hash: []byte("0123456789abcdef0123456789abcdef"),
-		Read: []string{def.ID}, Created: time.Now(), Revoked: time.Now()}); err != nil {
+		Read: []string{def.ID}, Created: time.Now(), Revoked: time.Now(), Plan: "free"}); err != nil {
+		tb.Fatal(err)
+	}
+	for _, f := range []store.Feed{
+		{Name: "peer", Kind: store.FeedTAXII21, URL: "https://peer.example/taxii2/api/", CollectionID: def.ID,
+			TAXIICollection: "intel", User: "u", Password: "p", Every: time.Hour, AllVersions: true, Created: t0},
+		{Name: "list", Kind: store.FeedText, URL: "https://lists.example/ips.txt", CollectionID: def.ID, Every: 24 * time.Hour,
+			List: store.FeedList{Source: "Lists", TTL: 720 * time.Hour}, Created: t0},
+	} {
+		if err := src.CreateFeed(ctx, f); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	mark := store.FeedMark{AddedAfter: t0.Add(-time.Minute)}
+	for i, r := range []store.FeedRun{
+		{Started: t0, Ended: t0.Add(time.Second), Read: 3, Added: 2, Rejected: 1,
+			Rejections: []store.FeedRejection{{Where: "object 3", ID: "indicator--bad", Reason: "No pattern."}}},
+		{Started: t0.Add(time.Hour), Ended: t0.Add(time.Hour + time.Second), Error: "source down"},
+	} {
+		if err := src.FinishFeedRun(ctx, "peer", r, mark, t0.Add(time.Duration(i+2)*time.Hour)); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := src.CreateWebhook(ctx, store.Webhook{ID: "5f4e3d2c-1b0a-4c9d-8e7f-6a5b4c3d2e1f", CollectionID: def.ID,
+		URL: "https://siem.example/hook", Secret: "s3cret", BatchSize: 50, MaxWait: 5 * time.Second, Created: t0,
+		State: store.WebhookState{Cursor: t0.Add(-time.Hour), Failures: 2, FailingSince: t0, LastError: "503"}}); err != nil {
 		tb.Fatal(err)
 	}
 	if err := src.CreateStatus(ctx, store.Status{ID: "9b2f3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d", APIRoot: bootstrap.APIRootName,
@@ -120,6 +151,9 @@ type dump struct {
 	Colls    []string
 	Keys     []string
 	Statuses []string
+	Plans    []string
+	Feeds    []string
+	Webhooks []string
 	Entries  map[string][]string
 	IOCs     map[string][]string
 }
@@ -161,7 +195,40 @@ func dumpStore(tb testing.TB, s store.Store) dump {
 		tb.Fatal(err)
 	}
 	for _, k := range keys {
-		d.Keys = append(d.Keys, fmt.Sprintf("%s %s %x %v %v %v %s %s", k.ID, k.Name, k.Hash, k.Admin, k.Read, k.Write, k.Created.UTC(), k.Revoked.UTC()))
+		d.Keys = append(d.Keys, fmt.Sprintf("%s %s %x %v %v %v %s %s %s", k.ID, k.Name, k.Hash, k.Admin, k.Read, k.Write, k.Created.UTC(), k.Revoked.UTC(), k.Plan))
+	}
+	plans, err := s.Plans(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, p := range plans {
+		p.Created = p.Created.UTC()
+		d.Plans = append(d.Plans, fmt.Sprintf("%+v", p))
+	}
+	feeds, err := s.Feeds(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, f := range feeds {
+		runs, err := s.FeedRuns(ctx, f.Name, 0)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, r := range runs {
+			d.Feeds = append(d.Feeds, fmt.Sprintf("%s run %s %s %d %d %d %q %+v", f.Name, r.Started.UTC(), r.Ended.UTC(), r.Read, r.Added,
+				r.Rejected, r.Error, r.Rejections))
+		}
+		f.Created, f.NextRun, f.Mark.AddedAfter = f.Created.UTC(), f.NextRun.UTC(), f.Mark.AddedAfter.UTC()
+		f.LastRun = store.FeedRun{}
+		d.Feeds = append(d.Feeds, fmt.Sprintf("%+v", f))
+	}
+	hooks, err := s.Webhooks(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, w := range hooks {
+		d.Webhooks = append(d.Webhooks, fmt.Sprintf("%s %s %s %s %d %s %s cursor %s failures %d since %s %q", w.ID, w.CollectionID, w.URL,
+			w.Secret, w.BatchSize, w.MaxWait, w.Created.UTC(), w.State.Cursor.UTC(), w.State.Failures, w.State.FailingSince.UTC(), w.State.LastError))
 	}
 	st, err := s.(store.Copier).StatusesAfter(ctx, "", 0)
 	if err != nil {
@@ -199,9 +266,11 @@ func TestCopy(t *testing.T) {
 				t.Fatalf("Copy: %v", err)
 			}
 			compare(t, dumpStore(t, dst), dumpStore(t, src))
-			want := storecopy.Result{APIRoots: 1, Collections: len(bootstrap.Collections), Keys: 2, Statuses: 1}
-			if res.APIRoots != want.APIRoots || res.Collections != want.Collections || res.Keys != want.Keys || res.Statuses != want.Statuses {
-				t.Errorf("Result: %d roots, %d collections, %d keys, %d statuses; want %+v", res.APIRoots, res.Collections, res.Keys, res.Statuses, want)
+			want := storecopy.Result{APIRoots: 1, Collections: len(bootstrap.Collections), Keys: 2, Statuses: 1, Plans: 1, Feeds: 2, Webhooks: 1}
+			if res.APIRoots != want.APIRoots || res.Collections != want.Collections || res.Keys != want.Keys || res.Statuses != want.Statuses ||
+				res.Plans != want.Plans || res.Feeds != want.Feeds || res.Webhooks != want.Webhooks {
+				t.Errorf("Result: %d roots, %d collections, %d keys, %d statuses, %d plans, %d feeds, %d webhooks; want %+v",
+					res.APIRoots, res.Collections, res.Keys, res.Statuses, res.Plans, res.Feeds, res.Webhooks, want)
 			}
 			var versions int64
 			for _, c := range res.Counts {
@@ -258,7 +327,8 @@ func TestCopyResume(t *testing.T) {
 			if first.Written+second.Written != versions {
 				t.Errorf("written %d then %d, want %d in all: a resumed copy writes each version once", first.Written, second.Written, versions)
 			}
-			if second.APIRoots != 0 || second.Collections != 0 || second.Keys != 0 || second.Statuses != 0 {
+			if second.APIRoots != 0 || second.Collections != 0 || second.Keys != 0 || second.Statuses != 0 ||
+				second.Plans != 0 || second.Feeds != 0 || second.Webhooks != 0 {
 				t.Errorf("resumed copy created %+v again", second)
 			}
 			again, err := storecopy.Copy(context.Background(), src, dst, storecopy.Options{})

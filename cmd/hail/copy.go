@@ -62,8 +62,8 @@ func runCopy(ctx context.Context, env *environ, args []string) error {
 		return err
 	}
 	w := env.stdout
-	fmt.Fprintf(w, "created %d API roots, %d collections, %d keys, %d statuses; wrote %d object versions in %s (%.0f/s)\n",
-		res.APIRoots, res.Collections, res.Keys, res.Statuses, res.Written, res.Elapsed.Round(time.Millisecond),
+	fmt.Fprintf(w, "created %d API roots, %d collections, %d keys, %d statuses, %d plans, %d feeds, %d webhooks; wrote %d object versions in %s (%.0f/s)\n",
+		res.APIRoots, res.Collections, res.Keys, res.Statuses, res.Plans, res.Feeds, res.Webhooks, res.Written, res.Elapsed.Round(time.Millisecond),
 		float64(res.Written)/res.Elapsed.Seconds())
 	fmt.Fprintln(w, "verified: every collection holds the same objects and versions in both stores")
 	for _, c := range res.Counts {

@@ -34,7 +34,7 @@ func TestCopyToPostgres(t *testing.T) {
 	dsn := pgtest.Schema(t)
 	out := mustHail(t, "copy", "--from", db, "--to", dsn, "--batch", "7")
 	for _, want := range []string{
-		"created 1 API roots, 7 collections, 1 keys, 0 statuses; wrote 90 object versions",
+		"created 1 API roots, 7 collections, 1 keys, 0 statuses, 0 plans, 0 feeds, 0 webhooks; wrote 90 object versions",
 		"verified: every collection holds the same objects and versions in both stores",
 	} {
 		if !strings.Contains(out, want) {
@@ -55,7 +55,7 @@ func TestCopyToPostgres(t *testing.T) {
 	}
 	// A second run finds everything there.
 	out = mustHail(t, "copy", "--from", db, "--to", dsn)
-	if !strings.Contains(out, "created 0 API roots, 0 collections, 0 keys, 0 statuses; wrote 0 object versions") {
+	if !strings.Contains(out, "created 0 API roots, 0 collections, 0 keys, 0 statuses, 0 plans, 0 feeds, 0 webhooks; wrote 0 object versions") {
 		t.Errorf("second copy:\n%s", out)
 	}
 }

@@ -1,0 +1,94 @@
+package storecopy
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"hail/store"
+)
+
+// plans creates every plan of src in dst unless an earlier run did, before
+// the keys that name them.
+func (c *copier) plans(ctx context.Context) error {
+	plans, err := c.src.Plans(ctx)
+	if err != nil {
+		return fmt.Errorf("read plans: %w", err)
+	}
+	held, err := c.dst.Plans(ctx)
+	if err != nil {
+		return fmt.Errorf("read target plans: %w", err)
+	}
+	for _, p := range plans {
+		if slices.ContainsFunc(held, func(h store.Plan) bool { return h.Name == p.Name }) {
+			continue
+		}
+		if err := c.dst.CreatePlan(ctx, p); err != nil {
+			return fmt.Errorf("create plan %q: %w", p.Name, err)
+		}
+		c.res.Plans++
+	}
+	return nil
+}
+
+// feeds creates every feed of src in dst with its credentials, its mark
+// and its next run, so that the target's server resumes it where the
+// source's stopped, and its recorded runs, oldest first; unless an
+// earlier run did.
+func (c *copier) feeds(ctx context.Context) error {
+	feeds, err := c.src.Feeds(ctx)
+	if err != nil {
+		return fmt.Errorf("read feeds: %w", err)
+	}
+	held, err := c.dst.Feeds(ctx)
+	if err != nil {
+		return fmt.Errorf("read target feeds: %w", err)
+	}
+	for _, f := range feeds {
+		if slices.ContainsFunc(held, func(h store.Feed) bool { return h.Name == f.Name }) {
+			continue
+		}
+		runs, err := c.src.FeedRuns(ctx, f.Name, 0)
+		if err != nil {
+			return fmt.Errorf("read runs of feed %q: %w", f.Name, err)
+		}
+		if err := c.dst.CreateFeed(ctx, f); err != nil {
+			return fmt.Errorf("create feed %q: %w", f.Name, err)
+		}
+		// FinishFeedRun also sets the mark and the next run: the feed's own
+		// each time, so that the last leaves them as the source has them.
+		for _, r := range slices.Backward(runs) {
+			if err := c.dst.FinishFeedRun(ctx, f.Name, r, f.Mark, f.NextRun); err != nil {
+				return fmt.Errorf("copy runs of feed %q: %w", f.Name, err)
+			}
+		}
+		c.res.Feeds++
+	}
+	return nil
+}
+
+// webhooks creates every webhook of src in dst with its secret and its
+// delivery state, whose cursor is a date_added the copy keeps, unless an
+// earlier run did. The log of attempts is not copied, nor a lease.
+func (c *copier) webhooks(ctx context.Context) error {
+	hooks, err := c.src.Webhooks(ctx)
+	if err != nil {
+		return fmt.Errorf("read webhooks: %w", err)
+	}
+	held, err := c.dst.Webhooks(ctx)
+	if err != nil {
+		return fmt.Errorf("read target webhooks: %w", err)
+	}
+	for _, w := range hooks {
+		if slices.ContainsFunc(held, func(h store.Webhook) bool { return h.ID == w.ID }) {
+			continue
+		}
+		w.LeaseHolder, w.LeaseUntil = "", time.Time{}
+		if err := c.dst.CreateWebhook(ctx, w); err != nil {
+			return fmt.Errorf("create webhook %s: %w", w.ID, err)
+		}
+		c.res.Webhooks++
+	}
+	return nil
+}
