@@ -66,6 +66,55 @@ type Feed struct {
 	LastRun FeedRun
 }
 
+// FeedUpdate is what UpdateFeed changes of a feed; a nil field is left as
+// it is. Rotating a source's credentials or certificate, or moving to its
+// new address, keeps the mark, so that the feed does not fetch again what
+// it has; ResetMark starts it over, for a source that is a new one.
+type FeedUpdate struct {
+	URL             *string
+	TAXIICollection *string
+	User            *string
+	Password        *string
+	Token           *string
+	Every           *time.Duration
+	AllVersions     *bool
+	Insecure        *bool
+	CA              *string
+	ClientCert      *string
+	ClientKey       *string
+	ResetMark       bool
+}
+
+// Apply returns f with u's changes; Validate checks the result.
+func (u FeedUpdate) Apply(f Feed) Feed {
+	set := func(dst *string, v *string) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&f.URL, u.URL)
+	set(&f.TAXIICollection, u.TAXIICollection)
+	set(&f.User, u.User)
+	set(&f.Password, u.Password)
+	set(&f.Token, u.Token)
+	set(&f.CA, u.CA)
+	set(&f.ClientCert, u.ClientCert)
+	set(&f.ClientKey, u.ClientKey)
+	if u.Every != nil {
+		f.Every = *u.Every
+	}
+	if u.AllVersions != nil {
+		f.AllVersions = *u.AllVersions
+	}
+	if u.Insecure != nil {
+		f.Insecure = *u.Insecure
+	}
+	if u.ResetMark {
+		f.Mark = FeedMark{}
+	}
+	return f
+}
+
 // FeedList holds what an IOC list feed states in the indicators it makes,
 // as ingest.ListOptions names it.
 type FeedList struct {

@@ -22,6 +22,8 @@ const feedUsage = `usage:
                  [--taxii-collection ID [--all-versions]] [--token KEY | --user U --password P]
                  [--ca FILE] [--cert FILE --key FILE] --every 1h
                  [--source NAME --tlp LEVEL --confidence N --ttl 720h --snapshot]
+  hail feed set  NAME [--url URL] [--token KEY | --user U --password P] [--every 1h] [--ca FILE]
+                 [--cert FILE --key FILE] [--all-versions=true|false] [--reset-mark] ...
   hail feed list
   hail feed run  NAME
   hail feed runs NAME [--limit N]
@@ -34,6 +36,8 @@ func runFeed(ctx context.Context, env *environ, args []string) error {
 	switch args[0] {
 	case "add":
 		return feedAdd(ctx, env, args[1:])
+	case "set":
+		return feedSet(ctx, env, args[1:])
 	case "list", "ls":
 		return feedList(ctx, env, args[1:])
 	case "run":

@@ -208,3 +208,44 @@ func TestFeedRunListsRejections(t *testing.T) {
 		t.Errorf("feed runs said:\n%s", out)
 	}
 }
+
+// TestFeedSet rotates a TAXII feed's credentials: the next run reads from
+// the mark with the new key, fetching nothing again; a refused change
+// leaves the feed as it was; --reset-mark starts it over.
+func TestFeedSet(t *testing.T) {
+	r := newRemote(t)
+	r.add(t, pullIndicator(1), pullIndicator(2))
+	db := filepath.Join(t.TempDir(), "hail.db")
+	mustHail(t, "feed", "add", "--db", db, "--name", "peer", "--url", r.url, "--kind", "taxii21",
+		"--taxii-collection", "src", "--user", "apikey", "--password", "wrong")
+	if _, err := runHail(t, "feed", "run", "--db", db, "peer"); err == nil {
+		t.Fatalf("run with a wrong password succeeded")
+	}
+	out := mustHail(t, "feed", "set", "peer", "--db", db, "--token", r.key, "--every", "2h")
+	if !strings.Contains(out, `feed "peer": taxii21 `+r.url+" every 2h0m0s") {
+		t.Errorf("feed set said:\n%s", out)
+	}
+	if out := mustHail(t, "feed", "run", "--db", db, "peer"); !strings.Contains(out, "2 read, 2 added") {
+		t.Errorf("run with the new token said:\n%s", out)
+	}
+	r.add(t, pullIndicator(3))
+	mustHail(t, "feed", "set", "peer", "--db", db, "--token", r.key) // the mark stays
+	if out := mustHail(t, "feed", "run", "--db", db, "peer"); !strings.Contains(out, "1 read, 1 added") {
+		t.Errorf("run after a second rotation, from the mark, said:\n%s", out)
+	}
+	for _, args := range [][]string{
+		{"peer", "--every", "1s"},
+		{"peer", "--token", "t", "--user", "u"},
+		{"peer", "--cert", filepath.Join(t.TempDir(), "missing.pem"), "--key", "x"},
+		{"missing", "--every", "1h"},
+		{"peer"},
+	} {
+		if out, err := runHail(t, append([]string{"feed", "set", args[0], "--db", db}, args[1:]...)...); err == nil {
+			t.Errorf("feed set %q succeeded:\n%s", args, out)
+		}
+	}
+	mustHail(t, "feed", "set", "peer", "--db", db, "--reset-mark")
+	if out := mustHail(t, "feed", "run", "--db", db, "peer"); !strings.Contains(out, "3 read, 0 added, 3 duplicate") {
+		t.Errorf("run after --reset-mark said:\n%s", out)
+	}
+}

@@ -226,3 +226,35 @@ func (db *DB) FeedRuns(ctx context.Context, name string, limit int) ([]store.Fee
 	}
 	return out, dbError("feed runs", rows.Err())
 }
+
+// UpdateFeed changes some of a feed's settings (see store.FeedUpdate).
+// Returns ENOTFOUND if it does not exist, EINVALID if the result does not
+// validate.
+func (db *DB) UpdateFeed(ctx context.Context, name string, u store.FeedUpdate) (store.Feed, error) {
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return store.Feed{}, dbError("update feed", err)
+	}
+	defer tx.Rollback(ctx)
+	// Two updates at once apply one after the other, each to what the
+	// other left.
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM feeds WHERE name = $1 FOR UPDATE`, name); err != nil {
+		return store.Feed{}, dbError("update feed", err)
+	}
+	f, err := feedIn(ctx, tx, name)
+	if err != nil {
+		return f, err
+	}
+	f = u.Apply(f)
+	if err := f.Validate(); err != nil {
+		return store.Feed{}, err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE feeds SET url = $1, taxii_collection = $2, username = $3, password = $4, token = $5,
+			every = $6, all_versions = $7, insecure = $8, ca = $9, client_cert = $10, client_key = $11, added_after = $12,
+			etag = $13, last_modified = $14 WHERE name = $15`,
+		f.URL, f.TAXIICollection, f.User, f.Password, f.Token, int64(f.Every), f.AllVersions, f.Insecure, f.CA,
+		f.ClientCert, f.ClientKey, timeOrNil(f.Mark.AddedAfter), f.Mark.ETag, f.Mark.LastModified, name); err != nil {
+		return store.Feed{}, dbError("update feed", err)
+	}
+	return f, dbError("update feed", tx.Commit(ctx))
+}

@@ -243,3 +243,33 @@ func (db *DB) FeedRuns(ctx context.Context, name string, limit int) ([]store.Fee
 	}
 	return out, nil
 }
+
+// UpdateFeed changes some of a feed's settings (see store.FeedUpdate).
+// Returns ENOTFOUND if it does not exist, EINVALID if the result does not
+// validate.
+func (db *DB) UpdateFeed(ctx context.Context, name string, u store.FeedUpdate) (store.Feed, error) {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return store.Feed{}, fmt.Errorf("update feed: %w", err)
+	}
+	defer tx.Rollback()
+	f, err := feedIn(ctx, tx, name)
+	if err != nil {
+		return f, err
+	}
+	f = u.Apply(f)
+	if err := f.Validate(); err != nil {
+		return store.Feed{}, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE feeds SET url = ?, taxii_collection = ?, username = ?, password = ?, token = ?,
+			every = ?, all_versions = ?, insecure = ?, ca = ?, client_cert = ?, client_key = ?, added_after = ?, etag = ?,
+			last_modified = ? WHERE name = ?`,
+		f.URL, f.TAXIICollection, f.User, f.Password, f.Token, int64(f.Every), f.AllVersions, f.Insecure, f.CA,
+		f.ClientCert, f.ClientKey, micros(f.Mark.AddedAfter), f.Mark.ETag, f.Mark.LastModified, name); err != nil {
+		return store.Feed{}, fmt.Errorf("update feed: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return store.Feed{}, fmt.Errorf("update feed: %w", err)
+	}
+	return f, nil
+}

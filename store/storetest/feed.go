@@ -23,6 +23,7 @@ func testFeeds(t *testing.T, open func(t *testing.T) store.Store) {
 	sub("ClaimRace", testFeedClaimRace)
 	sub("Runs", testFeedRuns)
 	sub("Delete", testFeedDelete)
+	sub("Update", testFeedUpdate)
 }
 
 // feedFixture is a valid feed into coll1.
