@@ -14,7 +14,7 @@
 // header, and writes errors as {"error": {"code", "message"}}.
 //
 // Admin keys also manage webhooks there: /api/v1/webhooks lists and creates,
-// /api/v1/webhooks/{id} shows with the delivery log and deletes, and its
+// /api/v1/webhooks/{id} shows with the delivery log, changes (PATCH) and deletes, and its
 // pause, resume and test endpoints act (package webhook delivers).
 //
 // With Config.Metrics, admin keys read Prometheus metrics at GET /metrics.

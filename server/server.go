@@ -158,6 +158,7 @@ func (s *Server) routes() http.Handler {
 		{"POST", "/api/v1/webhooks/", s.handleWebhooksPost},
 		{"GET", "/api/v1/webhooks/{wid}/", s.handleWebhookGet},
 		{"DELETE", "/api/v1/webhooks/{wid}/", s.handleWebhookDelete},
+		{"PATCH", "/api/v1/webhooks/{wid}/", s.handleWebhookPatch},
 		{"POST", "/api/v1/webhooks/{wid}/pause/", s.handleWebhookPause},
 		{"POST", "/api/v1/webhooks/{wid}/resume/", s.handleWebhookResume},
 		{"POST", "/api/v1/webhooks/{wid}/test/", s.handleWebhookTest},

@@ -85,13 +85,8 @@ func decodeWebhookRequest(body []byte) (webhookRequest, webhook.Spec, error) {
 // handleWebhooksPost creates a webhook and answers 201 with it, secret
 // included: the only time it is shown.
 func (s *Server) handleWebhooksPost(w http.ResponseWriter, r *http.Request) {
-	if err := requireAdmin(r); err != nil {
-		s.error(w, r, err)
-		return
-	}
-	body, err := readWebhookBody(w, r)
-	if err != nil {
-		s.error(w, r, err)
+	body, ok := s.adminBody(w, r)
+	if !ok {
 		return
 	}
 	req, spec, err := decodeWebhookRequest(body)
@@ -155,13 +150,8 @@ func (s *Server) handleWebhookDelete(w http.ResponseWriter, r *http.Request) {
 
 // handleWebhookPause pauses a webhook; the body may give {"reason": "…"}.
 func (s *Server) handleWebhookPause(w http.ResponseWriter, r *http.Request) {
-	if err := requireAdmin(r); err != nil {
-		s.error(w, r, err)
-		return
-	}
-	body, err := readWebhookBody(w, r)
-	if err != nil {
-		s.error(w, r, err)
+	body, ok := s.adminBody(w, r)
+	if !ok {
 		return
 	}
 	var req struct {
@@ -215,6 +205,22 @@ func (s *Server) handleWebhookTest(w http.ResponseWriter, r *http.Request) {
 }
 
 // readWebhookBody reads at most maxWebhookBody bytes of a request body.
+// adminBody reads the body of an admin's webhook request; when the caller
+// is not an admin or the body cannot be read, it has answered with the
+// error and returns false.
+func (s *Server) adminBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	if err := requireAdmin(r); err != nil {
+		s.error(w, r, err)
+		return nil, false
+	}
+	body, err := readWebhookBody(w, r)
+	if err != nil {
+		s.error(w, r, err)
+		return nil, false
+	}
+	return body, true
+}
+
 func readWebhookBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))
 	var tooLarge *http.MaxBytesError

@@ -29,3 +29,25 @@ func FuzzDecodeWebhookRequest(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeWebhookPatch: any change body decodes or is refused with
+// EINVALID, and what decodes never asks for a given and a new secret at
+// once.
+func FuzzDecodeWebhookPatch(f *testing.F) {
+	f.Add([]byte(`{"url":"https://hooks.example/y","batch":5,"max_wait":"0s"}`))
+	f.Add([]byte(`{"new_secret":true}`))
+	f.Add([]byte(`{"secret":"s","new_secret":true}`))
+	f.Add([]byte(`{"max_wait":7}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		c, err := decodeWebhookPatch(body)
+		if err != nil {
+			if hail.ErrorCode(err) != hail.EINVALID {
+				t.Errorf("decodeWebhookPatch(%q): code %s, want %s", body, hail.ErrorCode(err), hail.EINVALID)
+			}
+			return
+		}
+		if c.Secret != "" && c.NewSecret {
+			t.Errorf("decodeWebhookPatch(%q) = %+v: a secret and a new one", body, c)
+		}
+	})
+}

@@ -66,6 +66,35 @@ func TestWebhookAPI(t *testing.T) {
 		t.Errorf("test against a receiver with another secret: %d %s; want the 401 reported", r.status, r.body)
 	}
 
+	// PATCH gives the webhook a new secret, answered once, and a new
+	// batch size; the receiver, told the new secret, accepts a test again.
+	r = e.rest(t, "PATCH", path, "admin", strings.NewReader(`{"new_secret":true,"batch":20,"max_wait":"0s"}`))
+	var patched webhook.View
+	json.Unmarshal(r.body, &patched)
+	if r.status != http.StatusOK || !strings.HasPrefix(patched.Secret, "whsec_") || patched.Secret == created.Secret ||
+		patched.Batch != 20 || patched.MaxWait != "0s" || patched.URL != created.URL {
+		t.Errorf("patch: %d %s; want a new secret, batch 20, no wait, the same URL", r.status, r.body)
+	}
+	secret = patched.Secret
+	r = e.rest(t, "POST", path+"/test/", "admin", nil)
+	a = webhook.AttemptView{}
+	json.Unmarshal(r.body, &a)
+	if r.status != http.StatusOK || !a.OK {
+		t.Errorf("test after the new secret: %d %s; want a success", r.status, r.body)
+	}
+	for body, want := range map[string]int{`{}`: 400, `{"secret":"a","new_secret":true}`: 400, `{"url":"file:///etc/passwd"}`: 400,
+		`{"batch":-1}`: 400, `{"max_wait":"soon"}`: 400, `[1]`: 400} {
+		if r := e.rest(t, "PATCH", path, "admin", strings.NewReader(body)); r.status != want {
+			t.Errorf("patch %s: %d %s, want %d", body, r.status, r.body, want)
+		}
+	}
+	if r := e.rest(t, "PATCH", path, "reader", strings.NewReader(`{"batch":3}`)); r.status != http.StatusForbidden {
+		t.Errorf("patch with a reader key: %d, want 403", r.status)
+	}
+	if r := e.rest(t, "PATCH", "/api/v1/webhooks/0f5c2a9e-3b1d-4c6e-8a7f-1e2d3c4b5a60", "admin", strings.NewReader(`{"batch":3}`)); r.status != http.StatusNotFound {
+		t.Errorf("patch of a missing webhook: %d, want 404", r.status)
+	}
+
 	r = e.rest(t, "POST", path+"/pause", "admin", strings.NewReader(`{"reason":"receiver moving"}`))
 	var v webhook.View
 	json.Unmarshal(r.body, &v)
@@ -75,8 +104,8 @@ func TestWebhookAPI(t *testing.T) {
 	r = e.rest(t, "POST", path+"/resume", "admin", nil)
 	v = webhook.View{}
 	json.Unmarshal(r.body, &v)
-	if r.status != http.StatusOK || v.Paused || len(v.Log) != 2 || v.Log[0].Status != 401 || v.Log[1].Status != 200 {
-		t.Errorf("resume: %d %s; want unpaused with the two attempts, newest first", r.status, r.body)
+	if r.status != http.StatusOK || v.Paused || len(v.Log) != 3 || v.Log[0].Status != 200 || v.Log[1].Status != 401 || v.Log[2].Status != 200 {
+		t.Errorf("resume: %d %s; want unpaused with the three attempts, newest first", r.status, r.body)
 	}
 	if v.Secret != "" {
 		t.Errorf("the secret is shown after creation")

@@ -232,6 +232,12 @@ type Store interface {
 	// first, at most limit (all kept when limit <= 0). Returns ENOTFOUND if
 	// the webhook does not exist.
 	WebhookAttempts(ctx context.Context, id string, limit int) ([]WebhookAttempt, error)
+	// UpdateWebhook changes a webhook's URL, secret, batch size or wait (a
+	// nil field stays), keeping its delivery state: the next delivery goes
+	// to the new URL, signed with the new secret, from the same cursor. The
+	// values are not checked here (see webhook.Update). Returns ENOTFOUND
+	// if it does not exist.
+	UpdateWebhook(ctx context.Context, id string, u WebhookUpdate) error
 	// SetWebhookPaused pauses a webhook, giving reason, or resumes it:
 	// resuming clears the failure count and the retry wait, so that the
 	// next attempt is made at once. Returns ENOTFOUND if it does not exist.

@@ -44,6 +44,33 @@ type WebhookState struct {
 	PausedReason string
 }
 
+// WebhookUpdate is what UpdateWebhook changes of a webhook; a nil field
+// is left as it is.
+type WebhookUpdate struct {
+	URL       *string
+	Secret    *string
+	BatchSize *int
+	MaxWait   *time.Duration
+}
+
+// Args returns u's fields as statement arguments: nil for those left as
+// they are, for the stores' coalesce.
+func (u WebhookUpdate) Args() (url, secret, batch, maxWait any) {
+	if u.URL != nil {
+		url = *u.URL
+	}
+	if u.Secret != nil {
+		secret = *u.Secret
+	}
+	if u.BatchSize != nil {
+		batch = *u.BatchSize
+	}
+	if u.MaxWait != nil {
+		maxWait = int64(*u.MaxWait)
+	}
+	return url, secret, batch, maxWait
+}
+
 // WebhookAttempt is one entry of a webhook's delivery log.
 type WebhookAttempt struct {
 	Delivery string // the delivery id sent in X-Hail-Delivery

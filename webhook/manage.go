@@ -38,16 +38,11 @@ func Create(ctx context.Context, st store.Store, s *Sender, spec Spec) (store.We
 	if spec.Batch == 0 {
 		spec.Batch = DefaultBatch
 	}
-	if spec.Batch < 1 || spec.Batch > store.MaxLimit {
-		return store.Webhook{}, hail.Errorf(hail.EINVALID, "The batch size must be between 1 and %d.", store.MaxLimit)
-	}
-	if spec.MaxWait < 0 || spec.MaxWait > MaxMaxWait {
-		return store.Webhook{}, hail.Errorf(hail.EINVALID, "The maximum wait must be between 0 and %s.", MaxMaxWait)
+	if err := checkBatch(spec.Batch, spec.MaxWait); err != nil {
+		return store.Webhook{}, err
 	}
 	if spec.Secret == "" {
-		var b [24]byte
-		rand.Read(b[:])
-		spec.Secret = "whsec_" + hex.EncodeToString(b[:])
+		spec.Secret = newSecret()
 	}
 	var cursor time.Time
 	if !spec.FromStart {
@@ -63,6 +58,83 @@ func Create(ctx context.Context, st store.Store, s *Sender, spec Spec) (store.We
 		return store.Webhook{}, err
 	}
 	return w, nil
+}
+
+// checkBatch checks a batch size and a wait. Returns EINVALID.
+func checkBatch(batch int, maxWait time.Duration) error {
+	if batch < 1 || batch > store.MaxLimit {
+		return hail.Errorf(hail.EINVALID, "The batch size must be between 1 and %d.", store.MaxLimit)
+	}
+	if maxWait < 0 || maxWait > MaxMaxWait {
+		return hail.Errorf(hail.EINVALID, "The maximum wait must be between 0 and %s.", MaxMaxWait)
+	}
+	return nil
+}
+
+// newSecret returns a random signing secret.
+func newSecret() string {
+	var b [24]byte
+	rand.Read(b[:])
+	return "whsec_" + hex.EncodeToString(b[:])
+}
+
+// Change is what an operator changes of a webhook; a zero field stays.
+type Change struct {
+	URL       string
+	Secret    string
+	NewSecret bool // a new random secret instead of Secret
+	Batch     int
+	MaxWait   *time.Duration
+}
+
+// Update checks c with s's URL rules and applies it to webhook id, keeping
+// its delivery state: the next delivery goes to the new URL, signed with
+// the new secret, from where the last one ended. It returns the webhook
+// as it now is, with the secret when c set one. Returns EINVALID for a bad
+// URL, batch or wait, or nothing to change; ENOTFOUND if there is no such
+// webhook.
+func Update(ctx context.Context, st store.Store, s *Sender, id string, c Change) (store.Webhook, error) {
+	h, err := st.Webhook(ctx, id)
+	if err != nil {
+		return h, err
+	}
+	var u store.WebhookUpdate
+	if c.URL != "" {
+		if err := s.CheckURL(c.URL); err != nil {
+			return store.Webhook{}, err
+		}
+		u.URL = &c.URL
+	}
+	if c.NewSecret {
+		c.Secret = newSecret()
+	}
+	if c.Secret != "" {
+		u.Secret = &c.Secret
+	}
+	batch, wait := h.BatchSize, h.MaxWait
+	if c.Batch != 0 {
+		batch, u.BatchSize = c.Batch, &c.Batch
+	}
+	if c.MaxWait != nil {
+		wait, u.MaxWait = *c.MaxWait, c.MaxWait
+	}
+	if u == (store.WebhookUpdate{}) {
+		return store.Webhook{}, hail.Errorf(hail.EINVALID, "Nothing to change: give a URL, a secret, a batch size or a wait.")
+	}
+	if err := checkBatch(batch, wait); err != nil {
+		return store.Webhook{}, err
+	}
+	if err := st.UpdateWebhook(ctx, id, u); err != nil {
+		return store.Webhook{}, err
+	}
+	h, err = st.Webhook(ctx, id)
+	if err != nil {
+		return h, err
+	}
+	if u.Secret == nil {
+		h.Secret = ""
+	}
+	return h, nil
 }
 
 // View is how the CLI and the admin API show a webhook: never its secret,

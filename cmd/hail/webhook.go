@@ -17,7 +17,7 @@ import (
 	"hail/webhook"
 )
 
-const webhookUsage = "usage: hail webhook add|list|show|test|pause|resume|rm"
+const webhookUsage = "usage: hail webhook add|set|list|show|test|pause|resume|rm"
 
 func runWebhook(ctx context.Context, env *environ, args []string) error {
 	if len(args) == 0 {
@@ -26,6 +26,8 @@ func runWebhook(ctx context.Context, env *environ, args []string) error {
 	switch args[0] {
 	case "add":
 		return webhookAdd(ctx, env, args[1:])
+	case "set":
+		return webhookSet(ctx, env, args[1:])
 	case "list", "ls":
 		return webhookList(ctx, env, args[1:])
 	case "show", "log":

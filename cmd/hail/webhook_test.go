@@ -170,3 +170,62 @@ func TestWebhookCommands(t *testing.T) {
 		t.Errorf("show after rm succeeded")
 	}
 }
+
+// TestWebhookSet moves a webhook to a new receiver with a new secret
+// before anything was delivered: the server then delivers to the new
+// receiver, signed with the new secret, what was added since the webhook
+// was created, and nothing to the old one.
+func TestWebhookSet(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "hail.db")
+	old := &hookReceiver{objects: map[string]bool{}, delivery: map[string]bool{}, secret: "old-secret"}
+	oldSrv := httptest.NewServer(old)
+	defer oldSrv.Close()
+	recv := &hookReceiver{objects: map[string]bool{}, delivery: map[string]bool{}}
+	srv := httptest.NewServer(recv)
+	defer srv.Close()
+
+	out := mustHail(t, "webhook", "add", "--db", db, "--collection", "all", "--url", oldSrv.URL, "--secret", "old-secret",
+		"--allow-private", "--max-wait", "0")
+	id := regexp.MustCompile(`created webhook (\S+):`).FindStringSubmatch(out)[1]
+	list := filepath.Join(dir, "iocs.txt")
+	if err := os.WriteFile(list, []byte("198.51.100.7\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustHail(t, "import", "--db", db, "--source", "ACME", list)
+
+	for _, args := range [][]string{
+		{id},
+		{id, "--secret", "s", "--new-secret"},
+		{id, "--batch", "-1"},
+		{id, "--url", srv.URL},
+		{id, "--url", "ftp://hooks.example/"},
+		{"5f4e3d2c-1b0a-4c9d-8e7f-6a5b4c3d2e1f", "--batch", "5"},
+	} {
+		if out, err := runHail(t, append([]string{"webhook", "set", args[0], "--db", db}, args[1:]...)...); err == nil {
+			t.Errorf("webhook set %q succeeded:\n%s", args, out)
+		}
+	}
+	out = mustHail(t, "webhook", "set", id, "--db", db, "--url", srv.URL+"/new", "--new-secret", "--allow-private", "--batch", "5")
+	s := regexp.MustCompile(`signing secret \(shown once\): (\S+)`).FindStringSubmatch(out)
+	if s == nil || !strings.Contains(out, "to "+srv.URL+"/new, batches of 5") {
+		t.Fatalf("webhook set said:\n%s", out)
+	}
+	recv.mu.Lock()
+	recv.secret = s[1]
+	recv.mu.Unlock()
+
+	serveArgs(t, "--db", db, "--webhook-allow-private", "--webhook-poll", "50ms")
+	deadline := time.Now().Add(20 * time.Second)
+	for recv.count() < 2 && time.Now().Before(deadline) { // the indicator and its source
+		time.Sleep(10 * time.Millisecond)
+	}
+	recv.mu.Lock()
+	defer recv.mu.Unlock()
+	if len(recv.objects) != 2 || recv.bad != 0 {
+		t.Errorf("new receiver got %d objects and %d badly signed deliveries, want 2 and none", len(recv.objects), recv.bad)
+	}
+	if n := old.count(); n != 0 {
+		t.Errorf("old receiver got %d objects after the move", n)
+	}
+}

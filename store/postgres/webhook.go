@@ -207,6 +207,15 @@ func (db *DB) SetWebhookPaused(ctx context.Context, id string, paused bool, reas
 		failures = 0, failing_since = NULL, next_attempt = NULL WHERE id = $1`, id)
 }
 
+// UpdateWebhook changes a webhook's URL, secret, batch size or wait.
+// Returns ENOTFOUND if it does not exist.
+func (db *DB) UpdateWebhook(ctx context.Context, id string, u store.WebhookUpdate) error {
+	url, secret, batch, maxWait := u.Args()
+	return db.updateWebhook(ctx, "update webhook", id, `UPDATE webhooks SET url = coalesce($2::text, url),
+		secret = coalesce($3::text, secret), batch_size = coalesce($4::integer, batch_size),
+		max_wait = coalesce($5::bigint, max_wait) WHERE id = $1`, id, url, secret, batch, maxWait)
+}
+
 // updateWebhook runs a statement that changes one webhook row and returns
 // ENOTFOUND if it changed none.
 func (db *DB) updateWebhook(ctx context.Context, op, id, query string, args ...any) error {

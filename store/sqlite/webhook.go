@@ -230,6 +230,15 @@ func (db *DB) SetWebhookPaused(ctx context.Context, id string, paused bool, reas
 		failures = 0, failing_since = 0, next_attempt = 0 WHERE id = ?`, id)
 }
 
+// UpdateWebhook changes a webhook's URL, secret, batch size or wait.
+// Returns ENOTFOUND if it does not exist.
+func (db *DB) UpdateWebhook(ctx context.Context, id string, u store.WebhookUpdate) error {
+	url, secret, batch, maxWait := u.Args()
+	return db.updateWebhook(ctx, "update webhook", id, `UPDATE webhooks SET url = coalesce(?, url),
+		secret = coalesce(?, secret), batch_size = coalesce(?, batch_size), max_wait = coalesce(?, max_wait)
+		WHERE id = ?`, url, secret, batch, maxWait, id)
+}
+
 // updateWebhook runs a statement that changes one webhook row and returns
 // ENOTFOUND if it changed none.
 func (db *DB) updateWebhook(ctx context.Context, op, id, query string, args ...any) error {

@@ -235,6 +235,7 @@ func runWebhooks(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Lease", testWebhookLease},
 		{"State", testWebhookState},
 		{"Log", testWebhookLog},
+		{"Update", testWebhookUpdate},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.f(t, open(t)) })
