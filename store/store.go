@@ -253,6 +253,10 @@ type Store interface {
 	Plan(ctx context.Context, name string) (Plan, error)
 	// Plans returns every plan, ordered by name.
 	Plans(ctx context.Context) ([]Plan, error)
+	// UpdatePlan gives the plan named p.Name p's limits (its Created
+	// stays); a running server holds the keys on it to them within its
+	// plan cache's ten seconds. Returns ENOTFOUND if there is none.
+	UpdatePlan(ctx context.Context, p Plan) error
 	// DeletePlan removes the named plan. Returns ENOTFOUND if there is none
 	// and ECONFLICT if an unrevoked key is on it.
 	DeletePlan(ctx context.Context, name string) error

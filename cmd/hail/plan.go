@@ -17,17 +17,19 @@ import (
 
 func runPlan(ctx context.Context, env *environ, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: hail plan add|list|rm")
+		return errors.New("usage: hail plan add|list|set|rm")
 	}
 	switch args[0] {
 	case "add":
 		return planAdd(ctx, env, args[1:])
 	case "list", "ls":
 		return planList(ctx, env, args[1:])
+	case "set":
+		return planSet(ctx, env, args[1:])
 	case "rm", "remove":
 		return planRemove(ctx, env, args[1:])
 	}
-	return fmt.Errorf("unknown plan command %q (want add, list or rm)", args[0])
+	return fmt.Errorf("unknown plan command %q (want add, list, set or rm)", args[0])
 }
 
 // parseNamed parses args that may give the NAME operand before or after
@@ -50,33 +52,74 @@ func parseNamed(fs *flag.FlagSet, env *environ, args []string, usage string) (st
 
 var knownAPIs = []string{store.APITAXII, store.APIREST, store.APIStream}
 
+// planLimits are the flags of a plan's limits, shared by plan add and set.
+type planLimits struct {
+	fs             *flag.FlagSet
+	rate, apis     *string
+	burst, maxPage *int
+	minPoll        *time.Duration
+}
+
+func newPlanLimits(fs *flag.FlagSet) planLimits {
+	return planLimits{fs: fs,
+		rate:    fs.String("rate", "", "requests per period, such as 60/min, 1000/h or 5/10s; empty for no limit"),
+		burst:   fs.Int("burst", 0, "requests admitted at once (default: the rate's count)"),
+		apis:    fs.String("apis", "", "APIs granted, comma-separated: taxii, rest, stream (default: all)"),
+		maxPage: fs.Int("max-page", 0, "largest page of objects or IOCs served (default: the server's)"),
+		minPoll: fs.Duration("min-poll-interval", 0, "shortest time between two polls of one collection, such as 15m"),
+	}
+}
+
+// apply sets in p the limits given on the command line (all of them when
+// every is true, as for a new plan) and checks them; it reports whether
+// any was given.
+func (l planLimits) apply(p *store.Plan, every bool) (bool, error) {
+	given := map[string]bool{}
+	l.fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	if every || given["rate"] {
+		if p.Rate, p.Period, err = limit.ParseRate(*l.rate); err != nil {
+			return false, fmt.Errorf("--rate: %s", message(err))
+		}
+	}
+	if every || given["burst"] {
+		p.Burst = *l.burst
+	}
+	if every || given["max-page"] {
+		p.MaxPage = *l.maxPage
+	}
+	if every || given["min-poll-interval"] {
+		p.MinPollInterval = *l.minPoll
+	}
+	if p.Burst < 0 || p.MaxPage < 0 || p.MinPollInterval < 0 {
+		return false, errors.New("--burst, --max-page and --min-poll-interval may not be negative")
+	}
+	if every || given["apis"] {
+		p.APIs = nil
+		for _, a := range splitList(*l.apis) {
+			if !slices.Contains(knownAPIs, a) {
+				return false, fmt.Errorf("--apis: unknown API %q (want taxii, rest or stream)", a)
+			}
+			p.APIs = append(p.APIs, a)
+		}
+	}
+	return given["rate"] || given["burst"] || given["max-page"] || given["min-poll-interval"] || given["apis"], nil
+}
+
 func planAdd(ctx context.Context, env *environ, args []string) error {
 	var db dbFlags
 	fs := newFlagSet(env, "plan add", &db)
-	rate := fs.String("rate", "", "requests per period, such as 60/min, 1000/h or 5/10s; empty for no limit")
-	burst := fs.Int("burst", 0, "requests admitted at once (default: the rate's count)")
-	apis := fs.String("apis", "", "APIs granted, comma-separated: taxii, rest, stream (default: all)")
-	maxPage := fs.Int("max-page", 0, "largest page of objects or IOCs served (default: the server's)")
-	minPoll := fs.Duration("min-poll-interval", 0, "shortest time between two polls of one collection, such as 15m")
+	limits := newPlanLimits(fs)
 	name, err := parseNamed(fs, env, args, "hail plan add NAME [--rate 60/min] [--burst N] [--apis taxii,rest,stream] [--max-page N] [--min-poll-interval 15m]")
 	if err != nil {
 		return err
 	}
-	p := store.Plan{Name: name, Burst: *burst, MaxPage: *maxPage, MinPollInterval: *minPoll, Created: time.Now()}
 	if name == store.UnrestrictedPlan {
 		return fmt.Errorf("%q is the built-in plan; choose another name", name)
 	}
-	if p.Rate, p.Period, err = limit.ParseRate(*rate); err != nil {
-		return fmt.Errorf("--rate: %s", message(err))
-	}
-	if p.Burst < 0 || p.MaxPage < 0 || p.MinPollInterval < 0 {
-		return errors.New("--burst, --max-page and --min-poll-interval may not be negative")
-	}
-	for _, a := range splitList(*apis) {
-		if !slices.Contains(knownAPIs, a) {
-			return fmt.Errorf("--apis: unknown API %q (want taxii, rest or stream)", a)
-		}
-		p.APIs = append(p.APIs, a)
+	p := store.Plan{Name: name, Created: time.Now()}
+	if _, err := limits.apply(&p, true); err != nil {
+		return err
 	}
 	st, err := db.open(ctx)
 	if err != nil {
@@ -90,6 +133,39 @@ func planAdd(ctx context.Context, env *environ, args []string) error {
 		return err
 	}
 	fmt.Fprintf(env.stdout, "created plan %q: %s\n", p.Name, describePlan(p))
+	return nil
+}
+
+// planSet changes some of a plan's limits; the keys on it keep it.
+func planSet(ctx context.Context, env *environ, args []string) error {
+	var db dbFlags
+	fs := newFlagSet(env, "plan set", &db)
+	limits := newPlanLimits(fs)
+	name, err := parseNamed(fs, env, args, "hail plan set NAME [--rate 60/min] [--burst N] [--apis taxii,rest,stream] [--max-page N] [--min-poll-interval 15m]")
+	if err != nil {
+		return err
+	}
+	if name == store.UnrestrictedPlan {
+		return fmt.Errorf("%q is the built-in plan, which has no limits to change", name)
+	}
+	st, err := db.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	p, err := st.Plan(ctx, name)
+	if err != nil {
+		return err
+	}
+	if changed, err := limits.apply(&p, false); err != nil {
+		return err
+	} else if !changed {
+		return errors.New("nothing to change: give --rate, --burst, --apis, --max-page or --min-poll-interval")
+	}
+	if err := st.UpdatePlan(ctx, p); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "plan %q: %s; a running server applies it within %s\n", p.Name, describePlan(p), "10s")
 	return nil
 }
 

@@ -147,3 +147,44 @@ func FuzzParseExpiry(f *testing.F) {
 		}
 	})
 }
+
+// TestPlanSet changes a plan in use: the limits given change, the others
+// and the keys on it stay; refusals change nothing.
+func TestPlanSet(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "hail.db")
+	mustHail(t, "plan", "add", "pro", "--db", db, "--rate", "60/min", "--apis", "taxii,rest", "--max-page", "1000")
+	mustHail(t, "key", "add", "--db", db, "--name", "soc1", "--read", "ips", "--plan", "pro")
+	out := mustHail(t, "plan", "set", "pro", "--db", db, "--rate", "120/h", "--max-page", "50")
+	if want := `plan "pro": 120/h (burst 120), APIs taxii,rest, pages of at most 50`; !strings.Contains(out, want) {
+		t.Errorf("plan set said:\n%s\nwant %q", out, want)
+	}
+	for _, bad := range [][]string{
+		{"plan", "set", "pro", "--db", db},
+		{"plan", "set", "gold", "--db", db, "--rate", "1/h"},
+		{"plan", "set", "unrestricted", "--db", db, "--rate", "1/h"},
+		{"plan", "set", "pro", "--db", db, "--rate", "often"},
+		{"plan", "set", "pro", "--db", db, "--apis", "soap"},
+	} {
+		if out, err := runHail(t, bad...); err == nil {
+			t.Errorf("hail %s succeeded, want an error\n%s", strings.Join(bad, " "), out)
+		}
+	}
+	st, err := sqlite.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	p, err := st.Plan(context.Background(), "pro")
+	if err != nil || p.Rate != 120 || p.Period != time.Hour || p.MaxPage != 50 || strings.Join(p.APIs, ",") != "taxii,rest" {
+		t.Errorf("stored plan %+v (%v), want 120/h, pages of 50, taxii and rest", p, err)
+	}
+	keys, err := st.Keys(context.Background())
+	if err != nil || len(keys) != 2 || keys[1].Name != "soc1" && keys[0].Name != "soc1" {
+		t.Fatalf("keys %+v (%v)", keys, err)
+	}
+	for _, k := range keys {
+		if k.Name == "soc1" && k.Plan != "pro" {
+			t.Errorf("key soc1 is on plan %q after the change, want pro", k.Plan)
+		}
+	}
+}

@@ -55,6 +55,20 @@ func (db *DB) CreatePlan(ctx context.Context, p store.Plan) error {
 	return dbError("create plan", err)
 }
 
+// UpdatePlan gives the plan named p.Name p's limits. Returns ENOTFOUND if
+// there is none.
+func (db *DB) UpdatePlan(ctx context.Context, p store.Plan) error {
+	tag, err := db.pool.Exec(ctx, `UPDATE plans SET rate = $2, period = $3, burst = $4, apis = $5, max_page = $6, min_poll = $7
+		WHERE name = $1`, p.Name, p.Rate, p.Period.Microseconds(), p.Burst, nonNil(p.APIs), p.MaxPage, p.MinPollInterval.Microseconds())
+	if err != nil {
+		return dbError("update plan", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return hail.Errorf(hail.ENOTFOUND, "No plan named %q.", p.Name)
+	}
+	return nil
+}
+
 const planColumns = `name, rate, period, burst, apis, max_page, min_poll, created`
 
 func scanPlan(row pgx.Row) (store.Plan, error) {

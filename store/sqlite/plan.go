@@ -72,6 +72,26 @@ func (db *DB) CreatePlan(ctx context.Context, p store.Plan) error {
 	return nil
 }
 
+// UpdatePlan gives the plan named p.Name p's limits. Returns ENOTFOUND if
+// there is none.
+func (db *DB) UpdatePlan(ctx context.Context, p store.Plan) error {
+	apis, err := json.Marshal(nonNil(p.APIs))
+	if err != nil {
+		return fmt.Errorf("update plan: %w", err)
+	}
+	r, err := db.write.ExecContext(ctx, `UPDATE plans SET rate = ?, period = ?, burst = ?, apis = ?, max_page = ?, min_poll = ?
+		WHERE name = ?`, p.Rate, p.Period.Microseconds(), p.Burst, string(apis), p.MaxPage, p.MinPollInterval.Microseconds(), p.Name)
+	if err != nil {
+		return fmt.Errorf("update plan: %w", err)
+	}
+	if n, err := r.RowsAffected(); err != nil {
+		return fmt.Errorf("update plan: %w", err)
+	} else if n == 0 {
+		return hail.Errorf(hail.ENOTFOUND, "No plan named %q.", p.Name)
+	}
+	return nil
+}
+
 const planColumns = `name, rate, period, burst, apis, max_page, min_poll, created`
 
 func scanPlan(row interface{ Scan(...any) error }) (store.Plan, error) {

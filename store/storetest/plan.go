@@ -16,6 +16,7 @@ func runPlans(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	sub("CreateAndList", testPlanCreateAndList)
 	sub("Delete", testPlanDelete)
+	sub("Update", testPlanUpdate)
 	sub("KeyLimits", testKeyLimits)
 	sub("TakeToken", testTakeToken)
 	sub("Activity", testActivity)
@@ -46,6 +47,31 @@ func testPlanCreateAndList(t *testing.T, s store.Store) {
 	if err != nil || len(got) != 2 || !equalPlan(got[0], plans[1]) || !equalPlan(got[1], plans[0]) {
 		t.Errorf("Plans = %+v, %v; want free then pro", got, err)
 	}
+}
+
+// testPlanUpdate gives a plan new limits: the other plan and the plan's
+// Created stay.
+func testPlanUpdate(t *testing.T, s store.Store) {
+	pro := store.Plan{Name: "pro", Rate: 60, Period: time.Minute, APIs: []string{store.APITAXII}, Created: created}
+	free := store.Plan{Name: "free", Rate: 4, Period: time.Hour, Created: created}
+	for _, p := range []store.Plan{pro, free} {
+		if err := s.CreatePlan(ctx, p); err != nil {
+			t.Fatalf("CreatePlan(%s): %v", p.Name, err)
+		}
+	}
+	pro.Rate, pro.Period, pro.Burst, pro.APIs, pro.MaxPage, pro.MinPollInterval = 120, time.Hour, 7, nil, 500, time.Minute
+	changed := pro
+	changed.Created = created.Add(time.Hour) // not the store's to change
+	if err := s.UpdatePlan(ctx, changed); err != nil {
+		t.Fatalf("UpdatePlan: %v", err)
+	}
+	if got, err := s.Plan(ctx, "pro"); err != nil || !equalPlan(got, pro) {
+		t.Errorf("Plan(pro) after the update = %+v, %v; want %+v", got, err, pro)
+	}
+	if got, err := s.Plan(ctx, "free"); err != nil || !equalPlan(got, free) {
+		t.Errorf("Plan(free) = %+v, %v; want it unchanged", got, err)
+	}
+	wantCode(t, "UpdatePlan(missing)", s.UpdatePlan(ctx, store.Plan{Name: "gold"}), hail.ENOTFOUND)
 }
 
 // equalPlan compares plans, times as instants.
