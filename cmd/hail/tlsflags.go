@@ -9,9 +9,9 @@ import (
 	"os"
 )
 
-// tlsFiles are the TLS flags of pull and feed add: a CA for a source whose
-// certificate a private CA signs, and a client certificate for a source
-// that asks for one (mutual TLS), each a PEM file.
+// tlsFiles are the TLS flags of pull, feed add and feed set: a CA for a
+// source whose certificate a private CA signs, and a client certificate
+// for a source that asks for one (mutual TLS), each a PEM file.
 type tlsFiles struct {
 	ca, cert, key string
 }
