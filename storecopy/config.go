@@ -68,9 +68,10 @@ func (c *copier) feeds(ctx context.Context) error {
 	return nil
 }
 
-// webhooks creates every webhook of src in dst with its secret and its
-// delivery state, whose cursor is a date_added the copy keeps, unless an
-// earlier run did. The log of attempts is not copied, nor a lease.
+// webhooks creates every webhook of src in dst with its secret, its
+// delivery state, whose cursor is a date_added the copy keeps, and its log
+// of attempts, unless an earlier run did. A lease is not copied: the
+// target's servers take their own.
 func (c *copier) webhooks(ctx context.Context) error {
 	hooks, err := c.src.Webhooks(ctx)
 	if err != nil {
@@ -85,8 +86,18 @@ func (c *copier) webhooks(ctx context.Context) error {
 			continue
 		}
 		w.LeaseHolder, w.LeaseUntil = "", time.Time{}
+		log, err := c.src.WebhookAttempts(ctx, w.ID, 0)
+		if err != nil {
+			return fmt.Errorf("read the log of webhook %s: %w", w.ID, err)
+		}
 		if err := c.dst.CreateWebhook(ctx, w); err != nil {
 			return fmt.Errorf("create webhook %s: %w", w.ID, err)
+		}
+		// An attempt recorded without a state needs no lease.
+		for _, a := range slices.Backward(log) {
+			if err := c.dst.RecordWebhookAttempt(ctx, w.ID, "", a, nil); err != nil {
+				return fmt.Errorf("copy the log of webhook %s: %w", w.ID, err)
+			}
 		}
 		c.res.Webhooks++
 	}

@@ -136,6 +136,14 @@ func fill(tb testing.TB, src store.Store, n int) string {
 		State: store.WebhookState{Cursor: t0.Add(-time.Hour), Failures: 2, FailingSince: t0, LastError: "503"}}); err != nil {
 		tb.Fatal(err)
 	}
+	for i, a := range []store.WebhookAttempt{
+		{Delivery: "d1", Time: t0, Objects: 5, Status: 200, Latency: 30 * time.Millisecond},
+		{Delivery: "d2", Time: t0.Add(time.Minute), Objects: 5, Status: 503, Latency: 40 * time.Millisecond, Error: "503"},
+	} {
+		if err := src.RecordWebhookAttempt(ctx, "5f4e3d2c-1b0a-4c9d-8e7f-6a5b4c3d2e1f", "", a, nil); err != nil {
+			tb.Fatalf("attempt %d: %v", i, err)
+		}
+	}
 	if err := src.CreateStatus(ctx, store.Status{ID: "9b2f3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d", APIRoot: bootstrap.APIRootName,
 		RequestTimestamp: time.Now(), Status: "complete", Total: 1,
 		Successes: []store.StatusDetail{{ID: "indicator--00000000-1111-4222-8333-444455556666", Version: "2024-01-01T00:00:00.000Z"}}}); err != nil {
@@ -229,6 +237,13 @@ func dumpStore(tb testing.TB, s store.Store) dump {
 	for _, w := range hooks {
 		d.Webhooks = append(d.Webhooks, fmt.Sprintf("%s %s %s %s %d %s %s cursor %s failures %d since %s %q", w.ID, w.CollectionID, w.URL,
 			w.Secret, w.BatchSize, w.MaxWait, w.Created.UTC(), w.State.Cursor.UTC(), w.State.Failures, w.State.FailingSince.UTC(), w.State.LastError))
+		log, err := s.WebhookAttempts(ctx, w.ID, 0)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, a := range log {
+			d.Webhooks = append(d.Webhooks, fmt.Sprintf("%s attempt %s %s %d %d %s %q", w.ID, a.Delivery, a.Time.UTC(), a.Objects, a.Status, a.Latency, a.Error))
+		}
 	}
 	st, err := s.(store.Copier).StatusesAfter(ctx, "", 0)
 	if err != nil {
