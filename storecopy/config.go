@@ -9,21 +9,32 @@ import (
 	"hail/store"
 )
 
+// missing returns what src lists that dst does not, by key, in src's
+// order: what this run creates, an earlier run having made the rest.
+func missing[T any](ctx context.Context, what string, src, dst func(context.Context) ([]T, error), key func(T) string) ([]T, error) {
+	all, err := src(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", what, err)
+	}
+	held, err := dst(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read target %s: %w", what, err)
+	}
+	have := make(map[string]bool, len(held))
+	for _, h := range held {
+		have[key(h)] = true
+	}
+	return slices.DeleteFunc(all, func(x T) bool { return have[key(x)] }), nil
+}
+
 // plans creates every plan of src in dst unless an earlier run did, before
 // the keys that name them.
 func (c *copier) plans(ctx context.Context) error {
-	plans, err := c.src.Plans(ctx)
+	plans, err := missing(ctx, "plans", c.src.Plans, c.dst.Plans, func(p store.Plan) string { return p.Name })
 	if err != nil {
-		return fmt.Errorf("read plans: %w", err)
-	}
-	held, err := c.dst.Plans(ctx)
-	if err != nil {
-		return fmt.Errorf("read target plans: %w", err)
+		return err
 	}
 	for _, p := range plans {
-		if slices.ContainsFunc(held, func(h store.Plan) bool { return h.Name == p.Name }) {
-			continue
-		}
 		if err := c.dst.CreatePlan(ctx, p); err != nil {
 			return fmt.Errorf("create plan %q: %w", p.Name, err)
 		}
@@ -37,18 +48,11 @@ func (c *copier) plans(ctx context.Context) error {
 // source's stopped, and its recorded runs, oldest first; unless an
 // earlier run did.
 func (c *copier) feeds(ctx context.Context) error {
-	feeds, err := c.src.Feeds(ctx)
+	feeds, err := missing(ctx, "feeds", c.src.Feeds, c.dst.Feeds, func(f store.Feed) string { return f.Name })
 	if err != nil {
-		return fmt.Errorf("read feeds: %w", err)
-	}
-	held, err := c.dst.Feeds(ctx)
-	if err != nil {
-		return fmt.Errorf("read target feeds: %w", err)
+		return err
 	}
 	for _, f := range feeds {
-		if slices.ContainsFunc(held, func(h store.Feed) bool { return h.Name == f.Name }) {
-			continue
-		}
 		runs, err := c.src.FeedRuns(ctx, f.Name, 0)
 		if err != nil {
 			return fmt.Errorf("read runs of feed %q: %w", f.Name, err)
@@ -73,18 +77,11 @@ func (c *copier) feeds(ctx context.Context) error {
 // of attempts, unless an earlier run did. A lease is not copied: the
 // target's servers take their own.
 func (c *copier) webhooks(ctx context.Context) error {
-	hooks, err := c.src.Webhooks(ctx)
+	hooks, err := missing(ctx, "webhooks", c.src.Webhooks, c.dst.Webhooks, func(w store.Webhook) string { return w.ID })
 	if err != nil {
-		return fmt.Errorf("read webhooks: %w", err)
-	}
-	held, err := c.dst.Webhooks(ctx)
-	if err != nil {
-		return fmt.Errorf("read target webhooks: %w", err)
+		return err
 	}
 	for _, w := range hooks {
-		if slices.ContainsFunc(held, func(h store.Webhook) bool { return h.ID == w.ID }) {
-			continue
-		}
 		w.LeaseHolder, w.LeaseUntil = "", time.Time{}
 		log, err := c.src.WebhookAttempts(ctx, w.ID, 0)
 		if err != nil {
