@@ -513,3 +513,45 @@ func TestTAXIIFeedAllVersions(t *testing.T) {
 		}
 	}
 }
+
+func TestMarkResetDuringRunStands(t *testing.T) {
+	// The feed's mark is reset (hail feed set --reset-mark) while a run is
+	// reading the list: the run is recorded, but the mark stays reset, so
+	// the next run fetches the list whole instead of asking if it changed.
+	local := openStore(t, localColl, "local")
+	var mu sync.Mutex
+	var requests []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests = append(requests, r.Header.Get("If-None-Match"))
+		first := len(requests) == 1
+		mu.Unlock()
+		if first {
+			if _, err := local.UpdateFeed(r.Context(), "list", store.FeedUpdate{ResetMark: true}); err != nil {
+				t.Errorf("UpdateFeed(ResetMark) during the run: %v", err)
+			}
+		}
+		w.Header().Set("ETag", `"v2"`)
+		fmt.Fprint(w, "203.0.113.1\n")
+	}))
+	defer srv.Close()
+	mustCreate(t, local, store.Feed{Name: "list", Kind: store.FeedText, URL: srv.URL, Mark: store.FeedMark{ETag: `"v1"`}})
+	s, c := scheduler(local)
+
+	runDue(t, s, "list")
+	f := checkLastRun(t, local, "list", counts{Read: 1, Added: 1}, "")
+	if f.Mark.ETag != "" {
+		t.Errorf("mark after a run during which it was reset: ETag %q, want none", f.Mark.ETag)
+	}
+	c.Advance(time.Hour)
+	runDue(t, s, "list")
+	f = checkLastRun(t, local, "list", counts{Read: 1, Duplicates: 1}, "")
+	if f.Mark.ETag != `"v2"` {
+		t.Errorf("mark after the next run: ETag %q, want \"v2\"", f.Mark.ETag)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{`"v1"`, ""}; !reflect.DeepEqual(requests, want) {
+		t.Errorf("If-None-Match of the two runs %q, want %q", requests, want)
+	}
+}

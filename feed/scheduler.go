@@ -88,6 +88,7 @@ func (s *Scheduler) run(ctx context.Context, name string, due bool) (store.FeedR
 		return store.FeedRun{}, err
 	}
 	run, mark := s.Runner.Run(ctx, f)
+	mark.Resets = f.Mark.Resets // so that a reset made meanwhile stands
 	next := run.Started.Add(f.Every)
 	if ended := s.now(); next.Before(ended) {
 		next = ended // a run longer than the period: start again at once, not in a burst

@@ -70,6 +70,8 @@ type Feed struct {
 // it is. Rotating a source's credentials or certificate, or moving to its
 // new address, keeps the mark, so that the feed does not fetch again what
 // it has; ResetMark starts it over, for a source that is a new one.
+// RunNow makes the feed due at once, so that the scheduler of any server
+// sharing the store runs it at its next tick.
 type FeedUpdate struct {
 	URL             *string
 	TAXIICollection *string
@@ -83,10 +85,11 @@ type FeedUpdate struct {
 	ClientCert      *string
 	ClientKey       *string
 	ResetMark       bool
+	RunNow          bool
 }
 
-// Apply returns f with u's changes; Validate checks the result.
-func (u FeedUpdate) Apply(f Feed) Feed {
+// Apply returns f with u's changes, at now; Validate checks the result.
+func (u FeedUpdate) Apply(f Feed, now time.Time) Feed {
 	set := func(dst *string, v *string) {
 		if v != nil {
 			*dst = *v
@@ -110,7 +113,10 @@ func (u FeedUpdate) Apply(f Feed) Feed {
 		f.Insecure = *u.Insecure
 	}
 	if u.ResetMark {
-		f.Mark = FeedMark{}
+		f.Mark = FeedMark{Resets: f.Mark.Resets + 1}
+	}
+	if u.RunNow {
+		f.NextRun = now.UTC().Truncate(time.Microsecond) // as the stores keep it
 	}
 	return f
 }
@@ -140,6 +146,11 @@ type FeedMark struct {
 	// §13.1).
 	ETag         string
 	LastModified string
+	// Resets counts the times the mark was reset. A run reports the mark
+	// it reached with the count it started from, and FinishFeedRun keeps
+	// the stored mark when the counts differ: a reset made while the feed
+	// was running is not undone by the run's end.
+	Resets int64
 }
 
 // MaxFeedRuns is how many runs of a feed the store keeps: FinishFeedRun

@@ -24,6 +24,8 @@ func testFeeds(t *testing.T, open func(t *testing.T) store.Store) {
 	sub("Runs", testFeedRuns)
 	sub("Delete", testFeedDelete)
 	sub("Update", testFeedUpdate)
+	sub("ResetDuringRun", testFeedResetDuringRun)
+	sub("RunNow", testFeedRunNow)
 }
 
 // feedFixture is a valid feed into coll1.

@@ -71,3 +71,84 @@ func testFeedUpdate(t *testing.T, s store.Store) {
 		t.Errorf("Feed after the reset: mark %+v token %q (%v); want no mark and the token kept", read.Mark, read.Token, err)
 	}
 }
+
+// testFeedResetDuringRun resets a feed's mark while a run holds its lease:
+// the run's end records the run, its next run and the lease's release but
+// leaves the mark reset, so the next run starts over. A run that started
+// after the reset sets its mark as usual.
+func testFeedResetDuringRun(t *testing.T, s store.Store) {
+	setup(t, s)
+	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	f := store.Feed{Name: "list", Kind: store.FeedText, URL: "https://lists.example/ips.txt", CollectionID: coll1,
+		Every: time.Hour, Created: t0, Mark: store.FeedMark{ETag: `"v1"`, LastModified: "Sun, 01 Jun 2025 11:00:00 GMT"}}
+	if err := s.CreateFeed(ctx, f); err != nil {
+		t.Fatalf("CreateFeed: %v", err)
+	}
+	claimed, err := s.ClaimFeed(ctx, "list", t0, t0.Add(time.Minute), false)
+	if err != nil {
+		t.Fatalf("ClaimFeed: %v", err)
+	}
+	if _, err := s.UpdateFeed(ctx, "list", store.FeedUpdate{ResetMark: true}); err != nil {
+		t.Fatalf("UpdateFeed(ResetMark): %v", err)
+	}
+	reached := store.FeedMark{ETag: `"v2"`, LastModified: "Sun, 01 Jun 2025 12:00:00 GMT", Resets: claimed.Mark.Resets}
+	run := store.FeedRun{Started: t0, Ended: t0.Add(time.Second), Read: 5, Added: 5}
+	if err := s.FinishFeedRun(ctx, "list", run, reached, t0.Add(time.Hour)); err != nil {
+		t.Fatalf("FinishFeedRun: %v", err)
+	}
+	got, err := s.Feed(ctx, "list")
+	if err != nil {
+		t.Fatalf("Feed: %v", err)
+	}
+	if got.Mark.ETag != "" || got.Mark.LastModified != "" || !got.Mark.AddedAfter.IsZero() {
+		t.Errorf("mark after a run that ended after a reset = %+v; want it still reset", got.Mark)
+	}
+	if !got.NextRun.Equal(t0.Add(time.Hour)) || !reflect.DeepEqual(got.LastRun, run) {
+		t.Errorf("after the run: next %v, last run %+v; want %v and the run", got.NextRun, got.LastRun, t0.Add(time.Hour))
+	}
+	if _, err := s.ClaimFeed(ctx, "list", t0.Add(2*time.Second), t0.Add(time.Minute), false); err != nil {
+		t.Errorf("ClaimFeed after the run: %v; want the lease released", err)
+	}
+
+	// The next run starts from the reset mark and keeps what it reaches.
+	claimed, err = s.Feed(ctx, "list")
+	if err != nil {
+		t.Fatalf("Feed: %v", err)
+	}
+	reached.Resets = claimed.Mark.Resets
+	if err := s.FinishFeedRun(ctx, "list", run, reached, t0.Add(2*time.Hour)); err != nil {
+		t.Fatalf("FinishFeedRun: %v", err)
+	}
+	if got, err := s.Feed(ctx, "list"); err != nil || got.Mark != reached {
+		t.Errorf("mark after a run that started after the reset = %+v (%v); want %+v", got.Mark, err, reached)
+	}
+}
+
+// testFeedRunNow makes a feed due at once: its next run moves to the
+// store's clock, and nothing else changes.
+func testFeedRunNow(t *testing.T, s store.Store) {
+	setup(t, s)
+	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	f := store.Feed{Name: "list", Kind: store.FeedText, URL: "https://lists.example/ips.txt", CollectionID: coll1,
+		Every: time.Hour, Created: t0, NextRun: time.Now().Add(24 * time.Hour).UTC().Truncate(time.Second)}
+	if err := s.CreateFeed(ctx, f); err != nil {
+		t.Fatalf("CreateFeed: %v", err)
+	}
+	before := time.Now().Add(-time.Second)
+	got, err := s.UpdateFeed(ctx, "list", store.FeedUpdate{RunNow: true})
+	after := time.Now().Add(time.Second)
+	if err != nil {
+		t.Fatalf("UpdateFeed(RunNow): %v", err)
+	}
+	if got.NextRun.Before(before) || got.NextRun.After(after) {
+		t.Errorf("UpdateFeed(RunNow): next run %v; want now, between %v and %v", got.NextRun, before, after)
+	}
+	read, err := s.Feed(ctx, "list")
+	if err != nil || !read.NextRun.Equal(got.NextRun) || read.URL != f.URL || read.Every != f.Every {
+		t.Errorf("Feed after RunNow = %+v (%v); want next run %v, the rest unchanged", read, err, got.NextRun)
+	}
+	// Due now: a claim that asks for due feeds only gets it.
+	if _, err := s.ClaimFeed(ctx, "list", after, after.Add(time.Minute), true); err != nil {
+		t.Errorf("ClaimFeed(due) after RunNow: %v", err)
+	}
+}
