@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"hail"
 )
@@ -167,14 +168,19 @@ func (r *Reader) next() (json.RawMessage, error) {
 func (r *Reader) objectHead() (json.RawMessage, error) {
 	start := r.dec.InputOffset() - 1
 	var typ, id, spec string
-	var sawType, sawID bool
+	var sawType, sawID, sawObjects bool
+	var other []string // the first keys that are no envelope's
 	for r.dec.More() {
 		key, err := r.key()
 		if err != nil {
 			return nil, err
 		}
+		if !envelopeKey(key) && len(other) < 3 {
+			other = append(other, key)
+		}
 		switch key {
 		case "objects":
+			sawObjects = true
 			tok, err := r.dec.Token()
 			if err != nil {
 				return nil, r.syntaxError(err)
@@ -222,6 +228,11 @@ func (r *Reader) objectHead() (json.RawMessage, error) {
 	if _, err := r.dec.Token(); err != nil { // the closing '}'
 		return nil, r.syntaxError(err)
 	}
+	if !sawType && !sawID && !sawObjects && len(other) > 0 {
+		// Not an empty envelope, which holds only "more" and "next": some
+		// other JSON document, which would otherwise import as nothing.
+		return nil, &SyntaxError{Offset: r.bom + start, Msg: notSTIX(other)}
+	}
 	if !sawType && !sawID || typ == "bundle" {
 		// An envelope or bundle without objects: TAXII omits "objects"
 		// when there are none (TAXII 2.1 §3.7).
@@ -234,6 +245,28 @@ func (r *Reader) objectHead() (json.RawMessage, error) {
 	r.src = Source{Form: FormObject}
 	raw := r.rec.slice(start, r.dec.InputOffset())
 	return raw, nil
+}
+
+// envelopeKey reports whether an empty envelope may hold key: its own
+// properties and custom ones (x_, as STIX names them).
+func envelopeKey(key string) bool {
+	switch key {
+	case "more", "next", "objects", "spec_version":
+		return true
+	}
+	return strings.HasPrefix(key, "x_")
+}
+
+// notSTIX says why a JSON object with keys is neither a STIX object nor a
+// container of them, and what it may be instead.
+func notSTIX(keys []string) string {
+	msg := fmt.Sprintf(`a JSON object with no "type", "id" or "objects" is no STIX bundle, TAXII envelope or STIX object (its keys include %q)`, keys)
+	for _, k := range keys {
+		if k == "Event" || k == "response" {
+			return msg + "; it looks like a MISP event, which MISP exports as STIX 2.1 for hail to import"
+		}
+	}
+	return msg
 }
 
 // containerKeys reads one key after a container's objects array (some STIX

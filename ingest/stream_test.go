@@ -108,6 +108,7 @@ func TestReaderErrors(t *testing.T) {
 		{"number", `42`, nil, 2}, // after the value
 		{"string", `"bundle"`, nil, 8},
 		{"bad element", `[{"a":1}, {"b":x}]`, []string{`{"a":1}`}, 15},
+		{"not STIX", `[` + ind1 + `] {"response":[{"Event":{"Attribute":[]}}]}`, []string{ind1}, int64(len(ind1) + 3)},
 		{"bad element after BOM", "\ufeff" + `[{"a":1}, {"b":x}]`, []string{`{"a":1}`}, 18},
 		{"missing comma", `[{"a":1} {"b":2}]`, []string{`{"a":1}`}, 9},
 		{"truncated bundle", `{"type":"bundle","objects":[` + ind1 + `,{"type":"ind`, []string{ind1}, int64(len(`{"type":"bundle","objects":[` + ind1 + `,{"type":"ind`))},
@@ -247,4 +248,25 @@ func BenchmarkReadObjects(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "objects/s")
+}
+
+func TestReaderRefusesOtherJSON(t *testing.T) {
+	// A JSON document that is no STIX must not import as nothing: it is
+	// refused, saying what it lacks, and a MISP event export is named.
+	for input, want := range map[string]string{
+		`{"response":[{"Event":{"info":"x","Attribute":[{"type":"ip-dst","value":"203.0.113.9"}]}}]}`: "looks like a MISP event",
+		`{"Event":{"Attribute":[]}}`:            "looks like a MISP event",
+		`{"name":"list","values":["evil.com"]}`: `its keys include ["name" "values"]`,
+		`{"more":false,"vendor":1}`:             `its keys include ["vendor"]`,
+	} {
+		_, _, err := readAll(input)
+		if err == nil || !strings.Contains(err.Error(), want) || hail.ErrorCode(err) != hail.EINVALID {
+			t.Errorf("%s: error %v; want EINVALID saying %q", input, err, want)
+		}
+	}
+	for _, input := range []string{`{}`, `{"more":false}`, `{"more":false,"next":"x"}`, `{"objects":5,"x":1}`, `{"more":false,"x_vendor":{"a":1}}`} {
+		if _, _, err := readAll(input); err != nil {
+			t.Errorf("%s: %v; want an empty envelope", input, err)
+		}
+	}
 }
