@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -27,7 +28,7 @@ func requireAdmin(r *http.Request) error {
 	return nil
 }
 
-// feedJSON is one feed as GET /api/v1/feeds shows it: never its secrets.
+// feedJSON is one feed as the feed API shows it: never its secrets.
 type feedJSON struct {
 	Name            string `json:"name"`
 	Kind            string `json:"kind"`
@@ -39,6 +40,7 @@ type feedJSON struct {
 	EverySeconds    int64  `json:"every_seconds"`
 	Snapshot        bool   `json:"snapshot"`
 	AllVersions     bool   `json:"all_versions"`
+	Insecure        bool   `json:"insecure"` // any TLS certificate of the source is accepted
 	// ClientCertificate says whether the feed presents one; its key is
 	// never shown.
 	ClientCertificate bool         `json:"client_certificate"`
@@ -70,8 +72,22 @@ type feedRunJSON struct {
 	Rejections []store.FeedRejection `json:"rejections"`
 }
 
-// maxFeedRuns bounds ?runs=N of GET /api/v1/feeds.
+// maxFeedRuns bounds ?runs=N of GET /api/v1/feeds/ and /api/v1/feeds/{name}/.
 const maxFeedRuns = 100
+
+// feedRunsParam reads ?runs=N, how many of a feed's latest runs to show.
+// Errors are EINVALID.
+func feedRunsParam(r *http.Request) (int, error) {
+	v := r.URL.Query().Get("runs")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > maxFeedRuns {
+		return 0, hail.Errorf(hail.EINVALID, "Parameter runs=%q: want 0 to %d.", truncate(v, 32), maxFeedRuns)
+	}
+	return n, nil
+}
 
 // handleFeedsGet lists the feeds with their high-water marks and last runs,
 // and with ?runs=N their N latest runs, for admin keys.
@@ -80,14 +96,10 @@ func (s *Server) handleFeedsGet(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	runs := 0
-	if v := r.URL.Query().Get("runs"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > maxFeedRuns {
-			s.error(w, r, hail.Errorf(hail.EINVALID, "Parameter runs=%q: want 0 to %d.", truncate(v, 32), maxFeedRuns))
-			return
-		}
-		runs = n
+	runs, err := feedRunsParam(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
 	}
 	feeds, err := s.store.Feeds(r.Context())
 	if err != nil {
@@ -99,17 +111,12 @@ func (s *Server) handleFeedsGet(w http.ResponseWriter, r *http.Request) {
 	}{Data: make([]feedJSON, 0, len(feeds))}
 	for _, f := range feeds {
 		v := feedView(f)
-		if runs > 0 {
-			list, err := s.store.FeedRuns(r.Context(), f.Name, runs)
-			if hail.ErrorCode(err) == hail.ENOTFOUND {
-				continue // deleted meanwhile
-			} else if err != nil {
-				s.error(w, r, err)
-				return
-			}
-			for _, run := range list {
-				v.Runs = append(v.Runs, runView(run))
-			}
+		err := s.addRuns(r.Context(), &v, runs)
+		if hail.ErrorCode(err) == hail.ENOTFOUND {
+			continue // deleted meanwhile
+		} else if err != nil {
+			s.error(w, r, err)
+			return
 		}
 		out.Data = append(out.Data, v)
 	}
@@ -121,13 +128,82 @@ func (s *Server) handleFeedsGet(w http.ResponseWriter, r *http.Request) {
 	writeREST(w, body)
 }
 
+// addRuns adds the n latest runs of the feed to v, none when n is 0.
+// Returns ENOTFOUND if the feed is gone.
+func (s *Server) addRuns(ctx context.Context, v *feedJSON, n int) error {
+	if n == 0 {
+		return nil
+	}
+	list, err := s.store.FeedRuns(ctx, v.Name, n)
+	if err != nil {
+		return err
+	}
+	for _, run := range list {
+		v.Runs = append(v.Runs, runView(run))
+	}
+	return nil
+}
+
+// handleFeedGet shows one feed, with ?runs=N its N latest runs.
+func (s *Server) handleFeedGet(w http.ResponseWriter, r *http.Request) {
+	if err := requireAdmin(r); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	runs, err := feedRunsParam(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	f, err := s.store.Feed(r.Context(), r.PathValue("name"))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	v := feedView(f)
+	if err := s.addRuns(r.Context(), &v, runs); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// handleFeedDelete deletes a feed and its runs; what it stored stays.
+func (s *Server) handleFeedDelete(w http.ResponseWriter, r *http.Request) {
+	if err := requireAdmin(r); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if err := s.store.DeleteFeed(r.Context(), r.PathValue("name")); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// handleFeedRun makes a feed due now and answers 202 with it without
+// waiting for the run: the scheduler of any server sharing the store
+// claims it at its next tick, so that one replica runs it.
+func (s *Server) handleFeedRun(w http.ResponseWriter, r *http.Request) {
+	if err := requireAdmin(r); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	f, err := s.store.UpdateFeed(r.Context(), r.PathValue("name"), store.FeedUpdate{RunNow: true})
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, feedView(f))
+}
+
 // feedView is what the API shows of f.
 func feedView(f store.Feed) feedJSON {
 	v := feedJSON{
 		Name: f.Name, Kind: f.Kind, URL: redactURL(f.URL), Collection: f.CollectionID,
 		TAXIICollection: f.TAXIICollection, Auth: "none", Every: f.Every.String(),
 		EverySeconds: int64(f.Every / time.Second), Snapshot: f.List.Snapshot, Source: f.List.Source,
-		AllVersions: f.AllVersions, ClientCertificate: f.ClientCert != "",
+		AllVersions: f.AllVersions, Insecure: f.Insecure, ClientCertificate: f.ClientCert != "",
 		NextRun: optTime(f.NextRun),
 		Mark:    feedMarkJSON{AddedAfter: optTime(f.Mark.AddedAfter), ETag: f.Mark.ETag, LastModified: f.Mark.LastModified},
 	}

@@ -164,8 +164,13 @@ func (s *Server) routes() http.Handler {
 		{"POST", "/api/v1/webhooks/{wid}/test/", s.handleWebhookTest},
 		// Admin key activity (server/activity.go).
 		{"GET", "/api/v1/keys/{name}/activity/", s.handleKeyActivityGet},
-		// Admin feed and import API (server/feed.go, server/import.go).
+		// Admin feed and import API (server/feed*.go, server/import.go).
 		{"GET", "/api/v1/feeds/", s.handleFeedsGet},
+		{"POST", "/api/v1/feeds/", s.handleFeedsPost},
+		{"GET", "/api/v1/feeds/{name}/", s.handleFeedGet},
+		{"PATCH", "/api/v1/feeds/{name}/", s.handleFeedPatch},
+		{"DELETE", "/api/v1/feeds/{name}/", s.handleFeedDelete},
+		{"POST", "/api/v1/feeds/{name}/run/", s.handleFeedRun},
 		{"POST", "/api/v1/import/", s.handleImportPost},
 		// Prometheus metrics for admin keys (server/metrics.go).
 		{"GET", "/metrics/", s.handleMetrics},

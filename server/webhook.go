@@ -16,7 +16,8 @@ import (
 // Only admin keys may use it: a webhook reads a whole collection and makes
 // the server send requests.
 
-// maxWebhookBody bounds the body of a webhook create or pause request.
+// maxWebhookBody bounds the body of an admin request to the webhook or
+// feed API: a feed's PEM certificates and key fit.
 const maxWebhookBody = 64 << 10
 
 // defaultWebhookSender checks and tests webhooks when Config.Webhooks is
@@ -204,10 +205,9 @@ func (s *Server) handleWebhookTest(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, webhook.NewAttemptView(a))
 }
 
-// readWebhookBody reads at most maxWebhookBody bytes of a request body.
-// adminBody reads the body of an admin's webhook request; when the caller
-// is not an admin or the body cannot be read, it has answered with the
-// error and returns false.
+// adminBody reads the body of an admin's request to the webhook or feed
+// API; when the caller is not an admin or the body cannot be read, it has
+// answered with the error and returns false.
 func (s *Server) adminBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	if err := requireAdmin(r); err != nil {
 		s.error(w, r, err)
@@ -221,6 +221,7 @@ func (s *Server) adminBody(w http.ResponseWriter, r *http.Request) ([]byte, bool
 	return body, true
 }
 
+// readWebhookBody reads at most maxWebhookBody bytes of a request body.
 func readWebhookBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))
 	var tooLarge *http.MaxBytesError
