@@ -1,6 +1,9 @@
 package feed_test
 
 import (
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"log/slog"
@@ -554,4 +557,43 @@ func TestMarkResetDuringRunStands(t *testing.T) {
 	if want := []string{`"v1"`, ""}; !reflect.DeepEqual(requests, want) {
 		t.Errorf("If-None-Match of the two runs %q, want %q", requests, want)
 	}
+}
+
+func TestCompressedFeeds(t *testing.T) {
+	// A gzipped bundle and a zipped CSV list, served as the files they are
+	// (application/gzip, application/zip), not with Content-Encoding.
+	bundle := `{"type":"bundle","id":"bundle--6e1d1d2a-4d3b-4b4e-9a4f-1c2d3e4f5a6b","objects":[` +
+		string(indicator(t, 1).Raw) + `,` + string(indicator(t, 2).Raw) + `]}`
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(bundle))
+	zw.Close()
+	var zb bytes.Buffer
+	arc := zip.NewWriter(&zb)
+	w, _ := arc.Create("csv.txt")
+	fmt.Fprint(w, "# id,dateadded,url\n\"1\",\"2024-01-01\",\"http://evil.example/a.exe\"\n\"2\",\"2024-01-01\",\"http://evil.example/b.exe\"\n")
+	arc.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/bundle.json.gz":
+			w.Header().Set("Content-Type", "application/gzip")
+			w.Write(gz.Bytes())
+		case "/urls.zip":
+			w.Header().Set("Content-Type", "application/zip")
+			w.Write(zb.Bytes())
+		case "/broken.gz":
+			w.Write(gz.Bytes()[:gz.Len()/2])
+		}
+	}))
+	defer srv.Close()
+	local := openStore(t, localColl, "local")
+	mustCreate(t, local, store.Feed{Name: "bundle", Kind: store.FeedSTIXBundle, URL: srv.URL + "/bundle.json.gz"})
+	mustCreate(t, local, store.Feed{Name: "broken", Kind: store.FeedSTIXBundle, URL: srv.URL + "/broken.gz"})
+	mustCreate(t, local, store.Feed{Name: "urls", Kind: store.FeedCSV, URL: srv.URL + "/urls.zip",
+		List: store.FeedList{Source: "Example", Columns: []string{"3"}}})
+	s, _ := scheduler(local)
+	runDue(t, s, "broken", "bundle", "urls")
+	checkLastRun(t, local, "bundle", counts{Read: 2, Added: 2}, "")
+	checkLastRun(t, local, "urls", counts{Read: 2, Added: 2}, "")
+	checkLastRun(t, local, "broken", counts{}, "gzip input is damaged")
 }

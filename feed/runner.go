@@ -224,16 +224,23 @@ func (r *Runner) runHTTP(ctx context.Context, f store.Feed, im *ingest.Importer,
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		return f.Mark, fmt.Errorf("%s answered %s", f.URL, resp.Status)
 	}
+	// Many lists are published gzipped or zipped (abuse.ch's full
+	// exports), under a Content-Type that says so or not.
+	body, err := ingest.Unpack(resp.Body, "")
+	if err != nil {
+		return f.Mark, err
+	}
+	defer body.Close()
 	var s ingest.Summary
 	switch f.Kind {
 	case store.FeedSTIXBundle:
-		s, err = im.ImportSTIX(ctx, resp.Body)
+		s, err = im.ImportSTIX(ctx, body)
 	default:
 		opt := listOptions(f, r.now)
 		if f.List.Snapshot {
-			s, run.Revoked, err = Snapshot(ctx, im, resp.Body, opt)
+			s, run.Revoked, err = Snapshot(ctx, im, body, opt)
 		} else {
-			s, err = im.ImportList(ctx, resp.Body, opt)
+			s, err = im.ImportList(ctx, body, opt)
 		}
 	}
 	count(run, s)
@@ -284,4 +291,17 @@ func tlsClient(hc *http.Client, f store.Feed) (*http.Client, error) {
 	}
 	c.Transport = t
 	return &c, nil
+}
+
+// Check validates f as a new feed: its settings (store.Feed.Validate) and
+// what an IOC list feed states in its indicators, which a run would
+// otherwise refuse line by line.
+func Check(f store.Feed) error {
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	if err := listOptions(f, nil).Check(); err != nil {
+		return hail.Errorf(hail.EINVALID, "Feed %q: %s", f.Name, hail.ErrorMessage(err))
+	}
+	return nil
 }

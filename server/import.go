@@ -135,7 +135,14 @@ func (s *Server) handleImportPost(w http.ResponseWriter, r *http.Request) {
 	if limit <= 0 {
 		limit = DefaultMaxImportSize
 	}
-	body := http.MaxBytesReader(w, r.Body, limit)
+	// A gzip or zip body is taken off by its first bytes, whatever its
+	// Content-Type or Content-Encoding says: limit counts what was sent.
+	body, err := ingest.Unpack(http.MaxBytesReader(w, r.Body, limit), "")
+	if err != nil {
+		s.error(w, r, importError(err, limit, ingest.Summary{}))
+		return
+	}
+	defer body.Close()
 	im := &ingest.Importer{Store: s.store, CollectionID: c.ID}
 	q.List.Now = s.cfg.Now
 	var sum ingest.Summary

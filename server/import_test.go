@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -158,5 +160,27 @@ func BenchmarkImportList(b *testing.B) {
 		if res.StatusCode != http.StatusOK {
 			b.Fatalf("status %d", res.StatusCode)
 		}
+	}
+}
+
+func TestImportCompressed(t *testing.T) {
+	// curl --data-binary @list.txt.gz: the body is gzip whatever its
+	// headers say; a damaged one is the sender's 400, not a 500.
+	e := newEnv(t, server.Config{}, false)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	fmt.Fprint(zw, "203.0.113.7\nhxxp://evil[.]example/x\n")
+	zw.Close()
+	r, a := postImport(t, e, "collection=drop&format=txt&source=Acme", "admin", gz.String())
+	if r.status != http.StatusOK || a.Read != 2 || a.Added != 2 {
+		t.Errorf("gzip list: status %d summary %+v; want 200, 2 read, 2 added", r.status, a)
+	}
+	page, err := e.db.IOCs(context.Background(), collDrop, store.IOCFilter{})
+	if err != nil || len(page.IOCs) != 2 {
+		t.Errorf("stored IOCs %+v (%v), want the 2 of the list", page.IOCs, err)
+	}
+	r, _ = postImport(t, e, "collection=drop&format=txt&source=Acme", "admin", gz.String()[:gz.Len()-5])
+	if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "gzip input is damaged") {
+		t.Errorf("truncated gzip: status %d %s; want 400 naming the damage", r.status, r.body)
 	}
 }

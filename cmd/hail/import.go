@@ -46,7 +46,13 @@ func runImport(ctx context.Context, env *environ, args []string) error {
 		return err
 	}
 	defer in.Close()
-	kind, err := inputKind(*format, name)
+	counted := &countingReader{r: in}
+	u, err := ingest.Unpack(counted, "")
+	if err != nil {
+		return err
+	}
+	defer u.Close()
+	kind, err := inputKind(*format, innerName(name, u))
 	if err != nil {
 		return err
 	}
@@ -68,9 +74,11 @@ func runImport(ctx context.Context, env *environ, args []string) error {
 	}
 	im := &ingest.Importer{Store: st, CollectionID: c.ID, BatchSize: *batch, DryRun: *dryRun}
 	start := time.Now()
-	counted := &countingReader{r: in}
 	if isTerminal(env.stderr) {
 		total := inputSize(in)
+		if u.Compression == ingest.CompressionZip {
+			total = 0 // read whole before the first object: no estimate to give
+		}
 		im.Progress = func(s ingest.Summary) {
 			fmt.Fprintf(env.stderr, "\r%s   ", progressLine(s, counted.n.Load(), total, time.Since(start)))
 		}
@@ -79,13 +87,13 @@ func runImport(ctx context.Context, env *environ, args []string) error {
 	revoked := -1
 	switch {
 	case kind == "stix":
-		sum, err = im.ImportSTIX(ctx, counted)
+		sum, err = im.ImportSTIX(ctx, u)
 	case *snapshot:
 		opt.Format = kind
-		sum, revoked, err = feed.Snapshot(ctx, im, counted, opt)
+		sum, revoked, err = feed.Snapshot(ctx, im, u, opt)
 	default:
 		opt.Format = kind
-		sum, err = im.ImportList(ctx, counted, opt)
+		sum, err = im.ImportList(ctx, u, opt)
 	}
 	if im.Progress != nil {
 		fmt.Fprintln(env.stderr)
@@ -128,6 +136,23 @@ func openInput(env *environ, arg string) (io.ReadCloser, string, error) {
 		return nil, "", err
 	}
 	return f, arg, nil
+}
+
+// innerName is the name of the file a compressed input holds: the one
+// its archive gives, or the input's own without the compression's
+// extension (lists.csv.gz holds lists.csv).
+func innerName(name string, u *ingest.Unpacked) string {
+	if u.Name != "" {
+		return u.Name
+	}
+	if u.Compression == ingest.CompressionGzip {
+		for _, ext := range []string{".gz", ".gzip"} {
+			if n, ok := strings.CutSuffix(strings.ToLower(name), ext); ok {
+				return name[:len(n)]
+			}
+		}
+	}
+	return name
 }
 
 // inputSize is the size of a regular file's input, 0 for standard input,

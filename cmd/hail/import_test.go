@@ -1,6 +1,9 @@
 package main
 
 import (
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -148,5 +151,46 @@ func TestImportManyBatches(t *testing.T) {
 	out = mustHail(t, "import", "--db", db, "--source", "Example CERT", txt)
 	if _, a, d, _ := counts(t, out); a != "0" || d != "10500" {
 		t.Errorf("list again: added %s duplicate %s, want 0 and 10500\n%s", a, d, out)
+	}
+}
+
+func TestImportCompressed(t *testing.T) {
+	// A gzipped bundle reads as the bundle; a zipped CSV list is told from
+	// a plain one by the name of the file the archive holds.
+	dir := t.TempDir()
+	db := filepath.Join(dir, "hail.db")
+	bundle := `{"type":"bundle","id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d","objects":[{"type":"indicator",` +
+		`"spec_version":"2.1","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","created":"2024-01-01T00:00:00Z",` +
+		`"modified":"2024-01-01T00:00:00Z","pattern":"[ipv4-addr:value = '203.0.113.7']","pattern_type":"stix",` +
+		`"valid_from":"2024-01-01T00:00:00Z"}]}`
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(bundle))
+	zw.Close()
+	gzPath := filepath.Join(dir, "intel.json.gz")
+	if err := os.WriteFile(gzPath, gz.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := mustHail(t, "import", "--db", db, gzPath)
+	if r, a, _, x := counts(t, out); r != "1" || a != "1" || x != "0" {
+		t.Errorf("gzipped bundle: read %s added %s rejected %s, want 1/1/0\n%s", r, a, x, out)
+	}
+
+	var zb bytes.Buffer
+	arc := zip.NewWriter(&zb)
+	w, _ := arc.Create("export/urls.csv")
+	fmt.Fprint(w, "id,dateadded,url,threat\n1,2024-01-01,http://evil.example/a.exe,malware_download\n2,2024-01-01,not a url,x\n")
+	arc.Close()
+	zipPath := filepath.Join(dir, "urls.zip")
+	if err := os.WriteFile(zipPath, zb.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out = mustHail(t, "import", "--db", db, "--source", "Example", zipPath)
+	if r, a, _, x := counts(t, out); r != "2" || a != "1" || x != "1" {
+		t.Errorf("zipped CSV: read %s added %s rejected %s, want 2/1/1 (the url column only)\n%s", r, a, x, out)
+	}
+	os.WriteFile(gzPath, gz.Bytes()[:gz.Len()/2], 0o600)
+	if out, err := runHail(t, "import", "--db", db, gzPath); err == nil || !strings.Contains(err.Error(), "gzip input is damaged") {
+		t.Errorf("import of a truncated gzip file: %v, want the damage named\n%s", err, out)
 	}
 }

@@ -1,0 +1,151 @@
+package ingest
+
+import (
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
+	"io"
+	"os"
+	"strings"
+	"testing"
+
+	"hail"
+)
+
+func gzipped(t testing.TB, name, content string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	zw.Name = name
+	zw.Write([]byte(content))
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func zipped(t testing.TB, files ...string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	for i := 0; i+1 < len(files); i += 2 {
+		w, err := zw.Create(files[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(files[i+1]))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestUnpack(t *testing.T) {
+	const list = "203.0.113.1\nevil.example\n"
+	tests := []struct {
+		name, compression, file string
+		input                   []byte
+	}{
+		{"plain", "", "", []byte(list)},
+		{"gzip", CompressionGzip, "ips.txt", gzipped(t, "ips.txt", list)},
+		{"gzip without a name", CompressionGzip, "", gzipped(t, "", list)},
+		{"zip of one file", CompressionZip, "full/urls.csv", zipped(t, "full/", "", "full/urls.csv", list)},
+	}
+	for _, tt := range tests {
+		dir := t.TempDir()
+		u, err := Unpack(bytes.NewReader(tt.input), dir)
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		got, err := io.ReadAll(u)
+		if err != nil || string(got) != list || u.Compression != tt.compression || u.Name != tt.file {
+			t.Errorf("%s: read %q (%v) as %q named %q; want %q as %q named %q", tt.name, got, err, u.Compression, u.Name,
+				list, tt.compression, tt.file)
+		}
+		if err := u.Close(); err != nil {
+			t.Errorf("%s: Close: %v", tt.name, err)
+		}
+		if left, _ := os.ReadDir(dir); len(left) != 0 {
+			t.Errorf("%s: %d files left in the temporary directory after Close", tt.name, len(left))
+		}
+	}
+}
+
+func TestUnpackRefusesDamage(t *testing.T) {
+	gz := gzipped(t, "", strings.Repeat("203.0.113.1\n", 1000))
+	bad := bytes.Clone(gz)
+	bad[len(bad)-6] ^= 0xff // the CRC-32
+	tests := []struct {
+		name  string
+		input []byte
+		want  string
+	}{
+		{"gzip cut short", gz[:len(gz)/2], "gzip input is damaged"},
+		{"gzip checksum", bad, "gzip input is damaged"},
+		{"gzip header only", gz[:4], "gzip input is damaged"},
+		{"zip of two files", zipped(t, "a.txt", "1.2.3.4\n", "b.txt", "5.6.7.8\n"), "holds 2 files (a.txt, b.txt)"},
+		{"empty zip", zipped(t), "holds 0 files"},
+		{"zip cut short", zipped(t, "a.txt", "1.2.3.4\n")[:20], "zip input is damaged"},
+	}
+	for _, tt := range tests {
+		dir := t.TempDir()
+		u, err := Unpack(bytes.NewReader(tt.input), dir)
+		if err == nil {
+			_, err = io.ReadAll(u)
+			u.Close()
+		}
+		if err == nil || !strings.Contains(err.Error(), tt.want) || hail.ErrorCode(err) != hail.EINVALID {
+			t.Errorf("%s: error %v; want EINVALID saying %q", tt.name, err, tt.want)
+		}
+		if left, _ := os.ReadDir(dir); len(left) != 0 {
+			t.Errorf("%s: %d files left in the temporary directory", tt.name, len(left))
+		}
+	}
+}
+
+func TestUnpackPassesReadErrors(t *testing.T) {
+	// An error of the input itself (a body over its size limit, a broken
+	// connection) is not the archive's damage and comes back unchanged.
+	gz := gzipped(t, "", strings.Repeat("203.0.113.1\n", 10000))
+	u, err := Unpack(io.MultiReader(bytes.NewReader(gz[:100]), iotestErr{}), "")
+	if err == nil {
+		_, err = io.ReadAll(u)
+	}
+	if err != errBroken {
+		t.Errorf("error %v, want the input's own", err)
+	}
+}
+
+var errBroken = io.ErrClosedPipe
+
+type iotestErr struct{}
+
+func (iotestErr) Read([]byte) (int, error) { return 0, errBroken }
+
+// FuzzUnpack checks that any input is unpacked or refused with EINVALID,
+// never a panic, and leaves no temporary file behind.
+func FuzzUnpack(f *testing.F) {
+	f.Add([]byte("1.2.3.4\n"))
+	f.Add(gzipped(f, "a.csv", "ip\n1.2.3.4\n"))
+	f.Add(zipped(f, "a.txt", "1.2.3.4\n"))
+	f.Add([]byte("PK\x03\x04garbage"))
+	f.Add([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		u, err := Unpack(bytes.NewReader(data), dir)
+		if err == nil {
+			_, err = io.Copy(io.Discard, io.LimitReader(u, 1<<20))
+			if cerr := u.Close(); cerr != nil {
+				t.Errorf("Close: %v", cerr)
+			}
+		}
+		if err != nil && hail.ErrorCode(err) != hail.EINVALID {
+			t.Errorf("error %v is not EINVALID", err)
+		}
+		if left, _ := os.ReadDir(dir); len(left) != 0 {
+			t.Errorf("%d files left in the temporary directory", len(left))
+		}
+	})
+}
