@@ -232,6 +232,9 @@ func idOf(raw json.RawMessage) string {
 // never stop the good ones.
 func (im *Importer) ImportList(ctx context.Context, r io.Reader, opt ListOptions) (Summary, error) {
 	var s Summary
+	if err := opt.Check(); err != nil {
+		return s, err // before any line, which it would each reject
+	}
 	var head []stix.Object
 	if opt.Source != "" {
 		head = append(head, Identity(opt.Source))

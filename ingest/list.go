@@ -48,6 +48,24 @@ type ListOptions struct {
 	Format string
 }
 
+// Check reports, as EINVALID, an option no indicator can be made with: a
+// confidence outside 0–100, an unknown TLP level, a negative TTL. It
+// leaves the columns to the list, which alone can say if they exist.
+func (o ListOptions) Check() error {
+	if o.Confidence < 0 || o.Confidence > 100 {
+		return hail.Errorf(hail.EINVALID, "Confidence %d is not in 0–100.", o.Confidence)
+	}
+	if o.TLP != "" {
+		if _, ok := tlpLevel(o.TLP); !ok {
+			return hail.Errorf(hail.EINVALID, "Unknown TLP level %q: use clear, green, amber, amber+strict or red.", o.TLP)
+		}
+	}
+	if o.TTL < 0 {
+		return hail.Errorf(hail.EINVALID, "TTL %s is negative.", o.TTL)
+	}
+	return nil
+}
+
 // IOC is one indicator value read from a list.
 type IOC struct {
 	Type  string // one of the Type constants

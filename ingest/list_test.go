@@ -1,11 +1,13 @@
 package ingest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"hail"
 )
@@ -268,4 +270,22 @@ func benchmarkReadList(b *testing.B, input string, n int, opt ListOptions) {
 		}
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "lines/s")
+}
+
+func TestListOptionsCheck(t *testing.T) {
+	for _, opt := range []ListOptions{{}, {TLP: "TLP:AMBER+STRICT", Confidence: 100, TTL: time.Hour}, {TLP: "white"}} {
+		if err := opt.Check(); err != nil {
+			t.Errorf("%+v: %v", opt, err)
+		}
+	}
+	for _, opt := range []ListOptions{{Confidence: 101}, {Confidence: -1}, {TLP: "purple"}, {TTL: -time.Hour}} {
+		if err := opt.Check(); hail.ErrorCode(err) != hail.EINVALID {
+			t.Errorf("%+v: %v, want EINVALID", opt, err)
+		}
+	}
+	// An import with options no indicator can take stops before the list.
+	im := &Importer{DryRun: true}
+	if _, err := im.ImportList(context.Background(), strings.NewReader("203.0.113.1\n"), ListOptions{Confidence: 200}); hail.ErrorCode(err) != hail.EINVALID {
+		t.Errorf("ImportList with confidence 200: %v, want EINVALID", err)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"hail"
+	"hail/feed"
 	"hail/store"
 )
 
@@ -97,6 +98,10 @@ func (s *Server) handleFeedsPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.CollectionID = c.ID
+	if err := feed.Check(f); err != nil {
+		s.error(w, r, err)
+		return
+	}
 	if err := s.store.CreateFeed(r.Context(), f); err != nil {
 		s.error(w, r, err)
 		return

@@ -112,6 +112,9 @@ func feedAdd(ctx context.Context, env *environ, args []string) error {
 		return fmt.Errorf("collection %q is a filter collection, which holds what matches its filter; feed an explicit one", *coll)
 	}
 	f.CollectionID = c.ID
+	if err := feed.Check(f); err != nil {
+		return err
+	}
 	if err := st.CreateFeed(ctx, f); err != nil {
 		return err
 	}

@@ -77,6 +77,8 @@ func TestFeedAddRefusals(t *testing.T) {
 		{"--name", "x", "--url", "https://x/", "--kind", "txt", "--cert", notPEM, "--key", notPEM},
 		{"--name", "x", "--url", "http://x/", "--kind", "taxii21"},
 		{"--name", "x", "--url", "http://x/", "--kind", "txt", "--every", "10s"},
+		{"--name", "x", "--url", "http://x/", "--kind", "txt", "--tlp", "purple"},
+		{"--name", "x", "--url", "http://x/", "--kind", "txt", "--confidence", "101"},
 		{"--url", "http://x/", "--kind", "txt"},
 	} {
 		if out, err := runHail(t, append([]string{"feed", "add", "--db", db}, args...)...); err == nil {
