@@ -488,6 +488,12 @@ func TestFeedRunNow(t *testing.T) {
 	if _, err := e.db.ClaimFeed(ctx, "peer", after, after.Add(time.Minute), true); err != nil {
 		t.Errorf("claim after run: %v, want the feed due", err)
 	}
+	// While that run holds it, another request is refused: the run's end
+	// sets the next run.
+	if r := e.rest(t, http.MethodPost, "/api/v1/feeds/peer/run", "admin", nil); r.status != http.StatusConflict ||
+		!strings.Contains(string(r.body), "being run now") {
+		t.Errorf("run during a run: %d %s, want 409", r.status, r.body)
+	}
 	if r := e.rest(t, http.MethodPost, "/api/v1/feeds/nope/run", "admin", nil); r.status != http.StatusNotFound {
 		t.Errorf("run of a missing feed: %d, want 404", r.status)
 	}

@@ -71,7 +71,9 @@ type Feed struct {
 // new address, keeps the mark, so that the feed does not fetch again what
 // it has; ResetMark starts it over, for a source that is a new one.
 // RunNow makes the feed due at once, so that the scheduler of any server
-// sharing the store runs it at its next tick.
+// sharing the store runs it at its next tick; while a run holds the feed,
+// UpdateFeed refuses it with ECONFLICT, since that run's end sets the next
+// run.
 type FeedUpdate struct {
 	URL             *string
 	TAXIICollection *string

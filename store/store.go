@@ -192,8 +192,9 @@ type Store interface {
 	// UpdateFeed changes some of a feed's settings (see FeedUpdate),
 	// keeping its mark, runs and schedule unless u says otherwise, and
 	// returns the feed as it now is. Returns ENOTFOUND if it does not
-	// exist, EINVALID if the feed it would make does not validate; a
-	// refused update changes nothing.
+	// exist, EINVALID if the feed it would make does not validate,
+	// ECONFLICT for RunNow while a run holds the feed; a refused update
+	// changes nothing.
 	UpdateFeed(ctx context.Context, name string, u FeedUpdate) (Feed, error)
 	// FeedRuns returns a feed's latest runs, newest first, at most limit
 	// (all when limit <= 0). Returns ENOTFOUND if the feed does not exist.

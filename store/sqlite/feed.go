@@ -125,6 +125,12 @@ func claimConflict(f store.Feed, now time.Time) error {
 	return hail.Errorf(hail.ECONFLICT, "Feed %q is being run elsewhere.", f.Name)
 }
 
+// feedRunning refuses to make a feed due while a run holds it: the run's
+// end sets the next run, which would undo the request unseen.
+func feedRunning(name string) error {
+	return hail.Errorf(hail.ECONFLICT, "Feed %q is being run now; ask again when the run has ended.", name)
+}
+
 func feedNotFound(name string) error {
 	return hail.Errorf(hail.ENOTFOUND, "Feed %q not found.", name)
 }
@@ -262,7 +268,17 @@ func (db *DB) UpdateFeed(ctx context.Context, name string, u store.FeedUpdate) (
 	if err != nil {
 		return f, err
 	}
-	f = u.Apply(f, db.Now())
+	now := db.Now()
+	if u.RunNow {
+		var lease int64
+		if err := tx.QueryRowContext(ctx, `SELECT lease_until FROM feeds WHERE name = ?`, name).Scan(&lease); err != nil {
+			return store.Feed{}, fmt.Errorf("update feed: %w", err)
+		}
+		if lease > micros(now) {
+			return store.Feed{}, feedRunning(name)
+		}
+	}
+	f = u.Apply(f, now)
 	if err := f.Validate(); err != nil {
 		return store.Feed{}, err
 	}

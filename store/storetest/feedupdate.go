@@ -134,6 +134,21 @@ func testFeedRunNow(t *testing.T, s store.Store) {
 	if err := s.CreateFeed(ctx, f); err != nil {
 		t.Fatalf("CreateFeed: %v", err)
 	}
+	// While a run holds the feed, its end sets the next run: refused.
+	held := time.Now()
+	if _, err := s.ClaimFeed(ctx, "list", held, held.Add(time.Hour), false); err != nil {
+		t.Fatalf("ClaimFeed: %v", err)
+	}
+	_, err := s.UpdateFeed(ctx, "list", store.FeedUpdate{RunNow: true})
+	wantCode(t, "UpdateFeed(RunNow) during a run", err, hail.ECONFLICT)
+	if got, err := s.Feed(ctx, "list"); err != nil || !got.NextRun.Equal(f.NextRun) {
+		t.Errorf("next run after a refused RunNow %v (%v), want %v", got.NextRun, err, f.NextRun)
+	}
+	if err := s.FinishFeedRun(ctx, "list", store.FeedRun{Started: held, Ended: held}, store.FeedMark{}, f.NextRun); err != nil {
+		t.Fatalf("FinishFeedRun: %v", err)
+	}
+	_, err = s.UpdateFeed(ctx, "missing", store.FeedUpdate{RunNow: true})
+	wantCode(t, "UpdateFeed(missing, RunNow)", err, hail.ENOTFOUND)
 	before := time.Now().Add(-time.Second)
 	got, err := s.UpdateFeed(ctx, "list", store.FeedUpdate{RunNow: true})
 	after := time.Now().Add(time.Second)
