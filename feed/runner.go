@@ -293,15 +293,35 @@ func tlsClient(hc *http.Client, f store.Feed) (*http.Client, error) {
 	return &c, nil
 }
 
-// Check validates f as a new feed: its settings (store.Feed.Validate) and
-// what an IOC list feed states in its indicators, which a run would
-// otherwise refuse line by line.
+// Check validates f as a new feed: its settings (store.Feed.Validate), its
+// name, and what an IOC list feed states in its indicators, which a run
+// would otherwise refuse line by line. Feeds stored before these rules
+// keep working: only new ones are checked.
 func Check(f store.Feed) error {
 	if err := f.Validate(); err != nil {
 		return err
+	}
+	if !validName(f.Name) {
+		return hail.Errorf(hail.EINVALID, "Feed name %q: use up to 64 letters, digits, '.', '_' or '-', so that it fits a URL path and a command line.", f.Name)
 	}
 	if err := listOptions(f, nil).Check(); err != nil {
 		return hail.Errorf(hail.EINVALID, "Feed %q: %s", f.Name, hail.ErrorMessage(err))
 	}
 	return nil
+}
+
+// validName reports whether a new feed's name is 1 to 64 ASCII letters,
+// digits, '.', '_' or '-', not starting with '.' or '-': a path segment of
+// /api/v1/feeds/{name}/ and an argument of hail feed run.
+func validName(name string) bool {
+	if name == "" || len(name) > 64 || name[0] == '.' || name[0] == '-' {
+		return false
+	}
+	for _, c := range []byte(name) {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
+		if !ok {
+			return false
+		}
+	}
+	return true
 }

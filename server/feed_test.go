@@ -251,6 +251,8 @@ func TestFeedCreateRefused(t *testing.T) {
 		{"bad every", "admin", body(`"name":"x","every":"hourly"`), 400, `"every"`},
 		{"every too short", "admin", body(`"name":"x","every":"10s"`), 400, "least"},
 		{"bad ttl", "admin", body(`"name":"x","list":{"ttl":"a month"}`), 400, "ttl"},
+		{"name with a slash", "admin", body(`"name":"a/b"`), 400, "Feed name"},
+		{"name with a space", "admin", body(`"name":"my feed"`), 400, "Feed name"},
 		{"unknown TLP", "admin", body(`"name":"x","list":{"tlp":"purple"}`), 400, `"purple"`},
 		{"confidence over 100", "admin", body(`"name":"x","list":{"confidence":101}`), 400, "0–100"},
 		{"bad CA", "admin", body(`"name":"x","ca":"not PEM"`), 400, "CA"},
