@@ -251,25 +251,7 @@ func (im *Importer) ImportList(ctx context.Context, r io.Reader, opt ListOptions
 	}
 	s.Added, s.Duplicates = 0, 0 // the identity and marking are context, not list values
 
-	pending := make([]stix.Object, 0, NextBatch(0, im.batchSize()))
-	seen := map[string]bool{} // the same value twice in one list is one indicator
-	flushPending := func() error {
-		if len(pending) == 0 {
-			return nil
-		}
-		// revise compares with what the store holds, the batches before
-		// included.
-		if err := im.wait(&s); err != nil {
-			return err
-		}
-		revised, err := im.revise(ctx, pending)
-		if err != nil {
-			return err
-		}
-		s.Duplicates += len(pending) - len(revised)
-		pending = make([]stix.Object, 0, NextBatch(len(pending), im.batchSize()))
-		return im.flush(ctx, &s, revised)
-	}
+	b := newIndicatorBatches(im, &s)
 	err := ReadList(r, opt, func(ioc IOC) error {
 		s.Read++
 		obj, err := Indicator(ioc, opt)
@@ -277,28 +259,73 @@ func (im *Importer) ImportList(ctx context.Context, r io.Reader, opt ListOptions
 			im.reject(&s, fmt.Sprintf("line %d", ioc.Line), "", hail.ErrorMessage(err))
 			return nil
 		}
-		if seen[obj.ID] {
-			s.Duplicates++
-			return nil
-		}
-		seen[obj.ID] = true
-		pending = append(pending, obj)
-		if len(pending) == cap(pending) {
-			clear(seen)
-			return flushPending()
-		}
-		return nil
+		return b.add(ctx, obj)
 	}, func(line int, text, reason string) {
 		s.Read++
 		im.reject(&s, fmt.Sprintf("line %d", line), "", reason+": "+text)
 	})
-	if err == nil {
-		err = flushPending()
+	return s, b.finish(ctx, err)
+}
+
+// indicatorBatches gathers the indicators an import makes into batches:
+// the same value twice in a batch is one indicator, and a batch keeps only
+// what is new or changed against what the store holds (revise).
+type indicatorBatches struct {
+	im      *Importer
+	s       *Summary
+	pending []stix.Object
+	seen    map[string]bool
+}
+
+func newIndicatorBatches(im *Importer, s *Summary) *indicatorBatches {
+	return &indicatorBatches{im: im, s: s, pending: make([]stix.Object, 0, NextBatch(0, im.batchSize())),
+		seen: map[string]bool{}}
+}
+
+// add takes one indicator, storing the batch when it is full.
+func (b *indicatorBatches) add(ctx context.Context, obj stix.Object) error {
+	if b.seen[obj.ID] {
+		b.s.Duplicates++
+		return nil
 	}
-	if werr := im.wait(&s); err == nil {
+	b.seen[obj.ID] = true
+	b.pending = append(b.pending, obj)
+	if len(b.pending) == cap(b.pending) {
+		clear(b.seen)
+		return b.flush(ctx)
+	}
+	return nil
+}
+
+// flush starts storing the pending batch.
+func (b *indicatorBatches) flush(ctx context.Context) error {
+	if len(b.pending) == 0 {
+		return nil
+	}
+	// revise compares with what the store holds, the batches before
+	// included.
+	if err := b.im.wait(b.s); err != nil {
+		return err
+	}
+	revised, err := b.im.revise(ctx, b.pending)
+	if err != nil {
+		return err
+	}
+	b.s.Duplicates += len(b.pending) - len(revised)
+	b.pending = make([]stix.Object, 0, NextBatch(len(b.pending), b.im.batchSize()))
+	return b.im.flush(ctx, b.s, revised)
+}
+
+// finish stores what is pending unless err, the reading's outcome, is set,
+// and waits for the batch being stored; it returns the first error.
+func (b *indicatorBatches) finish(ctx context.Context, err error) error {
+	if err == nil {
+		err = b.flush(ctx)
+	}
+	if werr := b.im.wait(b.s); err == nil {
 		err = werr
 	}
-	return s, err
+	return err
 }
 
 // revise keeps, of a batch of freshly built objects, those that are new or

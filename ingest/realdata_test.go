@@ -162,3 +162,61 @@ func TestRealLists(t *testing.T) {
 	}
 	t.Logf("%d files, %d IOCs, %d bad lines", len(files), totalIOCs, totalBad)
 }
+
+// TestRealMISP reads the published MISP event exports and makes an
+// indicator of every attribute that carries one, as --all-attributes
+// does; a JSON file that is no MISP export is refused.
+func TestRealMISP(t *testing.T) {
+	dir := requireData(t, "real/lists/eset-malware-ioc/misp-json")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	total := map[string]int{}
+	for _, path := range files {
+		name := filepath.Base(path)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == "dnsbirthday__rqz-dnsduvel_blocklist.json" {
+			// A DNS resolver's block list in a JSON of its own.
+			if SniffMISP(data) || hail.ErrorCode(ReadMISP(strings.NewReader(string(data)), func(*MISPEvent) error { return nil })) != hail.EINVALID {
+				t.Errorf("%s: taken for a MISP export", name)
+			}
+			continue
+		}
+		if !SniffMISP(data) {
+			t.Errorf("%s: not recognised as a MISP export", name)
+		}
+		attrs, iocs, skipped := 0, 0, map[string]int{}
+		err = ReadMISP(strings.NewReader(string(data)), func(ev *MISPEvent) error {
+			opt := MISPOptions{ListOptions: ListOptions{Now: at(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))}, AllAttributes: true}
+			for _, a := range ev.attributes() {
+				attrs++
+				got, reason := a.iocs()
+				if reason != "" {
+					skipped[a.Type]++
+					continue
+				}
+				for _, ioc := range got {
+					o, err := Indicator(ioc, opt.eventOptions(ev, a))
+					if err == nil {
+						err = stix.Validate(o)
+					}
+					if err != nil {
+						t.Errorf("%s: %s %q: %v", name, a.Type, a.Value, err)
+					}
+					iocs++
+					total[ioc.Type]++
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		t.Logf("%-50s %4d attributes, %4d indicators, passed over %v", name, attrs, iocs, skipped)
+		if iocs == 0 {
+			t.Errorf("%s: no indicator", name)
+		}
+	}
+	t.Logf("indicators by type: %v", total)
+}

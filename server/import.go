@@ -21,13 +21,16 @@ const DefaultMaxImportSize = 1 << 30 // 1 GiB: large IOC lists and bundles
 // importQuery is the query of POST /api/v1/import.
 type importQuery struct {
 	Collection string
-	Format     string // "stix", ingest.FormatText or ingest.FormatCSV
+	Format     string // "stix", ingest.FormatMISP, ingest.FormatText or ingest.FormatCSV
 	List       ingest.ListOptions
 	Snapshot   bool
+	// AllAttributes takes a MISP export's attributes whose to_ids is false.
+	AllAttributes bool
 }
 
-// parseImportQuery reads collection, format, and for IOC lists source,
-// tlp, confidence, ttl, labels, columns, indicator_type and snapshot.
+// parseImportQuery reads collection, format, and for IOC lists and MISP
+// exports source, tlp, confidence, ttl, labels, columns, indicator_type,
+// snapshot (lists) and all_attributes (MISP).
 // Returns EINVALID naming the first bad parameter.
 func parseImportQuery(raw string) (importQuery, error) {
 	v, err := url.ParseQuery(raw)
@@ -41,12 +44,14 @@ func parseImportQuery(raw string) (importQuery, error) {
 	switch q.Format {
 	case "stix", "json", "bundle":
 		q.Format = "stix"
+	case ingest.FormatMISP:
+		q.Format = ingest.FormatMISP
 	case "txt", "text":
 		q.Format = ingest.FormatText
 	case "csv":
 		q.Format = ingest.FormatCSV
 	default:
-		return q, hail.Errorf(hail.EINVALID, "Parameter format=%q: use stix, txt or csv.", truncate(q.Format, 32))
+		return q, hail.Errorf(hail.EINVALID, "Parameter format=%q: use stix, misp, txt or csv.", truncate(q.Format, 32))
 	}
 	q.List = ingest.ListOptions{
 		Source: v.Get("source"), TLP: v.Get("tlp"), IndicatorType: v.Get("indicator_type"),
@@ -73,7 +78,14 @@ func parseImportQuery(raw string) (importQuery, error) {
 		}
 		q.Snapshot = b
 	}
-	if q.Snapshot && (q.Format == "stix" || q.List.Source == "") {
+	if s := v.Get("all_attributes"); s != "" {
+		b, err := strconv.ParseBool(s)
+		if err != nil || b && q.Format != ingest.FormatMISP {
+			return q, hail.Errorf(hail.EINVALID, "Parameter all_attributes=%q: true or false, for format misp.", truncate(s, 32))
+		}
+		q.AllAttributes = b
+	}
+	if q.Snapshot && (q.Format == "stix" || q.Format == ingest.FormatMISP || q.List.Source == "") {
 		return q, hail.Errorf(hail.EINVALID, "A snapshot needs an IOC list (format txt or csv) and its source.")
 	}
 	return q, nil
@@ -150,6 +162,8 @@ func (s *Server) handleImportPost(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case q.Format == "stix":
 		sum, err = im.ImportSTIX(r.Context(), body)
+	case q.Format == ingest.FormatMISP:
+		sum, err = im.ImportMISP(r.Context(), body, ingest.MISPOptions{ListOptions: q.List, AllAttributes: q.AllAttributes})
 	case q.Snapshot:
 		sum, revoked, err = feed.Snapshot(r.Context(), im, body, q.List)
 	default:

@@ -184,3 +184,42 @@ func TestImportCompressed(t *testing.T) {
 		t.Errorf("truncated gzip: status %d %s; want 400 naming the damage", r.status, r.body)
 	}
 }
+
+func TestImportMISP(t *testing.T) {
+	e := newEnv(t, server.Config{}, false)
+	event := `{"Event":{"info":"Op A","Orgc":{"name":"ESET"},"Tag":[{"name":"tlp:green"}],"Attribute":[
+		{"type":"ip-dst","value":"203.0.113.9","to_ids":true},
+		{"type":"domain","value":"c2.example","to_ids":false},
+		{"type":"text","value":"words","to_ids":true}]}}`
+	r, a := postImport(t, e, "collection=drop&format=misp", "admin", event)
+	if r.status != http.StatusOK || a.Read != 3 || a.Added != 1 || a.Rejected != 2 {
+		t.Errorf("MISP event: status %d %+v; want 3 read, 1 added, 2 rejected", r.status, a)
+	}
+	r, a = postImport(t, e, "collection=drop&format=misp&all_attributes=true", "admin", event)
+	if r.status != http.StatusOK || a.Added != 1 || a.Duplicates != 1 {
+		t.Errorf("MISP event, all attributes: status %d %+v; want the domain added, the address a duplicate", r.status, a)
+	}
+	page, err := e.db.IOCs(context.Background(), collDrop, store.IOCFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, i := range page.IOCs {
+		got = append(got, i.Value+" "+i.Source+" "+i.TLP)
+	}
+	if want := []string{"203.0.113.9 ESET green", "c2.example ESET green"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("stored IOCs %q, want %q", got, want)
+	}
+	for query, want := range map[string]string{
+		"collection=drop&format=txt&all_attributes=true":     "all_attributes",
+		"collection=drop&format=misp&all_attributes=yes":     "all_attributes",
+		"collection=drop&format=misp&snapshot=true&source=x": "snapshot",
+	} {
+		if r, _ := postImport(t, e, query, "admin", event); r.status != http.StatusBadRequest || !strings.Contains(string(r.body), want) {
+			t.Errorf("%s: %d %s, want 400 naming %s", query, r.status, r.body, want)
+		}
+	}
+	if r, _ := postImport(t, e, "collection=drop&format=misp", "admin", `{"type":"bundle","objects":[]}`); r.status != http.StatusBadRequest {
+		t.Errorf("a STIX bundle as format misp: %d %s, want 400", r.status, r.body)
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -20,7 +21,7 @@ func runImport(ctx context.Context, env *environ, args []string) error {
 	fs := newFlagSet(env, "import", &db)
 	coll := fs.String("collection", bootstrap.DefaultAlias, "collection alias or id to import into")
 	root := fs.String("api-root", bootstrap.APIRootName, "API root of the collection")
-	format := fs.String("format", "", "stix, txt or csv (default: from the file name and content)")
+	format := fs.String("format", "", "stix, misp, txt or csv (default: from the file name and content)")
 	dryRun := fs.Bool("dry-run", false, "validate only; store nothing")
 	batch := fs.Int("batch", ingest.DefaultBatch, "objects per transaction")
 	var opt ingest.ListOptions
@@ -31,6 +32,7 @@ func runImport(ctx context.Context, env *environ, args []string) error {
 	fs.StringVar(&opt.IndicatorType, "indicator-type", "", `IOC lists: indicator_types value (default "malicious-activity")`)
 	fs.DurationVar(&opt.TTL, "ttl", 0, "IOC lists: validity, sets valid_until (e.g. 720h)")
 	columns := fs.String("columns", "", "IOC lists: CSV columns holding indicators, by name or 1-based number")
+	allAttributes := fs.Bool("all-attributes", false, "MISP: also the attributes whose to_ids is false, which MISP marks as context")
 	snapshot := fs.Bool("snapshot", false, "IOC lists: the list is the source's complete list; revoke the source's indicators it no longer names (needs --source)")
 	if err := parse(fs, env, args); err != nil {
 		return err
@@ -56,7 +58,14 @@ func runImport(ctx context.Context, env *environ, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *snapshot && (kind == "stix" || opt.Source == "") {
+	input := bufio.NewReader(u)
+	if head, _ := input.Peek(512); kind == "stix" && *format == "" && ingest.SniffMISP(head) {
+		kind = ingest.FormatMISP
+	}
+	if *allAttributes && kind != ingest.FormatMISP {
+		return errors.New("--all-attributes is for MISP event exports")
+	}
+	if *snapshot && (kind == "stix" || kind == ingest.FormatMISP || opt.Source == "") {
 		return errors.New("--snapshot needs an IOC list (txt or csv) and its --source")
 	}
 
@@ -87,13 +96,15 @@ func runImport(ctx context.Context, env *environ, args []string) error {
 	revoked := -1
 	switch {
 	case kind == "stix":
-		sum, err = im.ImportSTIX(ctx, u)
+		sum, err = im.ImportSTIX(ctx, input)
+	case kind == ingest.FormatMISP:
+		sum, err = im.ImportMISP(ctx, input, ingest.MISPOptions{ListOptions: opt, AllAttributes: *allAttributes})
 	case *snapshot:
 		opt.Format = kind
-		sum, revoked, err = feed.Snapshot(ctx, im, u, opt)
+		sum, revoked, err = feed.Snapshot(ctx, im, input, opt)
 	default:
 		opt.Format = kind
-		sum, err = im.ImportList(ctx, u, opt)
+		sum, err = im.ImportList(ctx, input, opt)
 	}
 	if im.Progress != nil {
 		fmt.Fprintln(env.stderr)
@@ -174,13 +185,15 @@ func inputKind(format, name string) (string, error) {
 	switch strings.ToLower(format) {
 	case "stix", "json", "bundle":
 		return "stix", nil
+	case ingest.FormatMISP:
+		return ingest.FormatMISP, nil
 	case "txt", "text":
 		return ingest.FormatText, nil
 	case "csv":
 		return ingest.FormatCSV, nil
 	case "":
 	default:
-		return "", fmt.Errorf("--format %q: want stix, txt or csv", format)
+		return "", fmt.Errorf("--format %q: want stix, misp, txt or csv", format)
 	}
 	switch strings.ToLower(filepath.Ext(name)) {
 	case ".json", ".stix2", ".stix", ".ndjson", "":

@@ -194,3 +194,27 @@ func TestImportCompressed(t *testing.T) {
 		t.Errorf("import of a truncated gzip file: %v, want the damage named\n%s", err, out)
 	}
 }
+
+func TestImportMISPExport(t *testing.T) {
+	// A MISP event export is told from a STIX bundle by its first key. ESET
+	// publishes its indicators with to_ids false: they are passed over,
+	// with the reason, unless --all-attributes; importing again adds
+	// nothing.
+	event := needShared(t, "real/lists/eset-malware-ioc/misp-json/dukes__misp-dukes-operation-ghost-event.json")
+	db := filepath.Join(t.TempDir(), "hail.db")
+	out := mustHail(t, "import", "--db", db, event)
+	if r, a, _, x := counts(t, out); r != "101" || a != "0" || x != "101" || !strings.Contains(out, "to_ids false") {
+		t.Errorf("MISP export: read %s added %s rejected %s, want 101/0/101 for to_ids false\n%s", r, a, x, out)
+	}
+	out = mustHail(t, "import", "--db", db, "--all-attributes", event)
+	if r, a, _, x := counts(t, out); r != "101" || a != "87" || x != "14" || !strings.Contains(out, "MISP type text is not an indicator type") {
+		t.Errorf("MISP export, all attributes: read %s added %s rejected %s, want 101/87/14\n%s", r, a, x, out)
+	}
+	out = mustHail(t, "import", "--db", db, "--all-attributes", event)
+	if _, a, d, _ := counts(t, out); a != "0" || d != "87" {
+		t.Errorf("MISP export again: added %s duplicate %s, want 0 and 87\n%s", a, d, out)
+	}
+	if out, err := runHail(t, "import", "--db", db, "--all-attributes", "--format", "stix", event); err == nil {
+		t.Errorf("--all-attributes with --format stix succeeded:\n%s", out)
+	}
+}

@@ -1,0 +1,479 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"hail"
+	"hail/stix"
+)
+
+// FormatMISP names a MISP event export: the JSON of one event
+// ({"Event": {…}}), of a search (/events/restSearch: {"response": [{"Event":
+// {…}}, …]}), or an array of events.
+const FormatMISP = "misp"
+
+// MISPEvent is what an import reads of one MISP event.
+type MISPEvent struct {
+	Info string `json:"info"`
+	UUID string `json:"uuid"`
+	// Orgc is the organisation that created the event, Org the one that
+	// holds this copy.
+	Orgc      mispOrg         `json:"Orgc"`
+	Org       mispOrg         `json:"Org"`
+	Tags      []mispTag       `json:"Tag"`
+	Attribute []MISPAttribute `json:"Attribute"`
+	Object    []struct {
+		Name      string          `json:"name"`
+		Attribute []MISPAttribute `json:"Attribute"`
+	} `json:"Object"`
+}
+
+// MISPAttribute is one attribute of an event or of one of its objects.
+type MISPAttribute struct {
+	Type     string    `json:"type"`
+	Category string    `json:"category"`
+	Value    string    `json:"value"`
+	Comment  string    `json:"comment"`
+	UUID     string    `json:"uuid"`
+	ToIDs    mispBool  `json:"to_ids"`
+	Deleted  mispBool  `json:"deleted"`
+	Tags     []mispTag `json:"Tag"`
+}
+
+type mispOrg struct {
+	Name string `json:"name"`
+}
+
+type mispTag struct {
+	Name string `json:"name"`
+}
+
+// mispBool reads a MISP flag: true and false, or "1" and "0" and 1 and 0
+// as older exports write them.
+type mispBool bool
+
+func (b *mispBool) UnmarshalJSON(data []byte) error {
+	switch strings.Trim(string(data), `"`) {
+	case "true", "1":
+		*b = true
+	case "false", "0", "", "null":
+		*b = false
+	default:
+		return hail.Errorf(hail.EINVALID, "MISP export: %s is not a flag (true, false, 1 or 0).", cut(string(data), 40))
+	}
+	return nil
+}
+
+// attributes returns the event's attributes, its objects' after its own,
+// in the order of the export.
+func (ev *MISPEvent) attributes() []MISPAttribute {
+	out := ev.Attribute
+	for _, o := range ev.Object {
+		out = append(out, o.Attribute...)
+	}
+	return out
+}
+
+// SniffMISP reports whether head, the start of a JSON input, opens a MISP
+// event export: an object whose first key is "Event" or "response".
+func SniffMISP(head []byte) bool {
+	head = bytes.TrimLeft(bytes.TrimPrefix(head, utf8BOM), " \t\r\n")
+	if len(head) == 0 || head[0] != '{' {
+		return false
+	}
+	head = bytes.TrimLeft(head[1:], " \t\r\n")
+	return bytes.HasPrefix(head, []byte(`"Event"`)) || bytes.HasPrefix(head, []byte(`"response"`))
+}
+
+// ReadMISP calls fn for each event of a MISP export in r (see FormatMISP),
+// in order, decoding one event at a time: memory is bounded by the largest
+// event. It returns the first error fn returns, unchanged, and EINVALID
+// for input that is no MISP export.
+func ReadMISP(r io.Reader, fn func(*MISPEvent) error) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	if b, _ := br.Peek(len(utf8BOM)); bytes.Equal(b, utf8BOM) {
+		br.Discard(len(utf8BOM))
+	}
+	dec := json.NewDecoder(br)
+	events := 0
+	for {
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			if events == 0 {
+				return hail.Errorf(hail.EINVALID, "The MISP export holds no event.")
+			}
+			return nil
+		}
+		if err != nil {
+			return mispSyntax(err)
+		}
+		switch tok {
+		case json.Delim('{'):
+			n, err := readMISPObject(dec, fn)
+			events += n
+			if err != nil {
+				return err
+			}
+		case json.Delim('['):
+			for dec.More() {
+				if err := readMISPElement(dec, fn); err != nil {
+					return err
+				}
+				events++
+			}
+			if _, err := dec.Token(); err != nil {
+				return mispSyntax(err)
+			}
+		default:
+			return hail.Errorf(hail.EINVALID, "A MISP export is a JSON object or array, not %v.", tok)
+		}
+	}
+}
+
+// readMISPObject reads the keys of a top-level object, whose "{" was read:
+// an event under "Event", events under "response".
+func readMISPObject(dec *json.Decoder, fn func(*MISPEvent) error) (int, error) {
+	events := 0
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return events, mispSyntax(err)
+		}
+		switch tok {
+		case "Event":
+			var ev MISPEvent
+			if err := dec.Decode(&ev); err != nil {
+				return events, mispSyntax(err)
+			}
+			events++
+			if err := fn(&ev); err != nil {
+				return events, err
+			}
+		case "response":
+			if tok, err := dec.Token(); err != nil {
+				return events, mispSyntax(err)
+			} else if tok != json.Delim('[') {
+				return events, hail.Errorf(hail.EINVALID, `The MISP export's "response" is not an array of events.`)
+			}
+			for dec.More() {
+				if err := readMISPElement(dec, fn); err != nil {
+					return events, err
+				}
+				events++
+			}
+			if _, err := dec.Token(); err != nil {
+				return events, mispSyntax(err)
+			}
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return events, mispSyntax(err)
+			}
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing '}'
+		return events, mispSyntax(err)
+	}
+	if events == 0 {
+		return 0, hail.Errorf(hail.EINVALID, `The JSON object holds no MISP event: no "Event" or "response".`)
+	}
+	return events, nil
+}
+
+// readMISPElement reads one element of an array of events: {"Event": {…}}
+// or the event itself.
+func readMISPElement(dec *json.Decoder, fn func(*MISPEvent) error) error {
+	var wrapped struct {
+		Event *MISPEvent `json:"Event"`
+		MISPEvent
+	}
+	if err := dec.Decode(&wrapped); err != nil {
+		return mispSyntax(err)
+	}
+	ev := wrapped.Event
+	if ev == nil {
+		ev = &wrapped.MISPEvent
+	}
+	return fn(ev)
+}
+
+func mispSyntax(err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return hail.Errorf(hail.EINVALID, "Malformed MISP export at byte %d: %v.", se.Offset, err)
+	case errors.As(err, &te):
+		return hail.Errorf(hail.EINVALID, "MISP export: %q cannot be a JSON %s.", te.Field, te.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return hail.Errorf(hail.EINVALID, "The MISP export ends early.")
+	}
+	return err
+}
+
+// mispValue says how a MISP attribute type holds its indicator values:
+// the whole value, or a part of a composite "a|b".
+type mispValue int
+
+const (
+	mispWhole    mispValue = iota + 1
+	mispSecond             // filename|md5: the digest
+	mispHostPort           // ip-dst|port: host and port
+	mispBoth               // domain|ip: each part
+)
+
+// mispTypes maps the MISP attribute types that carry indicators to how
+// their values read; MISP's other types (text, filename, port, link,
+// regkey and the like) describe rather than detect.
+var mispTypes = map[string]mispValue{
+	"ip-src": mispWhole, "ip-dst": mispWhole, "domain": mispWhole, "hostname": mispWhole, "url": mispWhole,
+	"md5": mispWhole, "sha1": mispWhole, "sha256": mispWhole, "sha512": mispWhole,
+	"email": mispWhole, "email-src": mispWhole, "email-dst": mispWhole, "vulnerability": mispWhole,
+	"filename|md5": mispSecond, "filename|sha1": mispSecond, "filename|sha256": mispSecond,
+	"filename|sha512": mispSecond,
+	"ip-src|port":     mispHostPort, "ip-dst|port": mispHostPort, "hostname|port": mispHostPort,
+	"domain|ip": mispBoth,
+}
+
+// mispKinds are the IOC types a MISP type may be detected as: a value
+// that reads as another is the export's mistake, not an indicator.
+var mispKinds = map[string][]string{
+	"ip-src": {TypeIPv4, TypeIPv6, TypeCIDR}, "ip-dst": {TypeIPv4, TypeIPv6, TypeCIDR},
+	"ip-src|port": {TypeIPv4, TypeIPv6}, "ip-dst|port": {TypeIPv4, TypeIPv6},
+	"domain": {TypeDomain}, "hostname": {TypeDomain}, "hostname|port": {TypeDomain},
+	"domain|ip": {TypeDomain, TypeIPv4, TypeIPv6},
+	"url":       {TypeURL, TypeDomain, TypeIPv4, TypeIPv6},
+	"md5":       {TypeMD5}, "filename|md5": {TypeMD5}, "sha1": {TypeSHA1}, "filename|sha1": {TypeSHA1},
+	"sha256": {TypeSHA256}, "filename|sha256": {TypeSHA256}, "sha512": {TypeSHA512}, "filename|sha512": {TypeSHA512},
+	"email": {TypeEmail}, "email-src": {TypeEmail}, "email-dst": {TypeEmail}, "vulnerability": {TypeCVE},
+}
+
+// iocs returns the indicators an attribute carries, or why it carries
+// none.
+func (a MISPAttribute) iocs() ([]IOC, string) {
+	how, ok := mispTypes[a.Type]
+	if !ok {
+		return nil, fmt.Sprintf("MISP type %s is not an indicator type", a.Type)
+	}
+	values := []string{a.Value}
+	if how != mispWhole {
+		i := strings.LastIndexByte(a.Value, '|')
+		if i < 0 {
+			return nil, fmt.Sprintf("MISP type %s needs a value such as a|b, not %q", a.Type, truncateText(a.Value))
+		}
+		first, second := a.Value[:i], a.Value[i+1:]
+		switch how {
+		case mispSecond:
+			values = []string{second}
+		case mispHostPort:
+			if strings.Contains(first, ":") {
+				first = "[" + first + "]" // an IPv6 address
+			}
+			values = []string{first + ":" + second}
+		case mispBoth:
+			values = []string{first, second}
+		}
+	}
+	out := make([]IOC, 0, len(values))
+	for _, v := range values {
+		ioc, reason := detect(v)
+		if reason != "" {
+			return nil, fmt.Sprintf("%s %q: %s", a.Type, truncateText(v), reason)
+		}
+		kinds := mispKinds[a.Type]
+		if !containsString(kinds, ioc.Type) {
+			return nil, fmt.Sprintf("%s %q reads as %s, not %s", a.Type, truncateText(v), ioc.Type, strings.Join(kinds, " or "))
+		}
+		out = append(out, ioc)
+	}
+	return out, ""
+}
+
+func containsString(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func truncateText(s string) string {
+	if len(s) > 80 {
+		return cut(s, 77) + "..."
+	}
+	return s
+}
+
+// tlpRank orders TLP levels from the least to the most restrictive.
+var tlpRank = map[string]int{"white": 1, "green": 2, "amber": 3, "red": 4}
+
+// mispMarking splits tags into the most restrictive TLP they name (the
+// tag as written, "" for none) and the others, which become labels.
+func mispMarking(tags []mispTag) (tlp string, labels []string) {
+	rank := 0
+	for _, t := range tags {
+		name := strings.TrimSpace(t.Name)
+		if name == "" {
+			continue
+		}
+		if level, ok := tlpLevel(name); ok && strings.HasPrefix(strings.ToLower(name), "tlp:") {
+			if tlpRank[level] > rank {
+				tlp, rank = name, tlpRank[level]
+			}
+			continue
+		}
+		labels = append(labels, name)
+	}
+	return tlp, labels
+}
+
+// MISPOptions are a MISP import's options. Those of ListOptions that are
+// set override what the events say: Source their creating organisation,
+// TLP their tlp: tags; Labels come before the events' and attributes'
+// other tags.
+type MISPOptions struct {
+	ListOptions
+	// AllAttributes takes the attributes whose to_ids flag is false too,
+	// which MISP marks as context rather than for detection; many
+	// publishers leave the flag off on the indicators of their reports.
+	AllAttributes bool
+}
+
+// eventOptions are the options of the indicators of one attribute.
+func (o MISPOptions) eventOptions(ev *MISPEvent, a MISPAttribute) ListOptions {
+	opt := o.ListOptions
+	opt.Format = FormatMISP
+	if opt.Source == "" {
+		opt.Source = strings.TrimSpace(ev.Orgc.Name)
+		if opt.Source == "" {
+			opt.Source = strings.TrimSpace(ev.Org.Name)
+		}
+	}
+	evTLP, evLabels := mispMarking(ev.Tags)
+	attrTLP, attrLabels := mispMarking(a.Tags)
+	if opt.TLP == "" {
+		opt.TLP = evTLP
+		if attrTLP != "" {
+			opt.TLP = attrTLP
+		}
+	}
+	opt.Labels = append(append(append([]string(nil), opt.Labels...), evLabels...), attrLabels...)
+	return opt
+}
+
+// ImportMISP imports MISP event exports (see FormatMISP): each attribute
+// of a type that carries indicators becomes a STIX indicator, as an IOC
+// list's value does, created by an identity named after the event's
+// creating organisation and marked with the event's (or the attribute's)
+// TLP tag. Attributes with to_ids false, of other types, or deleted are
+// passed over; all but deleted ones are counted as rejected with the
+// reason. Re-importing an export adds nothing.
+func (im *Importer) ImportMISP(ctx context.Context, r io.Reader, opt MISPOptions) (Summary, error) {
+	var s Summary
+	if err := opt.Check(); err != nil {
+		return s, err
+	}
+	b := newIndicatorBatches(im, &s)
+	stored := map[string]bool{} // identities and markings stored by this import
+	n := 0
+	err := ReadMISP(r, func(ev *MISPEvent) error {
+		for _, a := range ev.attributes() {
+			if a.Deleted {
+				continue
+			}
+			n++
+			s.Read++
+			where := fmt.Sprintf("attribute %d", n)
+			iocs, reason := a.iocs()
+			if reason != "" {
+				im.reject(&s, where, "", reason)
+				continue
+			}
+			if !bool(a.ToIDs) && !opt.AllAttributes {
+				im.reject(&s, where, "", fmt.Sprintf("%s %q has to_ids false: context, not for detection", a.Type, truncateText(a.Value)))
+				continue
+			}
+			aOpt := opt.eventOptions(ev, a)
+			if err := im.storeContext(ctx, &s, aOpt, stored); err != nil {
+				return err
+			}
+			for _, ioc := range iocs {
+				ioc.Line = n
+				ioc.Fields = mispFields(ev, a)
+				obj, err := Indicator(ioc, aOpt)
+				if err != nil {
+					im.reject(&s, where, "", hail.ErrorMessage(err))
+					continue
+				}
+				if err := b.add(ctx, obj); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	return s, b.finish(ctx, err)
+}
+
+// storeContext stores, before the first indicator that refers to them,
+// the identity and TLP marking opt names, unless this import already did.
+// They are context: not counted as added.
+func (im *Importer) storeContext(ctx context.Context, s *Summary, opt ListOptions, stored map[string]bool) error {
+	var head []stix.Object
+	if opt.Source != "" && !stored["source\x00"+opt.Source] {
+		stored["source\x00"+opt.Source] = true
+		head = append(head, Identity(opt.Source))
+	}
+	if opt.TLP != "" {
+		m, err := TLPMarking(opt.TLP)
+		if err != nil {
+			return err
+		}
+		if !stored[m.ID] {
+			stored[m.ID] = true
+			head = append(head, m)
+		}
+	}
+	if len(head) == 0 {
+		return nil
+	}
+	// The batch being stored counts in s; the context does not.
+	if err := im.wait(s); err != nil {
+		return err
+	}
+	var scratch Summary
+	return im.finish(ctx, &scratch, head)
+}
+
+// mispFields describes an indicator made from a MISP attribute: its
+// event, category and comment. Not its uuid: the same value in two events
+// is one indicator, whose description should not change with each.
+func mispFields(ev *MISPEvent, a MISPAttribute) map[string]string {
+	f := map[string]string{}
+	for k, v := range map[string]string{"event": ev.Info, "category": a.Category, "comment": a.Comment} {
+		if v = strings.TrimSpace(v); v != "" {
+			f[k] = cut(v, 1000)
+		}
+	}
+	return f
+}
+
+// cut shortens s to at most n bytes, at a rune boundary.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
