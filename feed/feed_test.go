@@ -597,3 +597,39 @@ func TestCompressedFeeds(t *testing.T) {
 	checkLastRun(t, local, "urls", counts{Read: 2, Added: 2}, "")
 	checkLastRun(t, local, "broken", counts{}, "gzip input is damaged")
 }
+
+func TestMISPFeed(t *testing.T) {
+	// A MISP feed publishes each event as a JSON file; the feed imports its
+	// indicators, created by the event's organisation, and asks again with
+	// the ETag.
+	event := `{"Event":{"info":"Op A","Orgc":{"name":"CIRCL"},"Tag":[{"name":"tlp:white"}],"Attribute":[
+		{"type":"ip-dst","value":"203.0.113.9","to_ids":true},
+		{"type":"domain","value":"c2.example","to_ids":false},
+		{"type":"comment","value":"see the report","to_ids":false}]}}`
+	ls := &listServer{}
+	ls.set(event, `"e1"`)
+	srv := httptest.NewServer(ls)
+	defer srv.Close()
+	local := openStore(t, localColl, "local")
+	mustCreate(t, local, store.Feed{Name: "misp", Kind: store.FeedMISP, URL: srv.URL + "/event.json",
+		List: store.FeedList{AllAttributes: true}})
+	s, c := scheduler(local)
+	runDue(t, s, "misp")
+	checkLastRun(t, local, "misp", counts{Read: 3, Added: 2, Rejected: 1}, "")
+	page, err := local.IOCs(ctx, localColl, store.IOCFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, i := range page.IOCs {
+		got = append(got, i.Value+" "+i.Source+" "+i.TLP)
+	}
+	if want := []string{"203.0.113.9 CIRCL clear", "c2.example CIRCL clear"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("IOCs %q, want %q", got, want)
+	}
+	c.Advance(time.Hour)
+	runDue(t, s, "misp")
+	if f := checkLastRun(t, local, "misp", counts{}, ""); !f.LastRun.NotChanged {
+		t.Errorf("second run of an unchanged event: %+v, want not modified", f.LastRun)
+	}
+}

@@ -235,6 +235,8 @@ func (r *Runner) runHTTP(ctx context.Context, f store.Feed, im *ingest.Importer,
 	switch f.Kind {
 	case store.FeedSTIXBundle:
 		s, err = im.ImportSTIX(ctx, body)
+	case store.FeedMISP:
+		s, err = im.ImportMISP(ctx, body, ingest.MISPOptions{ListOptions: listOptions(f, r.now), AllAttributes: f.List.AllAttributes})
 	default:
 		opt := listOptions(f, r.now)
 		if f.List.Snapshot {

@@ -39,6 +39,7 @@ type feedJSON struct {
 	Every           string `json:"every"`
 	EverySeconds    int64  `json:"every_seconds"`
 	Snapshot        bool   `json:"snapshot"`
+	AllAttributes   bool   `json:"all_attributes"` // misp feeds
 	AllVersions     bool   `json:"all_versions"`
 	Insecure        bool   `json:"insecure"` // any TLS certificate of the source is accepted
 	// ClientCertificate says whether the feed presents one; its key is
@@ -203,7 +204,8 @@ func feedView(f store.Feed) feedJSON {
 		Name: f.Name, Kind: f.Kind, URL: redactURL(f.URL), Collection: f.CollectionID,
 		TAXIICollection: f.TAXIICollection, Auth: "none", Every: f.Every.String(),
 		EverySeconds: int64(f.Every / time.Second), Snapshot: f.List.Snapshot, Source: f.List.Source,
-		AllVersions: f.AllVersions, Insecure: f.Insecure, ClientCertificate: f.ClientCert != "",
+		AllAttributes: f.List.AllAttributes,
+		AllVersions:   f.AllVersions, Insecure: f.Insecure, ClientCertificate: f.ClientCert != "",
 		NextRun: optTime(f.NextRun),
 		Mark:    feedMarkJSON{AddedAfter: optTime(f.Mark.AddedAfter), ETag: f.Mark.ETag, LastModified: f.Mark.LastModified},
 	}

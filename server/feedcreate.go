@@ -17,7 +17,7 @@ const defaultFeedEvery = time.Hour
 // flags and files.
 type feedRequest struct {
 	Name            string          `json:"name"`
-	Kind            string          `json:"kind"` // taxii21, stix-bundle, txt or csv
+	Kind            string          `json:"kind"` // taxii21, stix-bundle, txt, csv or misp
 	URL             string          `json:"url"`
 	Collection      string          `json:"collection"` // local id, alias, or "root/alias"
 	TAXIICollection string          `json:"taxii_collection"`
@@ -43,6 +43,8 @@ type feedListRequest struct {
 	Labels     []string `json:"labels"`
 	Columns    []string `json:"columns"`
 	Snapshot   bool     `json:"snapshot"`
+	// AllAttributes: misp feeds take the attributes whose to_ids is false.
+	AllAttributes bool `json:"all_attributes"`
 }
 
 // decodeFeedRequest reads a create body into a feed, leaving the
@@ -61,7 +63,8 @@ func decodeFeedRequest(body []byte) (collection string, f store.Feed, err error)
 		User: req.User, Password: req.Password, Token: req.Token, Every: defaultFeedEvery,
 		AllVersions: req.AllVersions, Insecure: req.Insecure, CA: req.CA, ClientCert: req.ClientCert, ClientKey: req.ClientKey,
 		List: store.FeedList{Source: req.List.Source, TLP: req.List.TLP, Confidence: req.List.Confidence,
-			Labels: req.List.Labels, Columns: req.List.Columns, Snapshot: req.List.Snapshot}}
+			Labels: req.List.Labels, Columns: req.List.Columns, Snapshot: req.List.Snapshot,
+			AllAttributes: req.List.AllAttributes}}
 	if req.Every != nil {
 		if f.Every, err = time.ParseDuration(*req.Every); err != nil {
 			return "", f, hail.Errorf(hail.EINVALID, `"every" must be a duration such as "1h".`)

@@ -16,6 +16,7 @@ const (
 	FeedSTIXBundle  = "stix-bundle" // a STIX bundle (or envelope) over HTTP
 	FeedText        = "txt"         // a plain IOC list over HTTP
 	FeedCSV         = "csv"         // a CSV IOC list over HTTP
+	FeedMISP        = "misp"        // a MISP event export over HTTP (a MISP feed's event, a search's answer)
 	minFeedInterval = time.Minute
 )
 
@@ -40,7 +41,7 @@ type Feed struct {
 	// Every is the time between the starts of two runs.
 	Every time.Duration
 	// List describes the indicators made from an IOC list (FeedText and
-	// FeedCSV).
+	// FeedCSV) or a MISP export (FeedMISP).
 	List FeedList
 	// AllVersions asks a TAXII source for every version of its objects
 	// (match[version]=all) rather than the latest of each, for a mirror.
@@ -135,6 +136,9 @@ type FeedList struct {
 	// Snapshot revokes the indicators of Source that the collection holds
 	// and a new list no longer names.
 	Snapshot bool `json:"snapshot,omitempty"`
+	// AllAttributes takes a MISP export's attributes whose to_ids is false
+	// too (FeedMISP only).
+	AllAttributes bool `json:"all_attributes,omitempty"`
 }
 
 // FeedMark is where a feed's next run starts, so that a restart resumes
@@ -236,9 +240,13 @@ func (f Feed) Validate() error {
 		if f.TAXIICollection == "" {
 			return hail.Errorf(hail.EINVALID, "TAXII feed %q needs the remote collection.", f.Name)
 		}
-	case FeedSTIXBundle, FeedText, FeedCSV:
+	case FeedSTIXBundle, FeedText, FeedCSV, FeedMISP:
 	default:
-		return hail.Errorf(hail.EINVALID, "Feed kind %q is unknown: use %s, %s, %s or %s.", f.Kind, FeedTAXII21, FeedSTIXBundle, FeedText, FeedCSV)
+		return hail.Errorf(hail.EINVALID, "Feed kind %q is unknown: use %s, %s, %s, %s or %s.", f.Kind, FeedTAXII21,
+			FeedSTIXBundle, FeedText, FeedCSV, FeedMISP)
+	}
+	if f.List.AllAttributes && f.Kind != FeedMISP {
+		return hail.Errorf(hail.EINVALID, "Feed %q: all attributes is for MISP feeds.", f.Name)
 	}
 	if f.AllVersions && f.Kind != FeedTAXII21 {
 		return hail.Errorf(hail.EINVALID, "Feed %q: all versions is for TAXII feeds; a %s feed has no versions to ask for.", f.Name, f.Kind)

@@ -18,7 +18,7 @@ import (
 )
 
 const feedUsage = `usage:
-  hail feed add  --name N --url URL --kind taxii21|stix-bundle|txt|csv --collection ALIAS
+  hail feed add  --name N --url URL --kind taxii21|stix-bundle|txt|csv|misp --collection ALIAS
                  [--taxii-collection ID [--all-versions]] [--token KEY | --user U --password P]
                  [--ca FILE] [--cert FILE --key FILE] --every 1h
                  [--source NAME --tlp LEVEL --confidence N --ttl 720h --snapshot]
@@ -58,7 +58,7 @@ func feedAdd(ctx context.Context, env *environ, args []string) error {
 	var f store.Feed
 	fs.StringVar(&f.Name, "name", "", "feed name (required)")
 	fs.StringVar(&f.URL, "url", "", "TAXII 2.1 API root URL, or the URL of the bundle or list (required)")
-	fs.StringVar(&f.Kind, "kind", "", "taxii21, stix-bundle, txt or csv (required)")
+	fs.StringVar(&f.Kind, "kind", "", "taxii21, stix-bundle, txt, csv or misp (required)")
 	coll := fs.String("collection", bootstrap.DefaultAlias, "local collection alias or id to add into")
 	root := fs.String("api-root", bootstrap.APIRootName, "local API root of the collection")
 	fs.StringVar(&f.TAXIICollection, "taxii-collection", "", "taxii21: remote collection id or alias")
@@ -76,6 +76,7 @@ func feedAdd(ctx context.Context, env *environ, args []string) error {
 	fs.DurationVar(&f.List.TTL, "ttl", 0, "IOC lists: validity, sets valid_until (e.g. 720h)")
 	labels := fs.String("labels", "", "IOC lists: comma-separated labels")
 	columns := fs.String("columns", "", "IOC lists: CSV columns holding indicators, by name or 1-based number")
+	fs.BoolVar(&f.List.AllAttributes, "all-attributes", false, "misp: also the attributes whose to_ids is false, which MISP marks as context")
 	fs.BoolVar(&f.List.Snapshot, "snapshot", false, "IOC lists: each list is the source's complete list; revoke what it drops (needs --source)")
 	if err := parse(fs, env, args); err != nil {
 		return err

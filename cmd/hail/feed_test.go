@@ -79,6 +79,7 @@ func TestFeedAddRefusals(t *testing.T) {
 		{"--name", "x", "--url", "http://x/", "--kind", "txt", "--every", "10s"},
 		{"--name", "x", "--url", "http://x/", "--kind", "txt", "--tlp", "purple"},
 		{"--name", "-x", "--url", "http://x/", "--kind", "txt"},
+		{"--name", "x", "--url", "http://x/", "--kind", "txt", "--all-attributes"},
 		{"--name", "x", "--url", "http://x/", "--kind", "txt", "--confidence", "101"},
 		{"--url", "http://x/", "--kind", "txt"},
 	} {
