@@ -186,43 +186,22 @@ func remoteCollection(ctx context.Context, cl *client.Client, idOrAlias string) 
 	return idOrAlias, nil
 }
 
-// runHTTP fetches a STIX bundle or IOC list with the validators of the
-// last fetch (RFC 9110 §13.1.1, §13.1.3), and imports it unless the source
-// answers 304 Not Modified.
+// runHTTP fetches a STIX bundle, IOC list or MISP event with the
+// validators of the last fetch (RFC 9110 §13.1.1, §13.1.3), and imports it
+// unless the source answers 304 Not Modified. A misp feed whose URL names
+// a MISP feed's manifest.json is read as the feed (runMISPFeed).
 func (r *Runner) runHTTP(ctx context.Context, f store.Feed, im *ingest.Importer, run *store.FeedRun) (store.FeedMark, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.URL, nil)
-	if err != nil {
-		return f.Mark, hail.Errorf(hail.EINVALID, "Feed URL %q: %v", f.URL, err)
+	if f.Kind == store.FeedMISP && isMISPManifest(f.URL) {
+		return r.runMISPFeed(ctx, f, im, run)
 	}
-	req.Header.Set("User-Agent", "hail-feed/"+hail.Version)
-	if f.Mark.ETag != "" {
-		req.Header.Set("If-None-Match", f.Mark.ETag)
-	}
-	if f.Mark.LastModified != "" {
-		req.Header.Set("If-Modified-Since", f.Mark.LastModified)
-	}
-	switch {
-	case f.Token != "":
-		req.Header.Set("Authorization", "Bearer "+f.Token)
-	case f.User != "" || f.Password != "":
-		req.SetBasicAuth(f.User, f.Password)
-	}
-	hc, err := tlsClient(r.httpClient(), f)
-	if err != nil {
-		return f.Mark, err
-	}
-	resp, err := hc.Do(req)
+	resp, err := r.get(ctx, f, f.URL, f.Mark)
 	if err != nil {
 		return f.Mark, err
 	}
 	defer resp.Body.Close()
-	switch {
-	case resp.StatusCode == http.StatusNotModified:
+	if resp.StatusCode == http.StatusNotModified {
 		run.NotChanged = true
 		return f.Mark, nil
-	case resp.StatusCode != http.StatusOK:
-		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		return f.Mark, fmt.Errorf("%s answered %s", f.URL, resp.Status)
 	}
 	// Many lists are published gzipped or zipped (abuse.ch's full
 	// exports), under a Content-Type that says so or not.
@@ -251,6 +230,52 @@ func (r *Runner) runHTTP(ctx context.Context, f store.Feed, im *ingest.Importer,
 	}
 	return store.FeedMark{ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified")}, nil
 }
+
+// get fetches url for f, with f's credentials and TLS settings and, from
+// mark, the validators of the last fetch. It returns a response of 200 or
+// 304 Not Modified, whose body the caller closes, or an error for any
+// other status.
+func (r *Runner) get(ctx context.Context, f store.Feed, url string, mark store.FeedMark) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, hail.Errorf(hail.EINVALID, "Feed URL %q: %v", url, err)
+	}
+	req.Header.Set("User-Agent", "hail-feed/"+hail.Version)
+	if mark.ETag != "" {
+		req.Header.Set("If-None-Match", mark.ETag)
+	}
+	if mark.LastModified != "" {
+		req.Header.Set("If-Modified-Since", mark.LastModified)
+	}
+	switch {
+	case f.Token != "":
+		req.Header.Set("Authorization", "Bearer "+f.Token)
+	case f.User != "" || f.Password != "":
+		req.SetBasicAuth(f.User, f.Password)
+	}
+	hc, err := tlsClient(r.httpClient(), f)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusNotModified {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		return nil, &statusError{url: url, status: resp.Status, code: resp.StatusCode}
+	}
+	return resp, nil
+}
+
+// statusError is a source's answer other than 200 or 304.
+type statusError struct {
+	url, status string
+	code        int
+}
+
+func (e *statusError) Error() string { return fmt.Sprintf("%s answered %s", e.url, e.status) }
 
 // listOptions are the ingest options of an IOC list feed.
 func listOptions(f store.Feed, now func() time.Time) ingest.ListOptions {

@@ -145,7 +145,8 @@ type FeedList struct {
 // without fetching again what was already stored.
 type FeedMark struct {
 	// AddedAfter is the date_added of the last object a TAXII feed stored
-	// (TAXII 2.1 §3.4.1, X-TAXII-Date-Added-Last).
+	// (TAXII 2.1 §3.4.1, X-TAXII-Date-Added-Last); for a MISP feed read
+	// from its manifest, the newest event timestamp it imported.
 	AddedAfter time.Time
 	// ETag and LastModified are the validators of the last list an HTTP
 	// feed stored, sent back as If-None-Match and If-Modified-Since (RFC 9110

@@ -170,6 +170,8 @@ func timeOrDash(t time.Time, none string) string {
 // markText is a feed's high-water mark as the list shows it.
 func markText(f store.Feed) string {
 	switch {
+	case !f.Mark.AddedAfter.IsZero() && f.Kind == store.FeedMISP:
+		return "events changed after " + taxii.FormatTimestamp(f.Mark.AddedAfter)
 	case !f.Mark.AddedAfter.IsZero():
 		return "added_after " + taxii.FormatTimestamp(f.Mark.AddedAfter)
 	case f.Mark.ETag != "":
