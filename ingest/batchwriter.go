@@ -21,7 +21,10 @@ type BatchWriter struct {
 // Stored is the outcome of storing one batch.
 type Stored struct {
 	Added, Duplicates int
-	Err               error
+	// NewVersions counts the added versions of objects the collection
+	// already held (store.AddResult.NewVersion).
+	NewVersions int
+	Err         error
 }
 
 // Start starts storing batch, which the writer then owns. The batch
@@ -34,9 +37,13 @@ func (w *BatchWriter) Start(ctx context.Context, batch []stix.Object) {
 		res, err := w.Store.AddObjects(ctx, w.CollectionID, batch)
 		s.Err = err
 		for _, r := range res {
-			if r.Duplicate {
+			switch {
+			case r.Duplicate:
 				s.Duplicates++
-			} else {
+			case r.NewVersion:
+				s.NewVersions++
+				fallthrough
+			default:
 				s.Added++
 			}
 		}

@@ -43,12 +43,15 @@ const DefaultBatch = 20000
 
 // Summary counts what an import did.
 type Summary struct {
-	Read       int // objects or list values read
-	Added      int // new object versions stored (or that would be, with DryRun)
-	Duplicates int // versions the collection already held
-	Converted  int // STIX 2.0 objects converted to 2.1
-	Rejected   int
-	Rejections []Rejection // the first MaxRejections
+	Read  int // objects or list values read
+	Added int // new object versions stored (or that would be, with DryRun)
+	// NewVersions counts those of Added that are new versions of objects
+	// the collection held (unknown with DryRun, which reads no store).
+	NewVersions int
+	Duplicates  int // versions the collection already held
+	Converted   int // STIX 2.0 objects converted to 2.1
+	Rejected    int
+	Rejections  []Rejection // the first MaxRejections
 }
 
 // Rejection tells why one object or line was not imported.
@@ -122,6 +125,7 @@ func (im *Importer) wait(s *Summary) error {
 		return out.Err
 	}
 	s.Added += out.Added
+	s.NewVersions += out.NewVersions
 	s.Duplicates += out.Duplicates
 	im.progress(s)
 	return nil
@@ -249,7 +253,7 @@ func (im *Importer) ImportList(ctx context.Context, r io.Reader, opt ListOptions
 	if err := im.finish(ctx, &s, head); err != nil {
 		return s, err
 	}
-	s.Added, s.Duplicates = 0, 0 // the identity and marking are context, not list values
+	s.Added, s.NewVersions, s.Duplicates = 0, 0, 0 // the identity and marking are context, not list values
 
 	b := newIndicatorBatches(im, &s)
 	err := ReadList(r, opt, func(ioc IOC) error {

@@ -160,6 +160,7 @@ func (p *Puller) wait() error {
 		return out.Err
 	}
 	p.summary.Added += out.Added
+	p.summary.NewVersions += out.NewVersions
 	p.summary.Duplicates += out.Duplicates
 	if p.storingMark.After(p.stored) {
 		p.stored = p.storingMark

@@ -82,7 +82,9 @@ func NewReader(r io.Reader) *Reader {
 		bom = int64(len(utf8BOM))
 	}
 	rec := &recorder{r: br}
-	return &Reader{dec: json.NewDecoder(rec), rec: rec, bom: bom}
+	dec := json.NewDecoder(rec)
+	dec.UseNumber() // a number skipped token by token is never parsed: 1e999 is no error of range
+	return &Reader{dec: dec, rec: rec, bom: bom}
 }
 
 // Source describes the container read so far.

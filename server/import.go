@@ -104,13 +104,16 @@ func splitParam(s string) []string {
 
 // importJSON is the answer of POST /api/v1/import.
 type importJSON struct {
-	Read       int             `json:"read"`
-	Added      int             `json:"added"`
-	Duplicates int             `json:"duplicates"`
-	Rejected   int             `json:"rejected"`
-	Revoked    int             `json:"revoked"`
-	Converted  int             `json:"converted"`
-	Rejections []rejectionJSON `json:"rejections"`
+	Read  int `json:"read"`
+	Added int `json:"added"`
+	// NewVersions counts those of Added that are new versions of objects
+	// the collection held.
+	NewVersions int             `json:"new_versions"`
+	Duplicates  int             `json:"duplicates"`
+	Rejected    int             `json:"rejected"`
+	Revoked     int             `json:"revoked"`
+	Converted   int             `json:"converted"`
+	Rejections  []rejectionJSON `json:"rejections"`
 }
 
 type rejectionJSON struct {
@@ -174,7 +177,7 @@ func (s *Server) handleImportPost(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, importError(err, limit, sum))
 		return
 	}
-	out := importJSON{Read: sum.Read, Added: sum.Added, Duplicates: sum.Duplicates, Rejected: sum.Rejected,
+	out := importJSON{Read: sum.Read, Added: sum.Added, NewVersions: sum.NewVersions, Duplicates: sum.Duplicates, Rejected: sum.Rejected,
 		Revoked: revoked, Converted: sum.Converted, Rejections: make([]rejectionJSON, 0, len(sum.Rejections))}
 	for _, rj := range sum.Rejections {
 		out.Rejections = append(out.Rejections, rejectionJSON(rj))

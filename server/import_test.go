@@ -18,6 +18,7 @@ import (
 // importAnswer is the JSON of POST /api/v1/import.
 type importAnswer struct {
 	Read, Added, Duplicates, Rejected, Revoked, Converted int
+	NewVersions                                           int `json:"new_versions"`
 	Rejections                                            []struct{ Where, ID, Reason string }
 }
 
@@ -73,6 +74,13 @@ func TestImportSTIX(t *testing.T) {
 	_, a = postImport(t, e, "collection="+collDrop+"&format=stix", "admin", body)
 	if a.Duplicates != 2 || a.Added != 0 {
 		t.Errorf("second import %+v; want 2 duplicates", a)
+	}
+	if a.NewVersions != 0 {
+		t.Errorf("second import: %d new versions, want none", a.NewVersions)
+	}
+	v2 := `[` + indicator(1, "2025-02-01T00:00:00.000Z") + `,` + indicator(3, "2025-01-01T00:00:00.000Z") + `]`
+	if _, a = postImport(t, e, "collection="+collDrop+"&format=stix", "admin", v2); a.Added != 2 || a.NewVersions != 1 {
+		t.Errorf("a new version and a new object: %+v; want 2 added, 1 of them a new version", a)
 	}
 }
 

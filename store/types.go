@@ -78,6 +78,9 @@ type AddResult struct {
 	Version   time.Time
 	DateAdded time.Time
 	Duplicate bool // the version was already in the collection
+	// NewVersion is set when the collection held another version of the
+	// object before this one, from an earlier call or earlier in this one.
+	NewVersion bool
 }
 
 // Filter selects entries of a collection. The zero value selects the latest

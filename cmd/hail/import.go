@@ -119,6 +119,9 @@ func runImport(ctx context.Context, env *environ, args []string) error {
 func printSummary(env *environ, s ingest.Summary, coll string, took time.Duration, dryRun bool) {
 	fmt.Fprintf(env.stdout, "%d read, %d added, %d duplicate, %d rejected into %q in %s\n",
 		s.Read, s.Added, s.Duplicates, s.Rejected, coll, took.Round(time.Millisecond))
+	if s.NewVersions > 0 {
+		fmt.Fprintf(env.stdout, "%d of those added are new versions of objects the collection held\n", s.NewVersions)
+	}
 	if dryRun {
 		fmt.Fprintln(env.stdout, "dry run: validated only, nothing was stored")
 	}

@@ -81,8 +81,8 @@ func TestImportListIsIdempotentAndReportsBadLines(t *testing.T) {
 		t.Errorf("re-import added %s, want 0\n%s", a, out)
 	}
 	out = mustHail(t, "import", "--db", db, "--source", "Example CERT", "--tlp", "green", "--ttl", "720h", "--confidence", "90", list)
-	if _, a, _, _ := counts(t, out); a != "3" {
-		t.Errorf("import with a changed confidence added %s, want 3 new versions\n%s", a, out)
+	if _, a, _, _ := counts(t, out); a != "3" || !strings.Contains(out, "3 of those added are new versions") {
+		t.Errorf("import with a changed confidence added %s, want 3 new versions, said so\n%s", a, out)
 	}
 }
 

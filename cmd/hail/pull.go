@@ -285,8 +285,8 @@ func (p *puller) progress(mark time.Time, took time.Duration) {
 // summary prints the totals and the high-water mark to stdout.
 func (p *puller) summary(mark time.Time, took time.Duration) {
 	s := p.in.Summary()
-	fmt.Fprintf(p.env.stdout, "fetched:    %d\nadded:      %d\nduplicates: %d\nrejected:   %d\nhigh-water: %s\ntook:       %s\n",
-		s.Read, s.Added, s.Duplicates, s.Rejected, formatMark(mark), took.Round(time.Millisecond))
+	fmt.Fprintf(p.env.stdout, "fetched:      %d\nadded:        %d\nnew versions: %d\nduplicates:   %d\nrejected:     %d\nhigh-water:   %s\ntook:         %s\n",
+		s.Read, s.Added, s.NewVersions, s.Duplicates, s.Rejected, formatMark(mark), took.Round(time.Millisecond))
 }
 
 // formatMark formats a high-water mark, "none" before anything was pulled.

@@ -323,7 +323,7 @@ func BenchmarkPull(b *testing.B) {
 		n++
 		db := filepath.Join(dir, fmt.Sprintf("local%d.db", n))
 		out, errOut, err := pull(b, noenv, "--db", db, "--url", r.url, "--taxii-collection", "src", "--token", r.key)
-		if err != nil || !strings.Contains(out, fmt.Sprintf("added:      %d\n", total)) {
+		if err != nil || !strings.Contains(out, fmt.Sprintf("added:        %d\n", total)) {
 			b.Fatalf("pull: %v\n%s%s", err, out, errOut)
 		}
 	}

@@ -188,6 +188,7 @@ func (a *adder) plan(objs []stix.Object) []store.AddResult {
 			a.next++
 			a.existing[k] = da
 			a.added = append(a.added, newEntry{obj: o, version: k.version, dateAdded: da})
+			res.NewVersion = a.prior[o.ID] || a.perID[o.ID] > 0
 			a.perID[o.ID]++
 			res.DateAdded = fromMicros(da)
 		}

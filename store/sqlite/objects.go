@@ -495,6 +495,7 @@ func (a *adder) add(v *arrival) (store.AddResult, error) {
 	if err := a.w.store(v); err != nil {
 		return res, err
 	}
+	res.NewVersion = len(vs) > 0
 	da := a.w.next
 	a.w.next++
 	vs = append(vs, version{dateAdded: da, specVersion: o.SpecVersion, ns: ns})

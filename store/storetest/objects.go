@@ -141,8 +141,18 @@ func testNewVersionIsNewEntry(t *testing.T, s store.Store) {
 	if r2[0].Duplicate || !r2[0].DateAdded.After(r1[0].DateAdded) {
 		t.Errorf("new version: %+v, want a new entry added after %v", r2[0], r1[0].DateAdded)
 	}
+	if r1[0].NewVersion || !r2[0].NewVersion {
+		t.Errorf("NewVersion of the first and second versions: %v, %v; want false, true", r1[0].NewVersion, r2[0].NewVersion)
+	}
 	check(t, s, coll1, store.Filter{Versions: []string{"all"}}, false, v1, v2)
 	check(t, s, coll1, store.Filter{}, false, v2)
+
+	// Within one call, in another collection: the first version met is
+	// new, the next a new version; a duplicate is neither.
+	r := mustAdd(t, s, coll2, v2, v1, v1)
+	if r[0].NewVersion || !r[1].NewVersion || r[2].NewVersion || !r[2].Duplicate {
+		t.Errorf("one call of v2, v1, v1 into another collection: %+v; want NewVersion false, true, and a duplicate", r)
+	}
 }
 
 func testSameVersionInTwoCollections(t *testing.T, s store.Store) {
