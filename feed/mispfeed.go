@@ -26,11 +26,33 @@ import (
 // some 1,500 events, is under 2 MB.
 const maxManifest = 64 << 20
 
-// isMISPManifest reports whether a misp feed's URL names a MISP feed's
-// manifest (…/manifest.json) rather than one event.
-func isMISPManifest(raw string) bool {
+// mispFeedURL returns the manifest of a MISP feed that a misp feed's URL
+// names, and whether it names one: the manifest itself (…/manifest.json),
+// or the feed's directory, as MISP's own feed list gives it (any path
+// that does not end in .json). A URL of one event (….json) names none.
+func mispFeedURL(raw string) (*url.URL, bool) {
 	u, err := url.Parse(raw)
-	return err == nil && path.Base(u.Path) == "manifest.json"
+	if err != nil {
+		return nil, false
+	}
+	switch {
+	case path.Base(u.Path) == "manifest.json":
+		return u, true
+	case strings.HasSuffix(strings.ToLower(u.Path), ".json"):
+		return nil, false
+	}
+	m := *u
+	m.Path = strings.TrimSuffix(u.Path, "/") + "/manifest.json"
+	m.RawPath = ""
+	return &m, true
+}
+
+// eventURL is the URL of a MISP feed's event: <uuid>.json beside the
+// manifest, with the manifest's query (a token some feeds take there).
+func eventURL(manifest *url.URL, id string) string {
+	u := manifest.ResolveReference(&url.URL{Path: id + ".json"})
+	u.RawQuery = manifest.RawQuery
+	return u.String()
 }
 
 // manifestEntry is what a MISP feed's manifest says of one event.
@@ -71,14 +93,15 @@ func readManifest(r io.Reader) ([]manifestEntry, error) {
 }
 
 // runMISPFeed reads a MISP feed: its manifest, fetched with the validators
-// of the last run, then each event changed since the mark (the newest
-// event timestamp imported), oldest first, from <uuid>.json beside the
-// manifest. An event that is not a MISP export is rejected and passed
-// over; a failure to fetch one stops the run with a mark just before its
-// timestamp, so that the next run goes on from there, and without the
-// manifest's validators, so that it is read again.
-func (r *Runner) runMISPFeed(ctx context.Context, f store.Feed, im *ingest.Importer, run *store.FeedRun) (store.FeedMark, error) {
-	resp, err := r.get(ctx, f, f.URL, f.Mark)
+// of the last run, then each event the feed has not imported at the
+// timestamp the manifest gives it, oldest first. The mark's state keeps,
+// for each event imported, that timestamp: an event published late with
+// an older timestamp is fetched as well as one changed. An event that is
+// missing (404, 410) or not a MISP export is rejected and left for the
+// next run, which then reads the manifest again; a failure to fetch one
+// stops the run, keeping what the events before it were imported at.
+func (r *Runner) runMISPFeed(ctx context.Context, f store.Feed, im *ingest.Importer, run *store.FeedRun, manifest *url.URL) (store.FeedMark, error) {
+	resp, err := r.get(ctx, f, manifest.String(), f.Mark)
 	if err != nil {
 		return f.Mark, err
 	}
@@ -87,57 +110,79 @@ func (r *Runner) runMISPFeed(ctx context.Context, f store.Feed, im *ingest.Impor
 		run.NotChanged = true
 		return f.Mark, nil
 	}
-	events, err := readManifest(resp.Body)
+	body, err := ingest.Unpack(resp.Body, "")
 	if err != nil {
 		return f.Mark, err
 	}
-	base, err := url.Parse(f.URL)
+	defer body.Close()
+	events, err := readManifest(body)
 	if err != nil {
-		return f.Mark, hail.Errorf(hail.EINVALID, "Feed URL %q: %v", f.URL, err)
+		return f.Mark, err
 	}
-	since := int64(0)
-	if !f.Mark.AddedAfter.IsZero() {
-		since = f.Mark.AddedAfter.Unix()
+	imported := map[string]int64{}
+	if f.Mark.State != "" {
+		if err := json.Unmarshal([]byte(f.Mark.State), &imported); err != nil {
+			imported = map[string]int64{} // unreadable: start over, which adds only duplicates
+		}
 	}
-	newest := since
-	opt := ingest.MISPOptions{ListOptions: listOptions(f, r.now), AllAttributes: f.List.AllAttributes}
+	// The state keeps the events the manifest still lists, so that it is
+	// bounded by the feed, not by its history.
+	next := make(map[string]int64, len(events))
 	for _, ev := range events {
-		if ev.timestamp <= since {
+		if ts, ok := imported[ev.uuid]; ok {
+			next[ev.uuid] = ts
+		}
+	}
+	mark := func(validators bool) store.FeedMark {
+		m := store.FeedMark{Resets: f.Mark.Resets}
+		if validators {
+			m.ETag, m.LastModified = resp.Header.Get("ETag"), resp.Header.Get("Last-Modified")
+		}
+		newest := int64(0)
+		for _, ts := range next {
+			newest = max(newest, ts)
+		}
+		if newest > 0 {
+			m.AddedAfter = time.Unix(newest, 0).UTC()
+		}
+		state, _ := json.Marshal(next)
+		m.State = string(state)
+		return m
+	}
+	opt := ingest.MISPOptions{ListOptions: listOptions(f, r.now), AllAttributes: f.List.AllAttributes}
+	complete := true // every listed event is imported at its timestamp
+	for _, ev := range events {
+		if ts, ok := next[ev.uuid]; ok && ts >= ev.timestamp {
 			continue
 		}
 		where := "event " + ev.uuid
 		if _, err := uuid.Parse(ev.uuid); err != nil {
-			count(run, ingest.Summary{Rejected: 1, Rejections: []ingest.Rejection{{Where: where, Reason: "not an event uuid"}}})
-			continue
+			count(run, rejection(where, "not an event uuid"))
+			continue // never fetched, and no reason to read the manifest again
 		}
-		s, err := r.mispEvent(ctx, f, im, base.ResolveReference(&url.URL{Path: ev.uuid + ".json"}).String(), opt)
+		s, err := r.mispEvent(ctx, f, im, eventURL(manifest, ev.uuid), opt)
 		count(run, s)
 		var missing *statusError
 		switch {
-		case errors.As(err, &missing) && (missing.code == http.StatusNotFound || missing.code == http.StatusGone),
-			hail.ErrorCode(err) == hail.EINVALID && s.Read == 0:
-			// An event the manifest lists but the feed lacks, or one
-			// that does not read, does not hold the feed back.
-			reason := hail.ErrorMessage(err)
-			if missing != nil {
-				reason = err.Error()
-			}
-			count(run, ingest.Summary{Rejected: 1, Rejections: []ingest.Rejection{{Where: where, Reason: reason}}})
+		case errors.As(err, &missing) && (missing.code == http.StatusNotFound || missing.code == http.StatusGone):
+			count(run, rejection(where, err.Error()))
+			complete = false
+			continue
+		case hail.ErrorCode(err) == hail.EINVALID && s.Read == 0:
+			count(run, rejection(where, hail.ErrorMessage(err)))
+			complete = false
+			continue
 		case err != nil:
-			mark := f.Mark
-			mark.ETag, mark.LastModified = "", ""
-			if newest > since {
-				mark.AddedAfter = time.Unix(newest-1, 0).UTC() // events of the same second may follow
-			}
-			return mark, fmt.Errorf("MISP feed event %s: %w", ev.uuid, err)
+			return mark(false), fmt.Errorf("MISP feed event %s: %w", ev.uuid, err)
 		}
-		newest = max(newest, ev.timestamp)
+		next[ev.uuid] = ev.timestamp
 	}
-	mark := store.FeedMark{ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified")}
-	if newest > 0 {
-		mark.AddedAfter = time.Unix(newest, 0).UTC()
-	}
-	return mark, nil
+	return mark(complete), nil
+}
+
+// rejection is a summary of one thing rejected.
+func rejection(where, reason string) ingest.Summary {
+	return ingest.Summary{Rejected: 1, Rejections: []ingest.Rejection{{Where: where, Reason: reason}}}
 }
 
 // mispEvent fetches and imports one event of a MISP feed.

@@ -82,6 +82,7 @@ func TestMISPManifestFeed(t *testing.T) {
 		evC     = "6a1b2c3d-0000-4000-8000-000000000001"
 		missing = "6a1b2c3d-0000-4000-8000-000000000002"
 		damaged = "6a1b2c3d-0000-4000-8000-000000000003"
+		late    = "6a1b2c3d-0000-4000-8000-000000000004"
 	)
 	ms := &mispFeedServer{
 		manifest: map[string]int64{evA: 1700000000, evB: 1700000100, missing: 1700000050, damaged: 1700000060, "../x": 1700000070},
@@ -92,15 +93,22 @@ func TestMISPManifestFeed(t *testing.T) {
 	srv := httptest.NewServer(ms)
 	defer srv.Close()
 	local := openStore(t, localColl, "local")
-	mustCreate(t, local, store.Feed{Name: "circl", Kind: store.FeedMISP, URL: srv.URL + "/feed/manifest.json"})
+	// The feed's directory, as MISP's feed list gives it.
+	mustCreate(t, local, store.Feed{Name: "circl", Kind: store.FeedMISP, URL: srv.URL + "/feed/"})
 	s, c := scheduler(local)
+	fetched := func(id string) int {
+		ms.mu.Lock()
+		defer ms.mu.Unlock()
+		return ms.requests["/feed/"+id+".json"]
+	}
 
-	// First run: every event, the missing, damaged and oddly named ones
-	// rejected with the reason; the mark is the newest event's timestamp.
+	// First run: every event; the missing, damaged and oddly named ones
+	// rejected with the reason, oldest first. They keep the manifest's
+	// ETag from being stored, so the next run reads it again.
 	runDue(t, s, "circl")
 	f := checkLastRun(t, local, "circl", counts{Read: 3, Added: 3, Rejected: 3}, "")
-	if want := time.Unix(1700000100, 0).UTC(); !f.Mark.AddedAfter.Equal(want) || f.Mark.ETag == "" {
-		t.Errorf("mark %+v, want the newest event's time %v and the manifest's ETag", f.Mark, want)
+	if want := time.Unix(1700000100, 0).UTC(); !f.Mark.AddedAfter.Equal(want) || f.Mark.ETag != "" {
+		t.Errorf("mark %+v, want the newest event's time %v and no ETag", f.Mark, want)
 	}
 	var reasons []string
 	for _, r := range f.LastRun.Rejections {
@@ -108,6 +116,24 @@ func TestMISPManifestFeed(t *testing.T) {
 	}
 	if want := []string{"event " + missing, "event " + damaged, "event ../x"}; !reflect.DeepEqual(reasons, want) {
 		t.Errorf("rejections %q, want %q (oldest first)", reasons, want)
+	}
+
+	// The publisher fixes the manifest and adds an event published late,
+	// whose timestamp is older than what was imported: it is fetched, the
+	// others are not.
+	ms.mu.Lock()
+	delete(ms.manifest, missing)
+	delete(ms.manifest, damaged)
+	delete(ms.manifest, "../x")
+	ms.manifest[late] = 1700000010
+	ms.events[late] = mispEventJSON("Late", "203.0.113.7")
+	ms.mu.Unlock()
+	c.Advance(time.Hour)
+	runDue(t, s, "circl")
+	f = checkLastRun(t, local, "circl", counts{Read: 1, Added: 1}, "")
+	if f.Mark.ETag == "" || fetched(late) != 1 || fetched(evA) != 1 || fetched(evB) != 1 {
+		t.Errorf("second run: ETag %q, fetched late %d, A %d, B %d; want an ETag, each event fetched once in all",
+			f.Mark.ETag, fetched(late), fetched(evA), fetched(evB))
 	}
 
 	// The manifest unchanged: 304, no event fetched.
@@ -123,26 +149,18 @@ func TestMISPManifestFeed(t *testing.T) {
 	ms.manifest[evA] = 1700000300
 	ms.events[evC] = mispEventJSON("C", "203.0.113.4")
 	ms.events[evA] = mispEventJSON("A", "203.0.113.1", "203.0.113.2", "203.0.113.5")
-	before := map[string]int{}
-	for k, v := range ms.requests {
-		before[k] = v
-	}
 	ms.mu.Unlock()
 	c.Advance(time.Hour)
 	runDue(t, s, "circl")
 	checkLastRun(t, local, "circl", counts{Read: 4, Added: 2, Duplicates: 2}, "")
-	ms.mu.Lock()
-	for _, id := range []string{evA, evC} {
-		if n := ms.requests["/feed/"+id+".json"] - before["/feed/"+id+".json"]; n != 1 {
-			t.Errorf("event %s fetched %d times by the third run, want once", id, n)
-		}
-	}
-	if n := ms.requests["/feed/"+evB+".json"] - before["/feed/"+evB+".json"]; n != 0 {
-		t.Errorf("unchanged event fetched %d times, want none", n)
+	if fetched(evA) != 2 || fetched(evC) != 1 || fetched(evB) != 1 {
+		t.Errorf("after the third run: A fetched %d, C %d, B %d times; want 2, 1, 1", fetched(evA), fetched(evC), fetched(evB))
 	}
 
-	// An event the source fails to serve stops the run with a mark just
-	// before it, and without the manifest's ETag: the next run goes on.
+	// An event the source fails to serve stops the run without the
+	// manifest's ETag; what was imported before stays imported, and the
+	// next run fetches only that event.
+	ms.mu.Lock()
 	ms.manifest[evB] = 1700000400
 	ms.events[evB] = mispEventJSON("B", "203.0.113.3", "203.0.113.6")
 	ms.fail["/feed/"+evB+".json"] = http.StatusBadGateway
@@ -150,8 +168,8 @@ func TestMISPManifestFeed(t *testing.T) {
 	c.Advance(time.Hour)
 	runDue(t, s, "circl")
 	f = checkLastRun(t, local, "circl", counts{}, "502 Bad Gateway")
-	if want := time.Unix(1700000300, 0).UTC(); !f.Mark.AddedAfter.Equal(want) || f.Mark.ETag != "" {
-		t.Errorf("mark after a failed event %+v, want %v and no ETag", f.Mark, want)
+	if f.Mark.ETag != "" || !strings.Contains(f.Mark.State, evA) {
+		t.Errorf("mark after a failed event %+v, want no ETag and the events imported kept", f.Mark)
 	}
 	ms.mu.Lock()
 	delete(ms.fail, "/feed/"+evB+".json")
@@ -159,12 +177,12 @@ func TestMISPManifestFeed(t *testing.T) {
 	c.Advance(time.Hour)
 	runDue(t, s, "circl")
 	f = checkLastRun(t, local, "circl", counts{Read: 2, Added: 1, Duplicates: 1}, "")
-	if want := time.Unix(1700000400, 0).UTC(); !f.Mark.AddedAfter.Equal(want) {
-		t.Errorf("mark after the retry %v, want %v", f.Mark.AddedAfter, want)
+	if want := time.Unix(1700000400, 0).UTC(); !f.Mark.AddedAfter.Equal(want) || fetched(evA) != 2 {
+		t.Errorf("mark after the retry %v, A fetched %d times; want %v and A not again", f.Mark.AddedAfter, fetched(evA), want)
 	}
 	page, err := local.IOCs(ctx, localColl, store.IOCFilter{})
-	if err != nil || len(page.IOCs) != 6 {
-		t.Errorf("IOCs stored: %d (%v), want the 6 addresses of the events", len(page.IOCs), err)
+	if err != nil || len(page.IOCs) != 7 {
+		t.Errorf("IOCs stored: %d (%v), want the 7 addresses of the events", len(page.IOCs), err)
 	}
 	for _, i := range page.IOCs {
 		if i.Source != "CIRCL" || i.TLP != "clear" {

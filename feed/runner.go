@@ -94,6 +94,7 @@ func count(run *store.FeedRun, s ingest.Summary) {
 	run.Added += s.Added
 	run.Duplicates += s.Duplicates
 	run.Rejected += s.Rejected
+	run.Revoked += s.Revoked
 	for _, r := range s.Rejections {
 		if len(run.Rejections) == store.MaxRunRejections {
 			break
@@ -189,10 +190,13 @@ func remoteCollection(ctx context.Context, cl *client.Client, idOrAlias string) 
 // runHTTP fetches a STIX bundle, IOC list or MISP event with the
 // validators of the last fetch (RFC 9110 §13.1.1, §13.1.3), and imports it
 // unless the source answers 304 Not Modified. A misp feed whose URL names
-// a MISP feed's manifest.json is read as the feed (runMISPFeed).
+// a MISP feed, its directory or manifest.json, is read as the feed
+// (runMISPFeed).
 func (r *Runner) runHTTP(ctx context.Context, f store.Feed, im *ingest.Importer, run *store.FeedRun) (store.FeedMark, error) {
-	if f.Kind == store.FeedMISP && isMISPManifest(f.URL) {
-		return r.runMISPFeed(ctx, f, im, run)
+	if f.Kind == store.FeedMISP {
+		if manifest, ok := mispFeedURL(f.URL); ok {
+			return r.runMISPFeed(ctx, f, im, run, manifest)
+		}
 	}
 	resp, err := r.get(ctx, f, f.URL, f.Mark)
 	if err != nil {

@@ -2,15 +2,12 @@ package feed
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"time"
 
 	"hail"
 	"hail/ingest"
-	"hail/stix"
 	"hail/store"
 )
 
@@ -100,59 +97,5 @@ func Revoke(ctx context.Context, st store.Store, collectionID, createdBy string,
 		}
 		f.After = page.IOCs[len(page.IOCs)-1].Cursor()
 	}
-	revoked := 0
-	const batch = 500
-	for len(ids) > 0 {
-		n := min(len(ids), batch)
-		page, err := st.Objects(ctx, collectionID, store.Filter{IDs: ids[:n], Limit: n})
-		if err != nil {
-			return revoked, err
-		}
-		objs := make([]stix.Object, 0, len(page.Entries))
-		for _, e := range page.Entries {
-			o, err := revokedVersion(e.Object, now)
-			if err != nil {
-				return revoked, err
-			}
-			objs = append(objs, o)
-		}
-		if len(objs) > 0 {
-			res, err := st.AddObjects(ctx, collectionID, objs)
-			if err != nil {
-				return revoked, err
-			}
-			for _, r := range res {
-				if !r.Duplicate {
-					revoked++
-				}
-			}
-		}
-		ids = ids[n:]
-	}
-	return revoked, nil
-}
-
-// revokedVersion returns a new version of o with revoked true, modified at
-// now or, if that is not later, one millisecond after o's modified, which a
-// new version must exceed (STIX 2.1 §3.6). The other properties are kept.
-func revokedVersion(o stix.Object, now time.Time) (stix.Object, error) {
-	var props map[string]json.RawMessage
-	if err := json.Unmarshal(o.Raw, &props); err != nil {
-		return stix.Object{}, fmt.Errorf("revoke %s: %w", o.ID, err)
-	}
-	var prev string
-	if err := json.Unmarshal(props["modified"], &prev); err != nil {
-		return stix.Object{}, errors.New("revoke " + o.ID + ": no modified time")
-	}
-	modified := now.UTC().Truncate(time.Millisecond)
-	if pt, err := stix.ParseTimestamp(prev); err == nil && !modified.After(pt) {
-		modified = pt.Add(time.Millisecond)
-	}
-	props["modified"], _ = json.Marshal(stix.FormatTimestamp(modified))
-	props["revoked"] = json.RawMessage("true")
-	raw, err := json.Marshal(props)
-	if err != nil {
-		return stix.Object{}, fmt.Errorf("revoke %s: %w", o.ID, err)
-	}
-	return stix.Parse(raw)
+	return ingest.RevokeIDs(ctx, st, collectionID, ids, now)
 }

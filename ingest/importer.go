@@ -49,9 +49,12 @@ type Summary struct {
 	// the collection held (unknown with DryRun, which reads no store).
 	NewVersions int
 	Duplicates  int // versions the collection already held
-	Converted   int // STIX 2.0 objects converted to 2.1
-	Rejected    int
-	Rejections  []Rejection // the first MaxRejections
+	// Revoked counts the indicators given a revoked version because the
+	// input withdrew them (a MISP attribute deleted).
+	Revoked    int
+	Converted  int // STIX 2.0 objects converted to 2.1
+	Rejected   int
+	Rejections []Rejection // the first MaxRejections
 }
 
 // Rejection tells why one object or line was not imported.

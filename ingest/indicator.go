@@ -211,6 +211,9 @@ func newSDO(ioc IOC, opt ListOptions) (*sdo, error) {
 	if ioc.Type == TypeCVE {
 		o.Type = "vulnerability"
 		o.ID = deriveID(o.Type, opt.Source, ioc.Type, ioc.Value)
+		if ioc.UUID != "" {
+			o.ID = o.Type + "--" + ioc.UUID
+		}
 		// STIX 2.1 §4.19: a CVE reference has source_name "cve" and the id.
 		o.ExternalReferences = []externalRef{{SourceName: "cve", ExternalID: ioc.Value,
 			URL: "https://nvd.nist.gov/vuln/detail/" + ioc.Value}}
@@ -222,6 +225,9 @@ func newSDO(ioc IOC, opt ListOptions) (*sdo, error) {
 	}
 	o.Type = "indicator"
 	o.ID = deriveID(o.Type, opt.Source, ioc.Type, name)
+	if ioc.UUID != "" {
+		o.ID = o.Type + "--" + ioc.UUID
+	}
 	o.IndicatorTypes = []string{opt.IndicatorType}
 	if opt.IndicatorType == "" {
 		o.IndicatorTypes = []string{"malicious-activity"}

@@ -48,6 +48,14 @@ type ListOptions struct {
 	Format string
 }
 
+// now is the time of the import.
+func (o ListOptions) now() time.Time {
+	if o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
+}
+
 // Check reports, as EINVALID, an option no indicator can be made with: a
 // confidence outside 0–100, an unknown TLP level, a negative TTL. It
 // leaves the columns to the list, which alone can say if they exist.
@@ -75,6 +83,10 @@ type IOC struct {
 	Port int
 	// Line is the 1-based line of the list the value was read from.
 	Line int
+	// UUID, when set, is the UUID of the indicator's id, in place of the
+	// one derived from (source, type, value): an IOC that its publisher
+	// names, such as a MISP attribute.
+	UUID string
 	// Fields holds the rest of the line: for CSV, the other columns by header
 	// name (or 1-based number when there is no header); for text lists, the
 	// trailing comment or fields under "comment". Nil when there is none.

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/google/uuid"
+
 	"hail"
 	"hail/stix"
 )
@@ -40,12 +42,34 @@ type MISPEvent struct {
 type MISPAttribute struct {
 	Type     string    `json:"type"`
 	Category string    `json:"category"`
-	Value    string    `json:"value"`
+	Value    mispText  `json:"value"`
 	Comment  string    `json:"comment"`
 	UUID     string    `json:"uuid"`
 	ToIDs    mispBool  `json:"to_ids"`
 	Deleted  mispBool  `json:"deleted"`
 	Tags     []mispTag `json:"Tag"`
+}
+
+// mispText reads a value some generators write as a number (a port) where
+// MISP writes a string.
+type mispText string
+
+func (t *mispText) UnmarshalJSON(data []byte) error {
+	var s string
+	if err := json.Unmarshal(data, &s); err == nil {
+		*t = mispText(s)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(data, &n); err == nil {
+		*t = mispText(n)
+		return nil
+	}
+	if string(data) == "null" {
+		*t = ""
+		return nil
+	}
+	return hail.Errorf(hail.EINVALID, "MISP export: an attribute value is %s, not a string.", cut(string(data), 40))
 }
 
 type mispOrg struct {
@@ -158,9 +182,20 @@ func readMISPObject(dec *json.Decoder, fn func(*MISPEvent) error) (int, error) {
 				return events, err
 			}
 		case "response":
-			if tok, err := dec.Token(); err != nil {
+			tok, err := dec.Token()
+			if err != nil {
 				return events, mispSyntax(err)
-			} else if tok != json.Delim('[') {
+			}
+			if tok == json.Delim('{') {
+				// An attribute search: {"response": {"Attribute": […]}}.
+				n, err := readMISPAttributes(dec, fn)
+				events += n
+				if err != nil {
+					return events, err
+				}
+				continue
+			}
+			if tok != json.Delim('[') {
 				return events, hail.Errorf(hail.EINVALID, `The MISP export's "response" is not an array of events.`)
 			}
 			for dec.More() {
@@ -186,6 +221,54 @@ func readMISPObject(dec *json.Decoder, fn func(*MISPEvent) error) (int, error) {
 		return 0, hail.Errorf(hail.EINVALID, `The JSON object holds no MISP event: no "Event" or "response".`)
 	}
 	return events, nil
+}
+
+// readMISPAttributes reads the object of an attribute search's
+// "response", whose "{" was read: each attribute of its "Attribute" array,
+// with the event it names, is passed to fn as an event of one attribute.
+// It returns how many it passed.
+func readMISPAttributes(dec *json.Decoder, fn func(*MISPEvent) error) (int, error) {
+	n := 0
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return n, mispSyntax(err)
+		}
+		if tok != "Attribute" {
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return n, mispSyntax(err)
+			}
+			continue
+		}
+		if tok, err := dec.Token(); err != nil {
+			return n, mispSyntax(err)
+		} else if tok != json.Delim('[') {
+			return n, hail.Errorf(hail.EINVALID, `The MISP export's "Attribute" is not an array.`)
+		}
+		for dec.More() {
+			var a struct {
+				MISPAttribute
+				Event MISPEvent `json:"Event"`
+			}
+			if err := dec.Decode(&a); err != nil {
+				return n, mispSyntax(err)
+			}
+			ev := a.Event
+			ev.Attribute, ev.Object = []MISPAttribute{a.MISPAttribute}, nil
+			n++
+			if err := fn(&ev); err != nil {
+				return n, err
+			}
+		}
+		if _, err := dec.Token(); err != nil {
+			return n, mispSyntax(err)
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing '}'
+		return n, mispSyntax(err)
+	}
+	return n, nil
 }
 
 // readMISPElement reads one element of an array of events: {"Event": {…}}
@@ -236,10 +319,12 @@ const (
 var mispTypes = map[string]mispValue{
 	"ip-src": mispWhole, "ip-dst": mispWhole, "domain": mispWhole, "hostname": mispWhole, "url": mispWhole,
 	"md5": mispWhole, "sha1": mispWhole, "sha256": mispWhole, "sha512": mispWhole,
-	"email": mispWhole, "email-src": mispWhole, "email-dst": mispWhole, "vulnerability": mispWhole,
-	"filename|md5": mispSecond, "filename|sha1": mispSecond, "filename|sha256": mispSecond,
-	"filename|sha512": mispSecond,
-	"ip-src|port":     mispHostPort, "ip-dst|port": mispHostPort, "hostname|port": mispHostPort,
+	"email": mispWhole, "email-src": mispWhole, "email-dst": mispWhole, "email-reply-to": mispWhole,
+	"whois-registrant-email": mispWhole, "dns-soa-email": mispWhole, "vulnerability": mispWhole,
+	"onion-address": mispWhole,
+	"filename|md5":  mispSecond, "filename|sha1": mispSecond, "filename|sha256": mispSecond,
+	"filename|sha512": mispSecond, "malware-sample": mispSecond, // filename|md5
+	"ip-src|port": mispHostPort, "ip-dst|port": mispHostPort, "hostname|port": mispHostPort,
 	"domain|ip": mispBoth,
 }
 
@@ -253,7 +338,9 @@ var mispKinds = map[string][]string{
 	"url":       {TypeURL, TypeDomain, TypeIPv4, TypeIPv6},
 	"md5":       {TypeMD5}, "filename|md5": {TypeMD5}, "sha1": {TypeSHA1}, "filename|sha1": {TypeSHA1},
 	"sha256": {TypeSHA256}, "filename|sha256": {TypeSHA256}, "sha512": {TypeSHA512}, "filename|sha512": {TypeSHA512},
-	"email": {TypeEmail}, "email-src": {TypeEmail}, "email-dst": {TypeEmail}, "vulnerability": {TypeCVE},
+	"email": {TypeEmail}, "email-src": {TypeEmail}, "email-dst": {TypeEmail}, "email-reply-to": {TypeEmail},
+	"whois-registrant-email": {TypeEmail}, "dns-soa-email": {TypeEmail}, "vulnerability": {TypeCVE},
+	"onion-address": {TypeDomain}, "malware-sample": {TypeMD5},
 }
 
 // iocs returns the indicators an attribute carries, or why it carries
@@ -263,13 +350,14 @@ func (a MISPAttribute) iocs() ([]IOC, string) {
 	if !ok {
 		return nil, fmt.Sprintf("MISP type %s is not an indicator type", a.Type)
 	}
-	values := []string{a.Value}
+	value := string(a.Value)
+	values := []string{value}
 	if how != mispWhole {
-		i := strings.LastIndexByte(a.Value, '|')
+		i := strings.LastIndexByte(value, '|')
 		if i < 0 {
-			return nil, fmt.Sprintf("MISP type %s needs a value such as a|b, not %q", a.Type, truncateText(a.Value))
+			return nil, fmt.Sprintf("MISP type %s needs a value such as a|b, not %q", a.Type, truncateText(value))
 		}
-		first, second := a.Value[:i], a.Value[i+1:]
+		first, second := value[:i], value[i+1:]
 		switch how {
 		case mispSecond:
 			values = []string{second}
@@ -292,9 +380,28 @@ func (a MISPAttribute) iocs() ([]IOC, string) {
 		if !containsString(kinds, ioc.Type) {
 			return nil, fmt.Sprintf("%s %q reads as %s, not %s", a.Type, truncateText(v), ioc.Type, strings.Join(kinds, " or "))
 		}
+		ioc.UUID = a.indicatorUUID(len(out), ioc)
 		out = append(out, ioc)
 	}
 	return out, ""
+}
+
+// indicatorUUID is the UUID of the id of the n-th indicator an attribute
+// carries: the attribute's own for the first, as MISP's STIX export names
+// the indicator of an attribute, so that importing either gives one
+// object; for the second of a domain|ip, and for an attribute without a
+// usable uuid, one derived from the attribute and the value. "" for none:
+// the id then derives from (source, type, value) as a list's does.
+func (a MISPAttribute) indicatorUUID(n int, ioc IOC) string {
+	u, err := uuid.Parse(a.UUID)
+	if err != nil {
+		return ""
+	}
+	if n == 0 {
+		return u.String()
+	}
+	name, _ := json.Marshal([]string{"misp", u.String(), ioc.Type, ioc.Value})
+	return uuid.NewSHA1(Namespace, name).String()
 }
 
 func containsString(list []string, s string) bool {
@@ -314,7 +421,9 @@ func truncateText(s string) string {
 }
 
 // tlpRank orders TLP levels from the least to the most restrictive.
-var tlpRank = map[string]int{"white": 1, "green": 2, "amber": 3, "red": 4}
+// amber+strict ranks above amber although both are marked as TLP 1.0
+// amber (tlpMarkings).
+var tlpRank = map[string]int{"clear": 1, "white": 1, "green": 2, "amber": 3, "amber+strict": 4, "red": 5}
 
 // mispMarking splits tags into the most restrictive TLP they name (the
 // tag as written, "" for none) and the others, which become labels.
@@ -325,9 +434,9 @@ func mispMarking(tags []mispTag) (tlp string, labels []string) {
 		if name == "" {
 			continue
 		}
-		if level, ok := tlpLevel(name); ok && strings.HasPrefix(strings.ToLower(name), "tlp:") {
-			if tlpRank[level] > rank {
-				tlp, rank = name, tlpRank[level]
+		if _, ok := tlpLevel(name); ok && strings.HasPrefix(strings.ToLower(name), "tlp:") {
+			if r := tlpRank[strings.TrimPrefix(strings.ToLower(name), "tlp:")]; r > rank {
+				tlp, rank = name, r
 			}
 			continue
 		}
@@ -372,11 +481,14 @@ func (o MISPOptions) eventOptions(ev *MISPEvent, a MISPAttribute) ListOptions {
 
 // ImportMISP imports MISP event exports (see FormatMISP): each attribute
 // of a type that carries indicators becomes a STIX indicator, as an IOC
-// list's value does, created by an identity named after the event's
+// list's value does, with the attribute's uuid as its id's (the id MISP's
+// STIX export gives it), created by an identity named after the event's
 // creating organisation and marked with the event's (or the attribute's)
-// TLP tag. Attributes with to_ids false, of other types, or deleted are
-// passed over; all but deleted ones are counted as rejected with the
-// reason. Re-importing an export adds nothing.
+// TLP tag. Attributes of other types, and those with to_ids false unless
+// opt.AllAttributes, are counted as rejected with the reason. An
+// attribute deleted, or whose to_ids is false, revokes the indicator an
+// earlier import made of it (Summary.Revoked). Re-importing an export adds
+// nothing.
 func (im *Importer) ImportMISP(ctx context.Context, r io.Reader, opt MISPOptions) (Summary, error) {
 	var s Summary
 	if err := opt.Check(); err != nil {
@@ -384,25 +496,28 @@ func (im *Importer) ImportMISP(ctx context.Context, r io.Reader, opt MISPOptions
 	}
 	b := newIndicatorBatches(im, &s)
 	stored := map[string]bool{} // identities and markings stored by this import
+	var withdrawn []string      // ids of the indicators of attributes deleted or not for detection
 	n := 0
 	err := ReadMISP(r, func(ev *MISPEvent) error {
 		for _, a := range ev.attributes() {
+			iocs, reason := a.iocs()
 			if a.Deleted {
+				withdrawn = append(withdrawn, a.ids(iocs, opt.eventOptions(ev, a))...)
 				continue
 			}
 			n++
 			s.Read++
 			where := fmt.Sprintf("attribute %d", n)
-			iocs, reason := a.iocs()
 			if reason != "" {
 				im.reject(&s, where, "", reason)
 				continue
 			}
+			aOpt := opt.eventOptions(ev, a)
 			if !bool(a.ToIDs) && !opt.AllAttributes {
-				im.reject(&s, where, "", fmt.Sprintf("%s %q has to_ids false: context, not for detection", a.Type, truncateText(a.Value)))
+				withdrawn = append(withdrawn, a.ids(iocs, aOpt)...)
+				im.reject(&s, where, "", fmt.Sprintf("%s %q has to_ids false: context, not for detection", a.Type, truncateText(string(a.Value))))
 				continue
 			}
-			aOpt := opt.eventOptions(ev, a)
 			if err := im.storeContext(ctx, &s, aOpt, stored); err != nil {
 				return err
 			}
@@ -421,7 +536,22 @@ func (im *Importer) ImportMISP(ctx context.Context, r io.Reader, opt MISPOptions
 		}
 		return nil
 	})
-	return s, b.finish(ctx, err)
+	if err = b.finish(ctx, err); err != nil || len(withdrawn) == 0 || im.DryRun || im.Store == nil {
+		return s, err
+	}
+	s.Revoked, err = RevokeIDs(ctx, im.Store, im.CollectionID, withdrawn, opt.now())
+	return s, err
+}
+
+// ids returns the ids of the indicators iocs, an attribute's, make.
+func (a MISPAttribute) ids(iocs []IOC, opt ListOptions) []string {
+	out := make([]string, 0, len(iocs))
+	for _, ioc := range iocs {
+		if o, err := newSDO(ioc, opt); err == nil {
+			out = append(out, o.ID)
+		}
+	}
+	return out
 }
 
 // storeContext stores, before the first indicator that refers to them,

@@ -39,6 +39,8 @@ func TestReadMISPForms(t *testing.T) {
 		"an array of events":  {`[` + ev2 + `]`, []string{"Op B"}},
 		"one per line":        {"\ufeff" + `{"Event":` + ev2 + "}\n" + `{"Event":` + mispEvent1 + "}\n", []string{"Op B", "Op A"}},
 		"other keys skipped":  {`{"version":"2.4","Event":` + ev2 + `,"extra":[1,{"a":2}]}`, []string{"Op B"}},
+		"an attribute search": {`{"response":{"Attribute":[{"type":"ip-dst","value":"203.0.113.9","Event":{"info":"Op C","uuid":"x"}},` +
+			`{"type":"port","value":443,"Event":{"info":"Op D"}}]}}`, []string{"Op C", "Op D"}},
 	} {
 		got, err := readEvents(t, tt.input)
 		if err != nil || !reflect.DeepEqual(got, tt.want) {
@@ -91,7 +93,7 @@ func TestMISPAttributeIOCs(t *testing.T) {
 		{"filename|md5", "no-pipe", nil, "needs a value such as a|b"},
 		{"ip-dst", "not an ip!", nil, "ip-dst"},
 	} {
-		iocs, reason := MISPAttribute{Type: tt.typ, Value: tt.value}.iocs()
+		iocs, reason := MISPAttribute{Type: tt.typ, Value: mispText(tt.value)}.iocs()
 		var got []string
 		for _, i := range iocs {
 			s := i.Type + ":" + i.Value
@@ -109,6 +111,10 @@ func TestMISPAttributeIOCs(t *testing.T) {
 func TestMISPOptions(t *testing.T) {
 	ev := &MISPEvent{Orgc: mispOrg{Name: "ESET"}, Org: mispOrg{Name: "Copy holder"},
 		Tags: []mispTag{{"tlp:green"}, {"APT"}, {"TLP:AMBER"}, {"tlp:white"}}}
+	strict := MISPOptions{}.eventOptions(&MISPEvent{Tags: []mispTag{{"tlp:amber+strict"}, {"tlp:amber"}}}, MISPAttribute{})
+	if strict.TLP != "tlp:amber+strict" {
+		t.Errorf("TLP of amber+strict and amber tags: %q, want the stricter", strict.TLP)
+	}
 	a := MISPAttribute{Tags: []mispTag{{"c2"}}}
 	got := MISPOptions{}.eventOptions(ev, a)
 	if got.Source != "ESET" || got.TLP != "TLP:AMBER" || !reflect.DeepEqual(got.Labels, []string{"APT", "c2"}) {
@@ -164,4 +170,38 @@ func FuzzReadMISP(f *testing.F) {
 			t.Errorf("error %v is not EINVALID", err)
 		}
 	})
+}
+
+func TestMISPIndicatorIDs(t *testing.T) {
+	// The indicator of an attribute has the attribute's uuid, as MISP's
+	// STIX export names it; the second value of a domain|ip one derived
+	// from it; an attribute without a uuid, the list's (source, value) id.
+	opt := ListOptions{Source: "ESET", Now: at(t0)}
+	a := MISPAttribute{Type: "domain|ip", Value: "c2.example|203.0.113.9", UUID: "5CFD5572-2869-44D6-8814-9886C00BAABD"}
+	iocs, reason := a.iocs()
+	if reason != "" || len(iocs) != 2 {
+		t.Fatalf("iocs: %+v %q", iocs, reason)
+	}
+	first, _ := Indicator(iocs[0], opt)
+	second, _ := Indicator(iocs[1], opt)
+	if first.ID != "indicator--5cfd5572-2869-44d6-8814-9886c00baabd" {
+		t.Errorf("first indicator id %s, want the attribute's uuid", first.ID)
+	}
+	again, _ := MISPAttribute{Type: "domain|ip", Value: "c2.example|203.0.113.9", UUID: a.UUID}.iocs()
+	if again[1].UUID != iocs[1].UUID || second.ID == first.ID || !strings.HasPrefix(second.ID, "indicator--") {
+		t.Errorf("second indicator id %s (again %s), want one derived from the attribute, stable", second.ID, again[1].UUID)
+	}
+	cve, _ := MISPAttribute{Type: "vulnerability", Value: "CVE-2023-5631", UUID: a.UUID}.iocs()
+	if o, _ := Indicator(cve[0], opt); o.ID != "vulnerability--5cfd5572-2869-44d6-8814-9886c00baabd" {
+		t.Errorf("vulnerability id %s", o.ID)
+	}
+	plain, _ := MISPAttribute{Type: "ip-dst", Value: "203.0.113.9", UUID: "not-a-uuid"}.iocs()
+	listed, _ := Indicator(IOC{Type: TypeIPv4, Value: "203.0.113.9"}, opt)
+	if o, _ := Indicator(plain[0], opt); o.ID != listed.ID {
+		t.Errorf("attribute without a uuid: id %s, want the list's %s", o.ID, listed.ID)
+	}
+	num := `{"Event":{"Attribute":[{"type":"port","value":443},{"type":"ip-dst","value":"1.2.3.4","to_ids":1}]}}`
+	if got, err := readEvents(t, num); err != nil || len(got) != 1 {
+		t.Errorf("an event with a numeric value: %v", err)
+	}
 }

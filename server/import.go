@@ -178,7 +178,7 @@ func (s *Server) handleImportPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := importJSON{Read: sum.Read, Added: sum.Added, NewVersions: sum.NewVersions, Duplicates: sum.Duplicates, Rejected: sum.Rejected,
-		Revoked: revoked, Converted: sum.Converted, Rejections: make([]rejectionJSON, 0, len(sum.Rejections))}
+		Revoked: revoked + sum.Revoked, Converted: sum.Converted, Rejections: make([]rejectionJSON, 0, len(sum.Rejections))}
 	for _, rj := range sum.Rejections {
 		out.Rejections = append(out.Rejections, rejectionJSON(rj))
 	}

@@ -227,6 +227,23 @@ func TestImportMISP(t *testing.T) {
 			t.Errorf("%s: %d %s, want 400 naming %s", query, r.status, r.body, want)
 		}
 	}
+	// An attribute deleted in the event's next export revokes its indicator.
+	named := `{"Event":{"info":"Op B","Orgc":{"name":"ESET"},"Attribute":[
+		{"type":"domain","value":"gone.example","to_ids":true,"uuid":"5cfd5572-2869-44d6-8814-9886c00baabd"}]}}`
+	if r, a := postImport(t, e, "collection=drop&format=misp", "admin", named); r.status != http.StatusOK || a.Added != 1 {
+		t.Errorf("event B: %d %+v", r.status, a)
+	}
+	deleted := strings.Replace(named, `"to_ids":true`, `"to_ids":true,"deleted":true`, 1)
+	if r, a := postImport(t, e, "collection=drop&format=misp", "admin", deleted); r.status != http.StatusOK || a.Revoked != 1 || a.Read != 0 {
+		t.Errorf("event B with the attribute deleted: %d %+v; want 1 revoked, nothing read", r.status, a)
+	}
+	obj, err := e.db.Objects(context.Background(), collDrop, store.Filter{IDs: []string{"indicator--5cfd5572-2869-44d6-8814-9886c00baabd"}})
+	if err != nil || len(obj.Entries) != 1 || !obj.Entries[0].Object.Revoked {
+		t.Errorf("the deleted attribute's indicator: %+v (%v), want its latest version revoked", obj.Entries, err)
+	}
+	if r, a := postImport(t, e, "collection=drop&format=misp", "admin", deleted); r.status != http.StatusOK || a.Revoked != 0 {
+		t.Errorf("the same again: %d %+v; want nothing more revoked", r.status, a)
+	}
 	if r, _ := postImport(t, e, "collection=drop&format=misp", "admin", `{"type":"bundle","objects":[]}`); r.status != http.StatusBadRequest {
 		t.Errorf("a STIX bundle as format misp: %d %s, want 400", r.status, r.body)
 	}

@@ -153,6 +153,10 @@ type FeedMark struct {
 	// §13.1).
 	ETag         string
 	LastModified string
+	// State is what a feed keeps beside its validators, opaque to the
+	// store: for a MISP feed read from its manifest, the JSON object of
+	// the events it imported, each uuid with the timestamp it had.
+	State string
 	// Resets counts the times the mark was reset. A run reports the mark
 	// it reached with the count it started from, and FinishFeedRun keeps
 	// the stored mark when the counts differ: a reset made while the feed

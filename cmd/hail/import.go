@@ -113,6 +113,9 @@ func runImport(ctx context.Context, env *environ, args []string) error {
 	if revoked >= 0 {
 		fmt.Fprintf(env.stdout, "%d indicators of %q revoked: the list no longer names them\n", revoked, opt.Source)
 	}
+	if sum.Revoked > 0 {
+		fmt.Fprintf(env.stdout, "%d indicators revoked: their attributes are deleted or no longer for detection\n", sum.Revoked)
+	}
 	return err
 }
 

@@ -19,12 +19,12 @@ func (db *DB) CreateFeed(ctx context.Context, f store.Feed) error {
 	}
 	tag, err := db.pool.Exec(ctx, `INSERT INTO feeds (name, kind, url, collection, taxii_collection,
 			username, password, token, every, list, insecure, ca, created, next_run, added_after, etag, last_modified,
-			all_versions, client_cert, client_key, mark_resets)
-		SELECT $1, $2, $3, seq, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $18, $19, $20, $21
+			all_versions, client_cert, client_key, mark_resets, mark_state)
+		SELECT $1, $2, $3, seq, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $18, $19, $20, $21, $22
 		FROM collections WHERE id = $17`,
 		f.Name, f.Kind, f.URL, f.TAXIICollection, f.User, f.Password, f.Token, int64(f.Every), f.List, f.Insecure, f.CA,
 		db.nowOr(f.Created), timeOrNil(f.NextRun), timeOrNil(f.Mark.AddedAfter), f.Mark.ETag, f.Mark.LastModified,
-		f.CollectionID, f.AllVersions, f.ClientCert, f.ClientKey, f.Mark.Resets)
+		f.CollectionID, f.AllVersions, f.ClientCert, f.ClientKey, f.Mark.Resets, f.Mark.State)
 	if err != nil {
 		if hail.ErrorCode(dbError("", err)) == hail.ECONFLICT {
 			return hail.Errorf(hail.ECONFLICT, "A feed named %q already exists.", f.Name)
@@ -39,7 +39,7 @@ func (db *DB) CreateFeed(ctx context.Context, f store.Feed) error {
 
 // feedSelect reads a feed with its latest run, if any.
 const feedSelect = `SELECT f.name, f.kind, f.url, c.id, f.taxii_collection, f.username, f.password, f.token,
-		f.every, f.list, f.all_versions, f.insecure, f.ca, f.client_cert, f.client_key, f.created, f.next_run, f.added_after, f.etag, f.last_modified, f.mark_resets,
+		f.every, f.list, f.all_versions, f.insecure, f.ca, f.client_cert, f.client_key, f.created, f.next_run, f.added_after, f.etag, f.last_modified, f.mark_resets, f.mark_state,
 		r.started, r.ended, coalesce(r.read, 0), coalesce(r.added, 0), coalesce(r.duplicates, 0),
 		coalesce(r.rejected, 0), coalesce(r.revoked, 0), coalesce(r.not_changed, false), coalesce(r.error, ''),
 		coalesce(r.rejections, '[]')
@@ -53,7 +53,7 @@ func scanFeed(row pgx.Row) (store.Feed, error) {
 	var rejections string
 	r := &f.LastRun
 	err := row.Scan(&f.Name, &f.Kind, &f.URL, &f.CollectionID, &f.TAXIICollection, &f.User, &f.Password, &f.Token,
-		&every, &f.List, &f.AllVersions, &f.Insecure, &f.CA, &f.ClientCert, &f.ClientKey, &f.Created, &next, &after, &f.Mark.ETag, &f.Mark.LastModified, &f.Mark.Resets,
+		&every, &f.List, &f.AllVersions, &f.Insecure, &f.CA, &f.ClientCert, &f.ClientKey, &f.Created, &next, &after, &f.Mark.ETag, &f.Mark.LastModified, &f.Mark.Resets, &f.Mark.State,
 		&started, &ended, &r.Read, &r.Added, &r.Duplicates, &r.Rejected, &r.Revoked, &r.NotChanged, &r.Error, &rejections)
 	if err != nil {
 		return f, err
@@ -184,8 +184,9 @@ func (db *DB) FinishFeedRun(ctx context.Context, name string, run store.FeedRun,
 		added_after = CASE WHEN mark_resets = $6 THEN $2 ELSE added_after END,
 		etag = CASE WHEN mark_resets = $6 THEN $3 ELSE etag END,
 		last_modified = CASE WHEN mark_resets = $6 THEN $4 ELSE last_modified END,
+		mark_state = CASE WHEN mark_resets = $6 THEN $7 ELSE mark_state END,
 		lease_until = NULL WHERE name = $5`,
-		timeOrNil(next), timeOrNil(mark.AddedAfter), mark.ETag, mark.LastModified, name, mark.Resets)
+		timeOrNil(next), timeOrNil(mark.AddedAfter), mark.ETag, mark.LastModified, name, mark.Resets, mark.State)
 	if err != nil {
 		return dbError("finish feed run", err)
 	}
@@ -272,10 +273,10 @@ func (db *DB) UpdateFeed(ctx context.Context, name string, u store.FeedUpdate) (
 	}
 	if _, err := tx.Exec(ctx, `UPDATE feeds SET url = $1, taxii_collection = $2, username = $3, password = $4, token = $5,
 			every = $6, all_versions = $7, insecure = $8, ca = $9, client_cert = $10, client_key = $11, added_after = $12,
-			etag = $13, last_modified = $14, mark_resets = $16, next_run = $17 WHERE name = $15`,
+			etag = $13, last_modified = $14, mark_resets = $16, next_run = $17, mark_state = $18 WHERE name = $15`,
 		f.URL, f.TAXIICollection, f.User, f.Password, f.Token, int64(f.Every), f.AllVersions, f.Insecure, f.CA,
 		f.ClientCert, f.ClientKey, timeOrNil(f.Mark.AddedAfter), f.Mark.ETag, f.Mark.LastModified, name,
-		f.Mark.Resets, timeOrNil(f.NextRun)); err != nil {
+		f.Mark.Resets, timeOrNil(f.NextRun), f.Mark.State); err != nil {
 		return store.Feed{}, dbError("update feed", err)
 	}
 	return f, dbError("update feed", tx.Commit(ctx))

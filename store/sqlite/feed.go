@@ -23,12 +23,12 @@ func (db *DB) CreateFeed(ctx context.Context, f store.Feed) error {
 	}
 	res, err := db.write.ExecContext(ctx, `INSERT INTO feeds (name, kind, url, collection, taxii_collection,
 			username, password, token, every, list, all_versions, insecure, ca, client_cert, client_key, created, next_run,
-			added_after, etag, last_modified, mark_resets, lease_until)
-		SELECT ?, ?, ?, seq, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0 FROM collections WHERE id = ?`,
+			added_after, etag, last_modified, mark_resets, mark_state, lease_until)
+		SELECT ?, ?, ?, seq, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0 FROM collections WHERE id = ?`,
 		f.Name, f.Kind, f.URL, f.TAXIICollection, f.User, f.Password, f.Token, int64(f.Every), string(list), f.AllVersions,
 		f.Insecure, f.CA, f.ClientCert, f.ClientKey,
 		micros(db.nowOr(f.Created)), micros(f.NextRun), micros(f.Mark.AddedAfter), f.Mark.ETag, f.Mark.LastModified,
-		f.Mark.Resets, f.CollectionID)
+		f.Mark.Resets, f.Mark.State, f.CollectionID)
 	if isUnique(err) {
 		return hail.Errorf(hail.ECONFLICT, "A feed named %q already exists.", f.Name)
 	}
@@ -45,7 +45,7 @@ func (db *DB) CreateFeed(ctx context.Context, f store.Feed) error {
 
 // feedSelect reads a feed with its latest run, if any.
 const feedSelect = `SELECT f.name, f.kind, f.url, c.id, f.taxii_collection, f.username, f.password, f.token,
-		f.every, f.list, f.all_versions, f.insecure, f.ca, f.client_cert, f.client_key, f.created, f.next_run, f.added_after, f.etag, f.last_modified, f.mark_resets,
+		f.every, f.list, f.all_versions, f.insecure, f.ca, f.client_cert, f.client_key, f.created, f.next_run, f.added_after, f.etag, f.last_modified, f.mark_resets, f.mark_state,
 		coalesce(r.started, 0), coalesce(r.ended, 0), coalesce(r.read, 0), coalesce(r.added, 0),
 		coalesce(r.duplicates, 0), coalesce(r.rejected, 0), coalesce(r.revoked, 0),
 		coalesce(r.not_changed, 0), coalesce(r.error, ''), coalesce(r.rejections, '[]')
@@ -58,7 +58,7 @@ func scanFeed(row interface{ Scan(...any) error }) (store.Feed, error) {
 	var list, rejections string
 	r := &f.LastRun
 	err := row.Scan(&f.Name, &f.Kind, &f.URL, &f.CollectionID, &f.TAXIICollection, &f.User, &f.Password, &f.Token,
-		&every, &list, &f.AllVersions, &f.Insecure, &f.CA, &f.ClientCert, &f.ClientKey, &created, &next, &after, &f.Mark.ETag, &f.Mark.LastModified, &f.Mark.Resets,
+		&every, &list, &f.AllVersions, &f.Insecure, &f.CA, &f.ClientCert, &f.ClientKey, &created, &next, &after, &f.Mark.ETag, &f.Mark.LastModified, &f.Mark.Resets, &f.Mark.State,
 		&started, &ended, &r.Read, &r.Added, &r.Duplicates, &r.Rejected, &r.Revoked, &r.NotChanged, &r.Error, &rejections)
 	if err != nil {
 		return f, err
@@ -193,8 +193,10 @@ func (db *DB) FinishFeedRun(ctx context.Context, name string, run store.FeedRun,
 		added_after = CASE WHEN mark_resets = ? THEN ? ELSE added_after END,
 		etag = CASE WHEN mark_resets = ? THEN ? ELSE etag END,
 		last_modified = CASE WHEN mark_resets = ? THEN ? ELSE last_modified END,
+		mark_state = CASE WHEN mark_resets = ? THEN ? ELSE mark_state END,
 		lease_until = 0 WHERE name = ?`,
-		micros(next), mark.Resets, micros(mark.AddedAfter), mark.Resets, mark.ETag, mark.Resets, mark.LastModified, name)
+		micros(next), mark.Resets, micros(mark.AddedAfter), mark.Resets, mark.ETag, mark.Resets, mark.LastModified,
+		mark.Resets, mark.State, name)
 	if err != nil {
 		return fmt.Errorf("finish feed run: %w", err)
 	}
@@ -284,10 +286,10 @@ func (db *DB) UpdateFeed(ctx context.Context, name string, u store.FeedUpdate) (
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE feeds SET url = ?, taxii_collection = ?, username = ?, password = ?, token = ?,
 			every = ?, all_versions = ?, insecure = ?, ca = ?, client_cert = ?, client_key = ?, added_after = ?, etag = ?,
-			last_modified = ?, mark_resets = ?, next_run = ? WHERE name = ?`,
+			last_modified = ?, mark_resets = ?, mark_state = ?, next_run = ? WHERE name = ?`,
 		f.URL, f.TAXIICollection, f.User, f.Password, f.Token, int64(f.Every), f.AllVersions, f.Insecure, f.CA,
 		f.ClientCert, f.ClientKey, micros(f.Mark.AddedAfter), f.Mark.ETag, f.Mark.LastModified, f.Mark.Resets,
-		micros(f.NextRun), name); err != nil {
+		f.Mark.State, micros(f.NextRun), name); err != nil {
 		return store.Feed{}, fmt.Errorf("update feed: %w", err)
 	}
 	if err := tx.Commit(); err != nil {

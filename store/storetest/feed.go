@@ -35,6 +35,8 @@ func feedFixture(name string) store.Feed {
 		CollectionID: coll1, User: "u", Password: "secret p@ss", Every: time.Hour,
 		List:    store.FeedList{Source: "Example", TLP: "green", Confidence: 70, TTL: 48 * time.Hour, Labels: []string{"a", "b"}, Snapshot: true},
 		Created: time.Date(2025, 1, 2, 3, 4, 5, 6000, time.UTC),
+		// A copied feed keeps its whole mark (storecopy).
+		Mark: store.FeedMark{ETag: `"e"`, State: `{"kept":1}`},
 	}
 }
 

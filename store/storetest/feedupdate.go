@@ -91,7 +91,8 @@ func testFeedResetDuringRun(t *testing.T, s store.Store) {
 	if _, err := s.UpdateFeed(ctx, "list", store.FeedUpdate{ResetMark: true}); err != nil {
 		t.Fatalf("UpdateFeed(ResetMark): %v", err)
 	}
-	reached := store.FeedMark{ETag: `"v2"`, LastModified: "Sun, 01 Jun 2025 12:00:00 GMT", Resets: claimed.Mark.Resets}
+	reached := store.FeedMark{ETag: `"v2"`, LastModified: "Sun, 01 Jun 2025 12:00:00 GMT", State: `{"e1":1700000000}`,
+		Resets: claimed.Mark.Resets}
 	run := store.FeedRun{Started: t0, Ended: t0.Add(time.Second), Read: 5, Added: 5}
 	if err := s.FinishFeedRun(ctx, "list", run, reached, t0.Add(time.Hour)); err != nil {
 		t.Fatalf("FinishFeedRun: %v", err)
@@ -100,7 +101,7 @@ func testFeedResetDuringRun(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatalf("Feed: %v", err)
 	}
-	if got.Mark.ETag != "" || got.Mark.LastModified != "" || !got.Mark.AddedAfter.IsZero() {
+	if got.Mark.ETag != "" || got.Mark.LastModified != "" || !got.Mark.AddedAfter.IsZero() || got.Mark.State != "" {
 		t.Errorf("mark after a run that ended after a reset = %+v; want it still reset", got.Mark)
 	}
 	if !got.NextRun.Equal(t0.Add(time.Hour)) || !reflect.DeepEqual(got.LastRun, run) {

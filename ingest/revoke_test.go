@@ -1,4 +1,4 @@
-package feed
+package ingest
 
 import (
 	"encoding/json"
@@ -24,7 +24,7 @@ func TestRevokedVersion(t *testing.T) {
 		{"clock behind", time.Date(2025, 6, 1, 11, 0, 0, 0, time.UTC), "2025-06-01T12:00:00.001Z"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := revokedVersion(o, tc.now)
+			r, err := RevokedVersion(o, tc.now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -44,7 +44,7 @@ func TestRevokedVersion(t *testing.T) {
 	}
 }
 
-// FuzzRevokedVersion checks that any object revokedVersion accepts comes
+// FuzzRevokedVersion checks that any object RevokedVersion accepts comes
 // back as a later, revoked version of the same object.
 func FuzzRevokedVersion(f *testing.F) {
 	f.Add([]byte(`{"type":"indicator","spec_version":"2.1","id":"indicator--6a8f1d9e-2b4c-4d5e-8f70-1a2b3c4d5e6f","created":"2025-01-01T00:00:00Z","modified":"2025-01-01T00:00:00Z"}`))
@@ -55,15 +55,15 @@ func FuzzRevokedVersion(f *testing.F) {
 		if err != nil {
 			return
 		}
-		r, err := revokedVersion(o, now)
+		r, err := RevokedVersion(o, now)
 		if err != nil {
 			return
 		}
 		if r.ID != o.ID || !r.Revoked {
-			t.Errorf("revokedVersion(%s) = %s: id %q revoked %v", raw, r.Raw, r.ID, r.Revoked)
+			t.Errorf("RevokedVersion(%s) = %s: id %q revoked %v", raw, r.Raw, r.ID, r.Revoked)
 		}
 		if !o.Version.IsZero() && !r.Version.After(o.Version) {
-			t.Errorf("revokedVersion(%s) = %s: version %v not after %v", raw, r.Raw, r.Version, o.Version)
+			t.Errorf("RevokedVersion(%s) = %s: version %v not after %v", raw, r.Raw, r.Version, o.Version)
 		}
 	})
 }
