@@ -233,10 +233,14 @@ func newSDO(ioc IOC, opt ListOptions) (*sdo, error) {
 		o.IndicatorTypes = []string{"malicious-activity"}
 	}
 	o.Pattern, o.PatternType, o.PatternVersion = pattern, "stix", "2.1"
-	o.ValidFrom = ts
+	from := t
+	if !ioc.ValidFrom.IsZero() {
+		from = ioc.ValidFrom.UTC().Truncate(time.Millisecond)
+	}
+	o.ValidFrom = stix.FormatTimestamp(from)
 	if opt.TTL > 0 {
 		// STIX 2.1 §4.7: valid_until must be after valid_from.
-		o.ValidUntil = stix.FormatTimestamp(t.Add(max(opt.TTL, time.Millisecond)))
+		o.ValidUntil = stix.FormatTimestamp(from.Add(max(opt.TTL, time.Millisecond)))
 	}
 	return o, nil
 }

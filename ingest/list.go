@@ -87,6 +87,9 @@ type IOC struct {
 	// one derived from (source, type, value): an IOC that its publisher
 	// names, such as a MISP attribute.
 	UUID string
+	// ValidFrom, when set, is when the publisher says the value was first
+	// seen; zero for the time of the import.
+	ValidFrom time.Time
 	// Fields holds the rest of the line: for CSV, the other columns by header
 	// name (or 1-based number when there is no header); for text lists, the
 	// trailing comment or fields under "comment". Nil when there is none.

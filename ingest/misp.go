@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -40,14 +42,18 @@ type MISPEvent struct {
 
 // MISPAttribute is one attribute of an event or of one of its objects.
 type MISPAttribute struct {
-	Type     string    `json:"type"`
-	Category string    `json:"category"`
-	Value    mispText  `json:"value"`
-	Comment  string    `json:"comment"`
-	UUID     string    `json:"uuid"`
-	ToIDs    mispBool  `json:"to_ids"`
-	Deleted  mispBool  `json:"deleted"`
-	Tags     []mispTag `json:"Tag"`
+	Type     string   `json:"type"`
+	Category string   `json:"category"`
+	Value    mispText `json:"value"`
+	Comment  string   `json:"comment"`
+	UUID     string   `json:"uuid"`
+	// Timestamp is the attribute's last change (Unix seconds), FirstSeen
+	// when its value was first seen (RFC 3339), if the publisher says.
+	Timestamp mispText  `json:"timestamp"`
+	FirstSeen mispText  `json:"first_seen"`
+	ToIDs     mispBool  `json:"to_ids"`
+	Deleted   mispBool  `json:"deleted"`
+	Tags      []mispTag `json:"Tag"`
 }
 
 // mispText reads a value some generators write as a number (a port) where
@@ -381,9 +387,25 @@ func (a MISPAttribute) iocs() ([]IOC, string) {
 			return nil, fmt.Sprintf("%s %q reads as %s, not %s", a.Type, truncateText(v), ioc.Type, strings.Join(kinds, " or "))
 		}
 		ioc.UUID = a.indicatorUUID(len(out), ioc)
+		ioc.ValidFrom = a.seen()
 		out = append(out, ioc)
 	}
 	return out, ""
+}
+
+// seen is when the attribute's value was first seen, as far as the
+// export tells: its first_seen, else its timestamp; zero when neither
+// reads. Its indicator is valid from then, so that a consumer that takes
+// only recent indicators (Sentinel takes a month's) does not take a
+// years-old report's as fresh.
+func (a MISPAttribute) seen() time.Time {
+	if t, err := time.Parse(time.RFC3339Nano, string(a.FirstSeen)); err == nil {
+		return t.UTC()
+	}
+	if n, err := strconv.ParseInt(string(a.Timestamp), 10, 64); err == nil && n > 0 {
+		return time.Unix(n, 0).UTC()
+	}
+	return time.Time{}
 }
 
 // indicatorUUID is the UUID of the id of the n-th indicator an attribute

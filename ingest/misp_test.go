@@ -2,13 +2,16 @@ package ingest
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"hail"
+	"hail/stix"
 )
 
 const mispEvent1 = `{"info":"Op A","uuid":"5d9b516c-e5f0-4e7c-a958-5d8c0a019371","Orgc":{"name":"ESET"},
@@ -203,5 +206,38 @@ func TestMISPIndicatorIDs(t *testing.T) {
 	num := `{"Event":{"Attribute":[{"type":"port","value":443},{"type":"ip-dst","value":"1.2.3.4","to_ids":1}]}}`
 	if got, err := readEvents(t, num); err != nil || len(got) != 1 {
 		t.Errorf("an event with a numeric value: %v", err)
+	}
+}
+
+func TestMISPValidFrom(t *testing.T) {
+	// An indicator is valid from when MISP says its value was first seen,
+	// else from the attribute's timestamp, not from the import: a report
+	// of 2023 does not read as fresh intel in 2025.
+	opt := ListOptions{Source: "ESET", TTL: 30 * 24 * time.Hour, Now: at(t0)}
+	for _, tt := range []struct {
+		a          MISPAttribute
+		from, till string
+	}{
+		{MISPAttribute{Type: "ip-dst", Value: "203.0.113.9", Timestamp: "1697748985"}, "2023-10-19T20:56:25.000Z", "2023-11-18T20:56:25.000Z"},
+		{MISPAttribute{Type: "ip-dst", Value: "203.0.113.9", Timestamp: "1697748985", FirstSeen: "2023-10-01T00:00:00.000000+00:00"},
+			"2023-10-01T00:00:00.000Z", "2023-10-31T00:00:00.000Z"},
+		{MISPAttribute{Type: "ip-dst", Value: "203.0.113.9"}, stix.FormatTimestamp(t0), stix.FormatTimestamp(t0.Add(30 * 24 * time.Hour))},
+	} {
+		iocs, _ := tt.a.iocs()
+		o, err := Indicator(iocs[0], opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got struct {
+			ValidFrom  string `json:"valid_from"`
+			ValidUntil string `json:"valid_until"`
+		}
+		json.Unmarshal(o.Raw, &got)
+		if got.ValidFrom != tt.from || got.ValidUntil != tt.till {
+			t.Errorf("%+v: valid %s to %s, want %s to %s", tt.a, got.ValidFrom, got.ValidUntil, tt.from, tt.till)
+		}
+		if err := stix.Validate(o); err != nil {
+			t.Errorf("%+v: %v", tt.a, err)
+		}
 	}
 }
