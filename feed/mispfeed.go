@@ -101,17 +101,9 @@ func readManifest(r io.Reader) ([]manifestEntry, error) {
 // next run, which then reads the manifest again; a failure to fetch one
 // stops the run, keeping what the events before it were imported at.
 func (r *Runner) runMISPFeed(ctx context.Context, f store.Feed, im *ingest.Importer, run *store.FeedRun, manifest *url.URL) (store.FeedMark, error) {
-	resp, err := r.get(ctx, f, manifest.String(), f.Mark)
-	if err != nil {
-		return f.Mark, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusNotModified {
-		run.NotChanged = true
-		return f.Mark, nil
-	}
-	body, err := ingest.Unpack(resp.Body, "")
-	if err != nil {
+	body, err := r.fetch(ctx, f, manifest.String(), f.Mark)
+	if err != nil || body == nil {
+		run.NotChanged = err == nil
 		return f.Mark, err
 	}
 	defer body.Close()
@@ -136,7 +128,7 @@ func (r *Runner) runMISPFeed(ctx context.Context, f store.Feed, im *ingest.Impor
 	mark := func(validators bool) store.FeedMark {
 		m := store.FeedMark{Resets: f.Mark.Resets}
 		if validators {
-			m.ETag, m.LastModified = resp.Header.Get("ETag"), resp.Header.Get("Last-Modified")
+			m.ETag, m.LastModified = body.header.Get("ETag"), body.header.Get("Last-Modified")
 		}
 		newest := int64(0)
 		for _, ts := range next {
@@ -187,14 +179,9 @@ func rejection(where, reason string) ingest.Summary {
 
 // mispEvent fetches and imports one event of a MISP feed.
 func (r *Runner) mispEvent(ctx context.Context, f store.Feed, im *ingest.Importer, url string, opt ingest.MISPOptions) (ingest.Summary, error) {
-	resp, err := r.get(ctx, f, url, store.FeedMark{})
-	if err != nil {
-		return ingest.Summary{}, err
-	}
-	defer resp.Body.Close()
-	body, err := ingest.Unpack(resp.Body, "")
-	if err != nil {
-		return ingest.Summary{}, err
+	body, err := r.fetch(ctx, f, url, store.FeedMark{})
+	if err != nil || body == nil {
+		return ingest.Summary{}, err // no validators were sent: no 304
 	}
 	defer body.Close()
 	return im.ImportMISP(ctx, body, opt)

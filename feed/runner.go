@@ -198,19 +198,9 @@ func (r *Runner) runHTTP(ctx context.Context, f store.Feed, im *ingest.Importer,
 			return r.runMISPFeed(ctx, f, im, run, manifest)
 		}
 	}
-	resp, err := r.get(ctx, f, f.URL, f.Mark)
-	if err != nil {
-		return f.Mark, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusNotModified {
-		run.NotChanged = true
-		return f.Mark, nil
-	}
-	// Many lists are published gzipped or zipped (abuse.ch's full
-	// exports), under a Content-Type that says so or not.
-	body, err := ingest.Unpack(resp.Body, "")
-	if err != nil {
+	body, err := r.fetch(ctx, f, f.URL, f.Mark)
+	if err != nil || body == nil {
+		run.NotChanged = err == nil
 		return f.Mark, err
 	}
 	defer body.Close()
@@ -232,7 +222,43 @@ func (r *Runner) runHTTP(ctx context.Context, f store.Feed, im *ingest.Importer,
 	if err != nil {
 		return f.Mark, err
 	}
-	return store.FeedMark{ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified")}, nil
+	return store.FeedMark{ETag: body.header.Get("ETag"), LastModified: body.header.Get("Last-Modified")}, nil
+}
+
+// fetched is a source's answer with its compression taken off.
+type fetched struct {
+	*ingest.Unpacked
+	header http.Header
+	body   io.Closer
+}
+
+func (b *fetched) Close() error {
+	err := b.Unpacked.Close()
+	if cerr := b.body.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// fetch gets url as get does, and takes off a gzip or zip compression:
+// many lists are published so (abuse.ch's full exports), under a
+// Content-Type that says so or not. It returns nil, and no error, when the
+// source answers 304 Not Modified.
+func (r *Runner) fetch(ctx context.Context, f store.Feed, url string, mark store.FeedMark) (*fetched, error) {
+	resp, err := r.get(ctx, f, url, mark)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode == http.StatusNotModified {
+		resp.Body.Close()
+		return nil, nil
+	}
+	body, err := ingest.Unpack(resp.Body, "")
+	if err != nil {
+		resp.Body.Close()
+		return nil, err
+	}
+	return &fetched{Unpacked: body, header: resp.Header, body: resp.Body}, nil
 }
 
 // get fetches url for f, with f's credentials and TLS settings and, from
