@@ -26,6 +26,7 @@ var iocColumns = map[string]bool{
 	"url": true, "uri": true,
 	"md5": true, "sha1": true, "sha_1": true, "sha256": true, "sha_256": true, "sha512": true, "sha_512": true,
 	"hash": true, "file_hash": true, "filehash": true,
+	"md5_hash": true, "sha1_hash": true, "sha256_hash": true, "sha512_hash": true, // abuse.ch MalwareBazaar
 	"email": true, "email_address": true, "e_mail": true,
 	"cve": true, "cve_id": true,
 }
@@ -69,9 +70,11 @@ func readCSV(br *bufio.Reader, opt ListOptions, fn func(IOC) error, bad func(int
 		return err
 	}
 	var header []string
-	if isHeader(first.cells) {
+	switch {
+	case isHeader(first.cells):
 		header = first.cells
-	} else {
+	default:
+		header = commentedHeader(head, cr.Comma, len(first.cells))
 		rows = append(rows, first)
 	}
 	cols, err := pickColumns(cr, header, opt.Columns, &rows, bad)
@@ -151,6 +154,43 @@ func firstLine(head []byte) string {
 		}
 	}
 	return ""
+}
+
+// commentedHeader returns the header a list gives as its last comment
+// line before the first row, as abuse.ch's CSV exports do ("# id,
+// dateadded,url,…"): nil unless that line has as many cells as the row
+// (cells) and names a column of indicators. Without it, every column that
+// holds URLs would be taken, the links to the publisher's own pages too.
+func commentedHeader(head []byte, comma rune, cells int) []string {
+	last := ""
+	for len(head) > 0 {
+		var line []byte
+		line, head, _ = bytes.Cut(head, []byte("\n"))
+		s := strings.TrimSpace(string(line))
+		switch {
+		case s == "":
+			continue
+		case s[0] == '#':
+			last = strings.TrimSpace(strings.TrimLeft(s, "#"))
+			continue
+		}
+		break
+	}
+	if last == "" {
+		return nil
+	}
+	cr := csv.NewReader(strings.NewReader(last))
+	cr.Comma, cr.LazyQuotes, cr.TrimLeadingSpace = comma, true, true
+	names, err := cr.Read()
+	if err != nil || len(names) != cells {
+		return nil
+	}
+	for _, n := range names {
+		if iocColumns[normColumn(n)] {
+			return names
+		}
+	}
+	return nil
 }
 
 // isHeader reports whether a first row is a header: it names an indicator

@@ -289,3 +289,44 @@ func TestListOptionsCheck(t *testing.T) {
 		t.Errorf("ImportList with confidence 200: %v, want EINVALID", err)
 	}
 }
+
+func TestCommentedCSVHeader(t *testing.T) {
+	// abuse.ch's CSV exports give their header as the last comment line:
+	// only the indicator column is taken, not the links to abuse.ch's own
+	// pages or the references, and the other columns are named by it.
+	for name, tt := range map[string]struct {
+		list string
+		want []string
+		desc string // in the first IOC's fields
+	}{
+		"URLhaus": {"#####\n# abuse.ch URLhaus Database Dump\n# Last updated: 2026-12-07 14:00:00 (UTC)\n#####\n" +
+			"# id,dateadded,url,url_status,last_online,threat,tags,urlhaus_link,reporter\n" +
+			`"3312001","2026-12-07 13:55:06","http://115.55.237.117:47438/i","online","2026-12-07 13:55:06","malware_download","elf,Mozi","https://urlhaus.abuse.ch/url/3312001/","geenensp"` + "\n",
+			[]string{"url http://115.55.237.117:47438/i"}, "threat"},
+		"ThreatFox": {"#####\n# ThreatFox IOCs: recent\n#####\n#\n" +
+			`# "first_seen_utc","ioc_id","ioc_value","ioc_type","threat_type","fk_malware","reference","tags"` + "\n" +
+			`"2026-12-07 13:50:01", "1234567", "45.61.136.5:443", "ip:port", "botnet_cc", "win.cobalt_strike", "https://x.example/post/1", "CobaltStrike"` + "\n" +
+			`"2026-12-07 13:40:01", "1234566", "evil-domain.example", "domain", "botnet_cc", "win.qakbot", "", "Qakbot"` + "\n",
+			[]string{"ipv4 45.61.136.5", "domain evil-domain.example"}, "ioc_type"},
+		"Feodo": {"# Feodo Tracker\n# first_seen_utc,dst_ip,dst_port,c2_status,last_online,malware\n" +
+			"2026-12-01 10:00:00,192.0.2.10,443,online,2026-12-07,QakBot\n", []string{"ipv4 192.0.2.10"}, "dst_port"},
+		"a comment that is no header": {"# Blocklist, updated hourly\n203.0.113.1,evil.example\n",
+			[]string{"ipv4 203.0.113.1", "domain evil.example"}, ""},
+	} {
+		var got []string
+		var first IOC
+		err := ReadList(strings.NewReader(tt.list), ListOptions{Format: FormatCSV}, func(ioc IOC) error {
+			if got == nil {
+				first = ioc
+			}
+			got = append(got, ioc.Type+" "+ioc.Value)
+			return nil
+		}, func(line int, text, reason string) { t.Errorf("%s: line %d %q: %s", name, line, text, reason) })
+		if err != nil || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: %q (%v), want %q", name, got, err, tt.want)
+		}
+		if _, ok := first.Fields[tt.desc]; tt.desc != "" && !ok {
+			t.Errorf("%s: fields %v, want them named by the header (%s)", name, first.Fields, tt.desc)
+		}
+	}
+}
