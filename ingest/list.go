@@ -206,6 +206,9 @@ func textLine(n int, line string, fn func(IOC) error, bad func(int, string, stri
 	if i := strings.IndexFunc(s, isSpace); i >= 0 {
 		value, comment = s[:i], strings.TrimSpace(s[i:])
 	}
+	if sinkAddresses[value] && comment != "" && comment[0] != '#' && comment[0] != ';' {
+		return hostsLine(n, comment, fn, bad)
+	}
 	ioc, reason := detect(value)
 	if reason != "" {
 		if i := strings.IndexAny(value, ",;|"); i > 0 {
@@ -228,3 +231,44 @@ func textLine(n int, line string, fn func(IOC) error, bad func(int, string, stri
 }
 
 func isSpace(r rune) bool { return r == ' ' || r == '\t' }
+
+// sinkAddresses are the addresses a hosts-file block list maps its names
+// to ("0.0.0.0 evil.example"): the names are the indicators, not these.
+var sinkAddresses = map[string]bool{"0.0.0.0": true, "127.0.0.1": true, "::": true, "::1": true, "0": true}
+
+// hostsNames are the names a hosts file maps for the machine itself, which
+// block lists copy from the system's: no indicators, and no mistakes.
+var hostsNames = map[string]bool{
+	"localhost": true, "localhost.localdomain": true, "local": true, "broadcasthost": true,
+	"ip6-localhost": true, "ip6-loopback": true, "ip6-localnet": true, "ip6-mcastprefix": true,
+	"ip6-allnodes": true, "ip6-allrouters": true, "ip6-allhosts": true, "0.0.0.0": true,
+}
+
+// hostsLine handles the names of a hosts-file line after its sink
+// address: each is an indicator, with a trailing "# comment" as its
+// comment.
+func hostsLine(n int, rest string, fn func(IOC) error, bad func(int, string, string)) error {
+	names, comment, _ := strings.Cut(rest, "#")
+	comment = strings.TrimSpace(comment)
+	for _, name := range strings.Fields(names) {
+		if hostsNames[strings.ToLower(name)] {
+			continue
+		}
+		ioc, reason := detect(name)
+		if reason == "" && ioc.Type != TypeDomain {
+			reason = "not a host name after a hosts file's address"
+		}
+		if reason != "" {
+			bad(n, name, reason)
+			continue
+		}
+		ioc.Line = n
+		if comment != "" {
+			ioc.Fields = map[string]string{"comment": comment}
+		}
+		if err := fn(ioc); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -330,3 +330,25 @@ func TestCommentedCSVHeader(t *testing.T) {
 		}
 	}
 }
+
+func TestReadListHostsFile(t *testing.T) {
+	// Hosts-file block lists (URLhaus's, StevenBlack's) map names to a sink
+	// address: the names are the indicators; the machine's own entries are
+	// passed over; an address alone on its line is still an address.
+	list := "# hosts\n127.0.0.1\tlocalhost\n::1 ip6-localhost ip6-loopback\n0.0.0.0 evil.example\n" +
+		"0.0.0.0 bad.example ads.example # trackers\n127.0.0.1 c2.example\n0.0.0.0 203.0.113.5\n127.0.0.1\n" +
+		"0.0.0.0 ; a comment\n"
+	var got []string
+	var bad []string
+	err := ReadList(strings.NewReader(list), ListOptions{Format: FormatText}, func(ioc IOC) error {
+		got = append(got, ioc.Value+" "+ioc.Fields["comment"])
+		return nil
+	}, func(line int, text, reason string) { bad = append(bad, fmt.Sprintf("%d %s", line, text)) })
+	want := []string{"evil.example ", "bad.example trackers", "ads.example trackers", "c2.example ", "127.0.0.1 ", "0.0.0.0 a comment"}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("hosts file gave %q (%v), want %q", got, err, want)
+	}
+	if want := []string{"7 203.0.113.5"}; !reflect.DeepEqual(bad, want) {
+		t.Errorf("bad lines %q, want %q", bad, want)
+	}
+}
