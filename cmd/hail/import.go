@@ -37,37 +37,17 @@ func runImport(ctx context.Context, env *environ, args []string) error {
 	if err := parse(fs, env, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return errors.New("usage: hail import [--collection ALIAS|ID] FILE|-")
+	if fs.NArg() == 0 {
+		return errors.New("usage: hail import [--collection ALIAS|ID] FILE|- [FILE ...]")
+	}
+	if *snapshot && fs.NArg() > 1 {
+		return errors.New("--snapshot takes one list: the source's complete list")
+	}
+	if _, err := inputKind(*format, ""); err != nil {
+		return err // before a store is opened, or made
 	}
 	opt.Labels = splitList(*labels)
 	opt.Columns = splitList(*columns)
-
-	in, name, err := openInput(env, fs.Arg(0))
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	counted := &countingReader{r: in}
-	u, err := ingest.Unpack(counted, "")
-	if err != nil {
-		return err
-	}
-	defer u.Close()
-	kind, err := inputKind(*format, innerName(name, u))
-	if err != nil {
-		return err
-	}
-	input := bufio.NewReader(u)
-	if head, _ := input.Peek(512); kind == "stix" && *format == "" && ingest.SniffMISP(head) {
-		kind = ingest.FormatMISP
-	}
-	if *allAttributes && kind != ingest.FormatMISP {
-		return errors.New("--all-attributes is for MISP event exports")
-	}
-	if *snapshot && (kind == "stix" || kind == ingest.FormatMISP || opt.Source == "") {
-		return errors.New("--snapshot needs an IOC list (txt or csv) and its --source")
-	}
 
 	st, err := db.open(ctx)
 	if err != nil {
@@ -81,7 +61,69 @@ func runImport(ctx context.Context, env *environ, args []string) error {
 	if err != nil {
 		return err
 	}
-	im := &ingest.Importer{Store: st, CollectionID: c.ID, BatchSize: *batch, DryRun: *dryRun}
+	run := importRun{env: env, im: &ingest.Importer{Store: st, CollectionID: c.ID, BatchSize: *batch, DryRun: *dryRun},
+		alias: c.Alias, format: *format, opt: opt, allAttributes: *allAttributes, snapshot: *snapshot,
+		several: fs.NArg() > 1}
+	failed := 0
+	for _, arg := range fs.Args() {
+		if err := run.file(ctx, arg); err != nil {
+			if !run.several {
+				return err
+			}
+			// One bad file does not stop the others.
+			fmt.Fprintf(env.stderr, "hail import %s: %v\n", arg, err)
+			failed++
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d files failed", failed, fs.NArg())
+	}
+	return nil
+}
+
+// importRun imports files into one collection with one set of options.
+type importRun struct {
+	env                              *environ
+	im                               *ingest.Importer
+	alias, format                    string
+	opt                              ingest.ListOptions
+	allAttributes, snapshot, several bool
+}
+
+// file imports one file (or standard input for "-") and prints its
+// summary, headed by its name when the run has several.
+func (r *importRun) file(ctx context.Context, arg string) error {
+	env := r.env
+	in, name, err := openInput(env, arg)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	counted := &countingReader{r: in}
+	u, err := ingest.Unpack(counted, "")
+	if err != nil {
+		return err
+	}
+	defer u.Close()
+	kind, err := inputKind(r.format, innerName(name, u))
+	if err != nil {
+		return err
+	}
+	input := bufio.NewReader(u)
+	if head, _ := input.Peek(512); kind == "stix" && r.format == "" && ingest.SniffMISP(head) {
+		kind = ingest.FormatMISP
+	}
+	if r.allAttributes && kind != ingest.FormatMISP && !r.several {
+		return errors.New("--all-attributes is for MISP event exports")
+	}
+	if r.snapshot && (kind == "stix" || kind == ingest.FormatMISP || r.opt.Source == "") {
+		return errors.New("--snapshot needs an IOC list (txt or csv) and its --source")
+	}
+	if r.several {
+		fmt.Fprintf(env.stdout, "%s:\n", arg)
+	}
+	im, opt := r.im, r.opt
+	im.Progress = nil
 	start := time.Now()
 	if isTerminal(env.stderr) {
 		total := inputSize(in)
@@ -98,8 +140,8 @@ func runImport(ctx context.Context, env *environ, args []string) error {
 	case kind == "stix":
 		sum, err = im.ImportSTIX(ctx, input)
 	case kind == ingest.FormatMISP:
-		sum, err = im.ImportMISP(ctx, input, ingest.MISPOptions{ListOptions: opt, AllAttributes: *allAttributes})
-	case *snapshot:
+		sum, err = im.ImportMISP(ctx, input, ingest.MISPOptions{ListOptions: opt, AllAttributes: r.allAttributes})
+	case r.snapshot:
 		opt.Format = kind
 		sum, revoked, err = feed.Snapshot(ctx, im, input, opt)
 	default:
@@ -109,7 +151,7 @@ func runImport(ctx context.Context, env *environ, args []string) error {
 	if im.Progress != nil {
 		fmt.Fprintln(env.stderr)
 	}
-	printSummary(env, sum, c.Alias, time.Since(start), *dryRun)
+	printSummary(env, sum, r.alias, time.Since(start), im.DryRun)
 	if revoked >= 0 {
 		fmt.Fprintf(env.stdout, "%d indicators of %q revoked: the list no longer names them\n", revoked, opt.Source)
 	}

@@ -218,3 +218,35 @@ func TestImportMISPExport(t *testing.T) {
 		t.Errorf("--all-attributes with --format stix succeeded:\n%s", out)
 	}
 }
+
+func TestImportSeveralFiles(t *testing.T) {
+	// hail import *.json: each file is detected and summed up on its own,
+	// and one that fails does not stop the others.
+	dir := t.TempDir()
+	db := filepath.Join(dir, "hail.db")
+	list := filepath.Join(dir, "ips.txt")
+	os.WriteFile(list, []byte("203.0.113.7\n203.0.113.8\n"), 0o600)
+	bad := filepath.Join(dir, "broken.json")
+	os.WriteFile(bad, []byte(`{"type":"bundle","objects":[{"type":`), 0o600)
+	event := filepath.Join(dir, "event.json")
+	os.WriteFile(event, []byte(`{"Event":{"Orgc":{"name":"X"},"Attribute":[{"type":"domain","value":"c2.example","to_ids":true}]}}`), 0o600)
+	out, err := runHail(t, "import", "--db", db, "--source", "Example", list, bad, event)
+	if err == nil || !strings.Contains(err.Error(), "1 of 3 files failed") {
+		t.Errorf("error %v, want 1 of 3 files failed", err)
+	}
+	for _, want := range []string{list + ":\n2 read, 2 added", event + ":\n1 read, 1 added"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if out, err := runHail(t, "import", "--db", db, "--snapshot", "--source", "Example", list, list); err == nil {
+		t.Errorf("--snapshot of two lists succeeded:\n%s", out)
+	}
+	fresh := filepath.Join(dir, "fresh.db")
+	if _, err := runHail(t, "import", "--db", fresh, "--format", "yaml", list); err == nil {
+		t.Error("--format yaml succeeded")
+	}
+	if _, err := os.Stat(fresh); err == nil {
+		t.Error("a bad --format made a store")
+	}
+}
