@@ -149,3 +149,21 @@ func FuzzUnpack(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkUnpackGzip reads a gzipped list of 10,000 lines through Unpack,
+// against which the list's own reading compares (BenchmarkReadListText).
+func BenchmarkUnpackGzip(b *testing.B) {
+	list := listOf(10000)
+	gz := gzipped(b, "list.txt", list)
+	b.SetBytes(int64(len(list)))
+	b.ReportAllocs()
+	for b.Loop() {
+		u, err := Unpack(bytes.NewReader(gz), "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n, err := io.Copy(io.Discard, u); err != nil || n != int64(len(list)) {
+			b.Fatalf("read %d bytes, %v", n, err)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
@@ -240,4 +241,73 @@ func TestMISPValidFrom(t *testing.T) {
 			t.Errorf("%+v: %v", tt.a, err)
 		}
 	}
+}
+
+// mispExport is a search answer of events events of 100 attributes each,
+// of the common indicator types.
+func mispExport(events int) string {
+	var b strings.Builder
+	b.WriteString(`{"response":[`)
+	for e := range events {
+		if e > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"Event":{"info":"Event %d","uuid":"%08x-0000-4000-8000-000000000000","Orgc":{"name":"Bench"},`+
+			`"Tag":[{"name":"tlp:green"},{"name":"misp-galaxy:threat-actor=\"X\""}],"Attribute":[`, e, e)
+		for a := range 100 {
+			if a > 0 {
+				b.WriteString(",")
+			}
+			n := e*100 + a
+			var typ, value string
+			switch a % 5 {
+			case 0:
+				typ, value = "ip-dst", fmt.Sprintf("10.%d.%d.%d", n>>16&255, n>>8&255, n&255)
+			case 1:
+				typ, value = "domain", fmt.Sprintf("host%d.example.com", n)
+			case 2:
+				typ, value = "url", fmt.Sprintf("http://evil%d.example/a.php", n)
+			case 3:
+				typ, value = "sha256", fmt.Sprintf("%064x", n)
+			case 4:
+				typ, value = "filename|md5", fmt.Sprintf("f%d.exe|%032x", n, n)
+			}
+			fmt.Fprintf(&b, `{"type":%q,"category":"Network activity","value":%q,"to_ids":true,"uuid":"%08x-1111-4000-8000-%012x","timestamp":"1697748985"}`,
+				typ, value, n, n)
+		}
+		b.WriteString("]}}")
+	}
+	b.WriteString("]}")
+	return b.String()
+}
+
+// BenchmarkReadMISP reads a MISP export and makes the indicator of every
+// attribute, the work of an import besides storing.
+func BenchmarkReadMISP(b *testing.B) {
+	input := mispExport(100)
+	b.SetBytes(int64(len(input)))
+	b.ReportAllocs()
+	opt := MISPOptions{ListOptions: ListOptions{Now: at(t0)}}
+	for b.Loop() {
+		n := 0
+		err := ReadMISP(strings.NewReader(input), func(ev *MISPEvent) error {
+			for _, a := range ev.attributes() {
+				iocs, reason := a.iocs()
+				if reason != "" {
+					return fmt.Errorf("%s", reason)
+				}
+				for _, ioc := range iocs {
+					if _, err := Indicator(ioc, opt.eventOptions(ev, a)); err != nil {
+						return err
+					}
+					n++
+				}
+			}
+			return nil
+		})
+		if err != nil || n != 10000 {
+			b.Fatalf("ReadMISP: %v, %d indicators", err, n)
+		}
+	}
+	b.ReportMetric(float64(b.N*10000)/b.Elapsed().Seconds(), "attributes/s")
 }
