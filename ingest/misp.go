@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -383,7 +384,7 @@ func (a MISPAttribute) iocs() ([]IOC, string) {
 			return nil, fmt.Sprintf("%s %q: %s", a.Type, truncateText(v), reason)
 		}
 		kinds := mispKinds[a.Type]
-		if !containsString(kinds, ioc.Type) {
+		if !slices.Contains(kinds, ioc.Type) {
 			return nil, fmt.Sprintf("%s %q reads as %s, not %s", a.Type, truncateText(v), ioc.Type, strings.Join(kinds, " or "))
 		}
 		ioc.UUID = a.indicatorUUID(len(out), ioc)
@@ -424,15 +425,6 @@ func (a MISPAttribute) indicatorUUID(n int, ioc IOC) string {
 	}
 	name, _ := json.Marshal([]string{"misp", u.String(), ioc.Type, ioc.Value})
 	return uuid.NewSHA1(Namespace, name).String()
-}
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func truncateText(s string) string {
