@@ -2,6 +2,7 @@ package server
 
 import (
 	"testing"
+	"time"
 
 	"hail"
 	"hail/store"
@@ -51,13 +52,14 @@ func FuzzDecodeFeedPatch(f *testing.F) {
 		if u == (store.FeedUpdate{}) || u.RunNow {
 			t.Errorf("decodeFeedPatch(%q) = %+v: no change, or a run", body, u)
 		}
-		set := func(p *string) bool { return p != nil && *p != "" }
-		cleared := func(p *string) bool { return p != nil && *p == "" }
-		if set(u.Token) && !(cleared(u.User) && cleared(u.Password)) {
-			t.Errorf("decodeFeedPatch(%q) = %+v: a token that keeps a user or password", body, u)
-		}
-		if (set(u.User) || set(u.Password)) && !cleared(u.Token) {
-			t.Errorf("decodeFeedPatch(%q) = %+v: a user or password that keeps the token", body, u)
+		// Applied to feeds with either kind of credentials, it never leaves
+		// a token beside a user or password.
+		for _, before := range []store.Feed{{User: "old", Password: "old"}, {Token: "old"}} {
+			after := u.Apply(before, time.Time{})
+			if after.Token != "" && (after.User != "" || after.Password != "") {
+				t.Errorf("decodeFeedPatch(%q) applied to %+v: token %q beside user %q, password %q", body, before,
+					after.Token, after.User, after.Password)
+			}
 		}
 	})
 }

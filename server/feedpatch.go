@@ -25,9 +25,8 @@ type feedPatch struct {
 	ResetMark       bool    `json:"reset_mark"`
 }
 
-// decodeFeedPatch reads a change body. As with hail feed set, a token
-// replaces a user and password and they replace a token, so that moving a
-// feed from one to the other is one request. Errors are EINVALID.
+// decodeFeedPatch reads a change body (a token given replaces a user and
+// password, see store.FeedUpdate). Errors are EINVALID.
 func decodeFeedPatch(body []byte) (store.FeedUpdate, error) {
 	var req feedPatch
 	if err := decodeStrict(body, &req, `The body must be a JSON object such as {"token": "…"} or {"every": "15m"}.`); err != nil {
@@ -36,18 +35,6 @@ func decodeFeedPatch(body []byte) (store.FeedUpdate, error) {
 	given := func(p *string) bool { return p != nil && *p != "" }
 	if given(req.Token) && (given(req.User) || given(req.Password)) {
 		return store.FeedUpdate{}, hail.Errorf(hail.EINVALID, `Give "token" or "user" and "password", not both.`)
-	}
-	empty := ""
-	if given(req.Token) {
-		if req.User == nil {
-			req.User = &empty
-		}
-		if req.Password == nil {
-			req.Password = &empty
-		}
-	}
-	if (given(req.User) || given(req.Password)) && req.Token == nil {
-		req.Token = &empty
 	}
 	u := store.FeedUpdate{URL: req.URL, TAXIICollection: req.TAXIICollection, User: req.User, Password: req.Password,
 		Token: req.Token, AllVersions: req.AllVersions, Insecure: req.Insecure, CA: req.CA, ClientCert: req.ClientCert,

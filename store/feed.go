@@ -68,7 +68,8 @@ type Feed struct {
 }
 
 // FeedUpdate is what UpdateFeed changes of a feed; a nil field is left as
-// it is. Rotating a source's credentials or certificate, or moving to its
+// it is, but for credentials: a token given clears a user and password,
+// and a user or password given clears a token. Rotating a source's credentials or certificate, or moving to its
 // new address, keeps the mark, so that the feed does not fetch again what
 // it has; ResetMark starts it over, for a source that is a new one.
 // RunNow makes the feed due at once, so that the scheduler of any server
@@ -97,6 +98,15 @@ func (u FeedUpdate) Apply(f Feed, now time.Time) Feed {
 		if v != nil {
 			*dst = *v
 		}
+	}
+	given := func(v *string) bool { return v != nil && *v != "" }
+	// A new token replaces a user and password, and they replace a token,
+	// so that moving a feed from one to the other is one change.
+	if given(u.Token) {
+		f.User, f.Password = "", ""
+	}
+	if given(u.User) || given(u.Password) {
+		f.Token = ""
 	}
 	set(&f.URL, u.URL)
 	set(&f.TAXIICollection, u.TAXIICollection)

@@ -35,7 +35,6 @@ func feedSet(ctx context.Context, env *environ, args []string) error {
 		return err
 	}
 	var u store.FeedUpdate
-	empty := ""
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) {
 		given[f.Name] = true
@@ -45,11 +44,11 @@ func feedSet(ctx context.Context, env *environ, args []string) error {
 		case "taxii-collection":
 			u.TAXIICollection = remote
 		case "user":
-			u.User, u.Token = user, &empty
+			u.User = user
 		case "password":
-			u.Password, u.Token = password, &empty
+			u.Password = password
 		case "token":
-			u.Token, u.User, u.Password = token, &empty, &empty
+			u.Token = token
 		case "every":
 			u.Every = every
 		case "all-versions":

@@ -50,7 +50,7 @@ func testFeedUpdate(t *testing.T, s store.Store) {
 	short := time.Second
 	for name, u := range map[string]store.FeedUpdate{
 		"every 1s":             {Every: &short},
-		"token beside a user":  {User: &url},
+		"a token and a user":   {User: &url, Token: &token},
 		"certificate, no key":  {ClientKey: &empty},
 		"no remote collection": {TAXIICollection: &empty},
 	} {
@@ -62,6 +62,17 @@ func testFeedUpdate(t *testing.T, s store.Store) {
 	}
 	_, err = s.UpdateFeed(ctx, "missing", store.FeedUpdate{URL: &url})
 	wantCode(t, "UpdateFeed(missing)", err, hail.ENOTFOUND)
+
+	// A user and password replace the token; a token replaces them.
+	user, pass := "svc", "s3cret"
+	if got, err := s.UpdateFeed(ctx, "peer", store.FeedUpdate{User: &user, Password: &pass}); err != nil ||
+		got.Token != "" || got.User != user || got.Password != pass {
+		t.Errorf("UpdateFeed(user, password) = token %q user %q password %q (%v); want the token gone", got.Token, got.User, got.Password, err)
+	}
+	if got, err := s.UpdateFeed(ctx, "peer", store.FeedUpdate{Token: &token}); err != nil ||
+		got.Token != token || got.User != "" || got.Password != "" {
+		t.Errorf("UpdateFeed(token) = token %q user %q password %q (%v); want the user and password gone", got.Token, got.User, got.Password, err)
+	}
 
 	got, err = s.UpdateFeed(ctx, "peer", store.FeedUpdate{ResetMark: true})
 	if err != nil || !got.Mark.AddedAfter.IsZero() {
