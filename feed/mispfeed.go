@@ -160,7 +160,9 @@ func (r *Runner) runMISPFeed(ctx context.Context, f store.Feed, im *ingest.Impor
 			count(run, rejection(where, err.Error()))
 			complete = false
 			continue
-		case hail.ErrorCode(err) == hail.EINVALID && s.Read == 0:
+		case hail.ErrorCode(err) == hail.EINVALID:
+			// What it held before the damage is stored; the rest waits
+			// for the publisher, and this event is fetched again.
 			count(run, rejection(where, hail.ErrorMessage(err)))
 			complete = false
 			continue

@@ -190,3 +190,32 @@ func TestMISPManifestFeed(t *testing.T) {
 		}
 	}
 }
+
+func TestMISPFeedEventCutShort(t *testing.T) {
+	// An event damaged part way does not stop the feed at it for good: what
+	// it held before is stored, the event is rejected and fetched again
+	// next run, and the other events are imported.
+	const evA, evB = "5d9b516c-e5f0-4e7c-a958-5d8c0a019371", "50c22e72-d95e-4ac9-a5d3-5ed05246d239"
+	whole := mispEventJSON("A", "203.0.113.1", "203.0.113.2")
+	ms := &mispFeedServer{
+		manifest: map[string]int64{evA: 1700000000, evB: 1700000100},
+		events:   map[string]string{evA: whole[:len(whole)-20], evB: mispEventJSON("B", "203.0.113.3")},
+		fail:     map[string]int{}, requests: map[string]int{},
+	}
+	srv := httptest.NewServer(ms)
+	defer srv.Close()
+	local := openStore(t, localColl, "local")
+	mustCreate(t, local, store.Feed{Name: "circl", Kind: store.FeedMISP, URL: srv.URL + "/feed/manifest.json"})
+	s, c := scheduler(local)
+	runDue(t, s, "circl")
+	f := checkLastRun(t, local, "circl", counts{Read: 1, Added: 1, Rejected: 1}, "")
+	if len(f.LastRun.Rejections) != 1 || f.LastRun.Rejections[0].Where != "event "+evA {
+		t.Errorf("rejections %+v, want event A's", f.LastRun.Rejections)
+	}
+	ms.mu.Lock()
+	ms.events[evA] = whole
+	ms.mu.Unlock()
+	c.Advance(time.Hour)
+	runDue(t, s, "circl")
+	checkLastRun(t, local, "circl", counts{Read: 2, Added: 2}, "")
+}
