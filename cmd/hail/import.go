@@ -43,8 +43,15 @@ func runImport(ctx context.Context, env *environ, args []string) error {
 	if *snapshot && fs.NArg() > 1 {
 		return errors.New("--snapshot takes one list: the source's complete list")
 	}
+	// Mistakes in the command are reported before a store is opened, or
+	// made on a new machine.
 	if _, err := inputKind(*format, ""); err != nil {
-		return err // before a store is opened, or made
+		return err
+	}
+	for _, arg := range fs.Args() {
+		if _, err := os.Stat(arg); arg != "-" && err != nil {
+			return err
+		}
 	}
 	opt.Labels = splitList(*labels)
 	opt.Columns = splitList(*columns)

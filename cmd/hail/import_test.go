@@ -249,4 +249,10 @@ func TestImportSeveralFiles(t *testing.T) {
 	if _, err := os.Stat(fresh); err == nil {
 		t.Error("a bad --format made a store")
 	}
+	if _, err := runHail(t, "import", "--db", fresh, list, filepath.Join(dir, "missing.json")); err == nil {
+		t.Error("import of a missing file succeeded")
+	}
+	if _, err := os.Stat(fresh); err == nil {
+		t.Error("a missing file made a store")
+	}
 }
