@@ -633,3 +633,16 @@ func TestMISPFeed(t *testing.T) {
 		t.Errorf("second run of an unchanged event: %+v, want not modified", f.LastRun)
 	}
 }
+
+func TestJSONListFeed(t *testing.T) {
+	ls := &listServer{}
+	ls.set("{\"cidr\":\"1.10.16.0/20\",\"sblid\":\"SBL256894\"}\n{\"cidr\":\"1.19.0.0/16\",\"sblid\":\"SBL434604\"}\n", `"d1"`)
+	srv := httptest.NewServer(ls)
+	defer srv.Close()
+	local := openStore(t, localColl, "local")
+	mustCreate(t, local, store.Feed{Name: "drop", Kind: store.FeedJSONList, URL: srv.URL + "/drop_v4.json",
+		List: store.FeedList{Source: "Spamhaus", Snapshot: true}})
+	s, _ := scheduler(local)
+	runDue(t, s, "drop")
+	checkLastRun(t, local, "drop", counts{Read: 2, Added: 2}, "")
+}

@@ -23,7 +23,7 @@ var iocColumns = map[string]bool{
 	"domain": true, "domain_name": true, "domainname": true, "hostname": true, "host": true, "fqdn": true,
 	"ip": true, "ip_address": true, "ipaddress": true, "ip_addr": true, "ipv4": true, "ipv6": true,
 	"src_ip": true, "dst_ip": true, "dest_ip": true, "source_ip": true, "destination_ip": true, "ip_port": true,
-	"url": true, "uri": true,
+	"url": true, "uri": true, "cidr": true,
 	"md5": true, "sha1": true, "sha_1": true, "sha256": true, "sha_256": true, "sha512": true, "sha_512": true,
 	"hash": true, "file_hash": true, "filehash": true,
 	"md5_hash": true, "sha1_hash": true, "sha256_hash": true, "sha512_hash": true, // abuse.ch MalwareBazaar

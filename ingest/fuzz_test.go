@@ -97,10 +97,14 @@ func FuzzReadList(f *testing.F) {
 	f.Add([]byte("type,indicator,app\r\ndomain,copy9.com,Spy\r\n"), uint8(2))
 	f.Add([]byte("\ufeff10.0.0.0/8 ; private\n[2001:db8::1]:53\nuser[@]evil.com\nCVE-2024-3094\n"), uint8(1))
 	f.Add([]byte("a;b;c\nx;evil.com;y\n"), uint8(0))
+	f.Add([]byte(`{"1":[{"ioc_value":"45.61.136.5:443","ioc_type":"ip:port"}],"2":[{"url":"hxxp://evil[.]com/a"}]}`), uint8(3))
 	f.Fuzz(func(t *testing.T, data []byte, format uint8) {
-		opt := ListOptions{Format: []string{"", FormatText, FormatCSV}[int(format)%3], Source: "fuzz",
+		opt := ListOptions{Format: []string{"", FormatText, FormatCSV, FormatJSON}[int(format)%4], Source: "fuzz",
 			TLP: "green", TTL: time.Hour, Now: at(t0)}
 		lines := bytes.Count(data, []byte("\n")) + 1
+		if opt.Format == FormatJSON {
+			lines = len(data) // records, not lines: at most one per byte
+		}
 		err := ReadList(bytes.NewReader(data), opt, func(ioc IOC) error {
 			if ioc.Line < 1 || ioc.Line > lines {
 				t.Errorf("IOC %+v on line %d of %d", ioc, ioc.Line, lines)

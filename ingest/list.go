@@ -16,6 +16,9 @@ import (
 const (
 	FormatText = "txt" // one indicator per line
 	FormatCSV  = "csv" // a table, with or without a header row
+	// FormatJSON is an IOC list published as JSON (readJSONList): not a
+	// STIX bundle, which is "stix" wherever a format is named.
+	FormatJSON = "json-list"
 )
 
 // ListOptions says how to read an IOC list and what to state in the STIX
@@ -119,15 +122,18 @@ func ReadList(r io.Reader, opt ListOptions, fn func(IOC) error, bad func(line in
 	}
 	format := opt.Format
 	switch format {
-	case FormatText, FormatCSV:
+	case FormatText, FormatCSV, FormatJSON:
 	case "":
 		head, _ := br.Peek(maxLine)
 		format = sniffFormat(head)
 	default:
-		return hail.Errorf(hail.EINVALID, "Unknown list format %q: use %q or %q.", opt.Format, FormatText, FormatCSV)
+		return hail.Errorf(hail.EINVALID, "Unknown list format %q: use %q, %q or %q.", opt.Format, FormatText, FormatCSV, FormatJSON)
 	}
-	if format == FormatCSV {
+	switch format {
+	case FormatCSV:
 		return readCSV(br, opt, fn, bad)
+	case FormatJSON:
+		return readJSONList(br, fn, bad)
 	}
 	return readText(br, fn, bad)
 }

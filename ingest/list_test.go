@@ -352,3 +352,60 @@ func TestReadListHostsFile(t *testing.T) {
 		t.Errorf("bad lines %q, want %q", bad, want)
 	}
 }
+
+func TestReadJSONList(t *testing.T) {
+	// IOC lists published as JSON, in the shapes abuse.ch and Spamhaus
+	// use: each object holding an indicator key is a record, its other
+	// scalars its fields; keys that name no indicator (URLhaus's
+	// urlhaus_reference) are not taken.
+	for name, tt := range map[string]struct {
+		list string
+		want []string
+		desc string
+	}{
+		"ThreatFox, a map of arrays": {`{"1234567":[{"ioc_value":"45.61.136.5:443","ioc_type":"ip:port","confidence_level":100,` +
+			`"reference":"https://x.example/p"}],"1234566":[{"ioc_value":"evil-domain.example","ioc_type":"domain"}]}`,
+			[]string{"ipv4 45.61.136.5", "domain evil-domain.example"}, "ioc_type"},
+		"URLhaus": {`{"3312001":[{"dateadded":"2026-12-07","url":"http://115.55.237.117:47438/i","urlhaus_reference":"https://urlhaus.abuse.ch/url/3312001/","tags":["elf","Mozi"]}]}`,
+			[]string{"url http://115.55.237.117:47438/i"}, "dateadded"},
+		"Feodo, an array": {`[{"ip_address":"192.0.2.10","port":443,"status":"online","malware":"QakBot"}]`,
+			[]string{"ipv4 192.0.2.10"}, "port"},
+		"MalwareBazaar, under data": {`{"query_status":"ok","data":[{"sha256_hash":"` + strings.Repeat("ab", 32) + `","md5_hash":"` +
+			strings.Repeat("c", 32) + `","file_name":"a.exe"}]}`,
+			[]string{"sha256 " + strings.Repeat("ab", 32), "md5 " + strings.Repeat("c", 32)}, "file_name"},
+		"Spamhaus DROP, JSON lines": {"{\"cidr\":\"1.10.16.0/20\",\"sblid\":\"SBL256894\",\"rir\":\"apnic\"}\n" +
+			"{\"cidr\":\"1.19.0.0/16\",\"sblid\":\"SBL434604\",\"rir\":\"apnic\"}\n{\"type\":\"metadata\",\"timestamp\":1700000000,\"size\":2}\n",
+			[]string{"cidr 1.10.16.0/20", "cidr 1.19.0.0/16"}, "sblid"},
+	} {
+		var got []string
+		var first IOC
+		err := ReadList(strings.NewReader(tt.list), ListOptions{Format: FormatJSON}, func(ioc IOC) error {
+			if got == nil {
+				first = ioc
+			}
+			got = append(got, ioc.Type+" "+ioc.Value)
+			return nil
+		}, func(line int, text, reason string) { t.Errorf("%s: record %d %q: %s", name, line, text, reason) })
+		if err != nil || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: %q (%v), want %q", name, got, err, tt.want)
+		}
+		if _, ok := first.Fields[tt.desc]; !ok {
+			t.Errorf("%s: fields %v, want %s among them", name, first.Fields, tt.desc)
+		}
+	}
+	var bad []string
+	err := ReadList(strings.NewReader(`[{"ip":"not an ip"},{"ip":"203.0.113.1"}]`), ListOptions{Format: FormatJSON},
+		func(IOC) error { return nil }, func(line int, text, reason string) { bad = append(bad, fmt.Sprintf("%d %s", line, text)) })
+	if err != nil || !reflect.DeepEqual(bad, []string{"1 not an ip"}) {
+		t.Errorf("a bad value: rejected %q (%v), want record 1's", bad, err)
+	}
+	for name, input := range map[string]string{
+		"cut short": `[{"ip":"203.0.113.1"`,
+		"malformed": `[{"ip":}]`,
+		"too deep":  strings.Repeat("[", 100) + strings.Repeat("]", 100),
+	} {
+		if err := ReadList(strings.NewReader(input), ListOptions{Format: FormatJSON}, func(IOC) error { return nil }, nil); hail.ErrorCode(err) != hail.EINVALID {
+			t.Errorf("%s: %v, want EINVALID", name, err)
+		}
+	}
+}

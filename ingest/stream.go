@@ -268,7 +268,7 @@ func notSTIX(keys []string) string {
 			return msg + "; it looks like a MISP event, which MISP exports as STIX 2.1 for hail to import"
 		}
 	}
-	return msg
+	return msg + "; an IOC list in JSON imports as json-list"
 }
 
 // containerKeys reads one key after a container's objects array (some STIX

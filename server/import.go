@@ -21,7 +21,7 @@ const DefaultMaxImportSize = 1 << 30 // 1 GiB: large IOC lists and bundles
 // importQuery is the query of POST /api/v1/import.
 type importQuery struct {
 	Collection string
-	Format     string // "stix", ingest.FormatMISP, ingest.FormatText or ingest.FormatCSV
+	Format     string // "stix", ingest.FormatMISP, ingest.FormatText, ingest.FormatCSV or ingest.FormatJSON
 	List       ingest.ListOptions
 	Snapshot   bool
 	// AllAttributes takes a MISP export's attributes whose to_ids is false.
@@ -50,8 +50,10 @@ func parseImportQuery(raw string) (importQuery, error) {
 		q.Format = ingest.FormatText
 	case "csv":
 		q.Format = ingest.FormatCSV
+	case ingest.FormatJSON:
+		q.Format = ingest.FormatJSON
 	default:
-		return q, hail.Errorf(hail.EINVALID, "Parameter format=%q: use stix, misp, txt or csv.", truncate(q.Format, 32))
+		return q, hail.Errorf(hail.EINVALID, "Parameter format=%q: use stix, misp, txt, csv or json-list.", truncate(q.Format, 32))
 	}
 	q.List = ingest.ListOptions{
 		Source: v.Get("source"), TLP: v.Get("tlp"), IndicatorType: v.Get("indicator_type"),

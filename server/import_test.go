@@ -248,3 +248,15 @@ func TestImportMISP(t *testing.T) {
 		t.Errorf("a STIX bundle as format misp: %d %s, want 400", r.status, r.body)
 	}
 }
+
+func TestImportJSONListFormat(t *testing.T) {
+	e := newEnv(t, server.Config{}, false)
+	body := `{"1":[{"ioc_value":"45.61.136.5:443","ioc_type":"ip:port"}],"2":[{"ioc_value":"evil-domain.example"}]}`
+	r, a := postImport(t, e, "collection=drop&format=json-list&source=ThreatFox", "admin", body)
+	if r.status != http.StatusOK || a.Read != 2 || a.Added != 2 {
+		t.Errorf("JSON list: status %d %+v; want 2 read, 2 added", r.status, a)
+	}
+	if r, _ := postImport(t, e, "collection=drop&format=json-list", "admin", `[{"ip":`); r.status != http.StatusBadRequest {
+		t.Errorf("a JSON list cut short: %d %s, want 400", r.status, r.body)
+	}
+}

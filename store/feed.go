@@ -17,6 +17,7 @@ const (
 	FeedText        = "txt"         // a plain IOC list over HTTP
 	FeedCSV         = "csv"         // a CSV IOC list over HTTP
 	FeedMISP        = "misp"        // a MISP event export over HTTP (a MISP feed's event, a search's answer)
+	FeedJSONList    = "json-list"   // an IOC list published as JSON over HTTP (abuse.ch's, Spamhaus's)
 	minFeedInterval = time.Minute
 )
 
@@ -255,10 +256,10 @@ func (f Feed) Validate() error {
 		if f.TAXIICollection == "" {
 			return hail.Errorf(hail.EINVALID, "TAXII feed %q needs the remote collection.", f.Name)
 		}
-	case FeedSTIXBundle, FeedText, FeedCSV, FeedMISP:
+	case FeedSTIXBundle, FeedText, FeedCSV, FeedJSONList, FeedMISP:
 	default:
-		return hail.Errorf(hail.EINVALID, "Feed kind %q is unknown: use %s, %s, %s, %s or %s.", f.Kind, FeedTAXII21,
-			FeedSTIXBundle, FeedText, FeedCSV, FeedMISP)
+		return hail.Errorf(hail.EINVALID, "Feed kind %q is unknown: use %s, %s, %s, %s, %s or %s.", f.Kind, FeedTAXII21,
+			FeedSTIXBundle, FeedText, FeedCSV, FeedJSONList, FeedMISP)
 	}
 	if f.List.AllAttributes && f.Kind != FeedMISP {
 		return hail.Errorf(hail.EINVALID, "Feed %q: all attributes is for MISP feeds.", f.Name)
@@ -266,7 +267,7 @@ func (f Feed) Validate() error {
 	if f.AllVersions && f.Kind != FeedTAXII21 {
 		return hail.Errorf(hail.EINVALID, "Feed %q: all versions is for TAXII feeds; a %s feed has no versions to ask for.", f.Name, f.Kind)
 	}
-	if f.List.Snapshot && (f.List.Source == "" || (f.Kind != FeedText && f.Kind != FeedCSV)) {
+	if f.List.Snapshot && (f.List.Source == "" || (f.Kind != FeedText && f.Kind != FeedCSV && f.Kind != FeedJSONList)) {
 		return hail.Errorf(hail.EINVALID, "Feed %q: a snapshot needs an IOC list feed with a source.", f.Name)
 	}
 	if _, err := f.RootCAs(); err != nil {

@@ -18,7 +18,7 @@ import (
 )
 
 const feedUsage = `usage:
-  hail feed add  --name N --url URL --kind taxii21|stix-bundle|txt|csv|misp --collection ALIAS
+  hail feed add  --name N --url URL --kind taxii21|stix-bundle|txt|csv|json-list|misp --collection ALIAS
                  [--taxii-collection ID [--all-versions]] [--token KEY | --user U --password P]
                  [--ca FILE] [--cert FILE --key FILE] --every 1h
                  [--source NAME --tlp LEVEL --confidence N --ttl 720h --snapshot]
@@ -58,7 +58,7 @@ func feedAdd(ctx context.Context, env *environ, args []string) error {
 	var f store.Feed
 	fs.StringVar(&f.Name, "name", "", "feed name (required)")
 	fs.StringVar(&f.URL, "url", "", "TAXII 2.1 API root URL, or the URL of the bundle or list (required)")
-	fs.StringVar(&f.Kind, "kind", "", "taxii21, stix-bundle, txt, csv or misp (required)")
+	fs.StringVar(&f.Kind, "kind", "", "taxii21, stix-bundle, txt, csv, json-list or misp (required)")
 	coll := fs.String("collection", bootstrap.DefaultAlias, "local collection alias or id to add into")
 	root := fs.String("api-root", bootstrap.APIRootName, "local API root of the collection")
 	fs.StringVar(&f.TAXIICollection, "taxii-collection", "", "taxii21: remote collection id or alias")

@@ -21,7 +21,7 @@ func runImport(ctx context.Context, env *environ, args []string) error {
 	fs := newFlagSet(env, "import", &db)
 	coll := fs.String("collection", bootstrap.DefaultAlias, "collection alias or id to import into")
 	root := fs.String("api-root", bootstrap.APIRootName, "API root of the collection")
-	format := fs.String("format", "", "stix, misp, txt or csv (default: from the file name and content)")
+	format := fs.String("format", "", "stix, misp, txt, csv or json-list (default: from the file name and content)")
 	dryRun := fs.Bool("dry-run", false, "validate only; store nothing")
 	batch := fs.Int("batch", ingest.DefaultBatch, "objects per transaction")
 	var opt ingest.ListOptions
@@ -246,9 +246,11 @@ func inputKind(format, name string) (string, error) {
 		return ingest.FormatText, nil
 	case "csv":
 		return ingest.FormatCSV, nil
+	case ingest.FormatJSON:
+		return ingest.FormatJSON, nil
 	case "":
 	default:
-		return "", fmt.Errorf("--format %q: want stix, misp, txt or csv", format)
+		return "", fmt.Errorf("--format %q: want stix, misp, txt, csv or json-list", format)
 	}
 	switch strings.ToLower(filepath.Ext(name)) {
 	case ".json", ".stix2", ".stix", ".ndjson", "":
