@@ -409,3 +409,17 @@ func TestReadJSONList(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkReadListJSON(b *testing.B) {
+	const n = 10000
+	var sb strings.Builder
+	sb.WriteString("{")
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			sb.WriteString(",")
+		}
+		fmt.Fprintf(&sb, `"%d":[{"ioc_value":"host%d.example.com","ioc_type":"domain","confidence_level":75,"tags":["x"]}]`, i, i)
+	}
+	sb.WriteString("}")
+	benchmarkReadList(b, sb.String(), n, ListOptions{Format: FormatJSON})
+}
