@@ -28,38 +28,48 @@ var Namespace = uuid.MustParse("da0d1ea9-70bb-4761-be5d-c5b48a656a4c")
 // makes it and whenever.
 const identityCreated = "2026-01-01T00:00:00.000Z"
 
-// TLP 1.0 marking definitions predefined by STIX 2.1 §7.2.1.4. TLP 1.0 has no
-// CLEAR or AMBER+STRICT: CLEAR is WHITE, and AMBER+STRICT falls back to
-// AMBER, which loses the "strict" restriction.
+// TLP marking definitions: those TLP 1.0 predefined by STIX 2.1 §7.2.1.4,
+// which the indicators hail makes have always referred to, and TLP 2.0's
+// AMBER+STRICT, which TLP 1.0 has no level for: falling back to AMBER
+// would let consumers share beyond the organisation what its publisher
+// restricted to it. CLEAR is TLP 1.0's WHITE.
 var tlpMarkings = map[string]string{
-	"white": "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9",
-	"green": "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da",
-	"amber": "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82",
-	"red":   "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed",
+	"white":        "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9",
+	"green":        "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da",
+	"amber":        "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82",
+	"amber+strict": "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003", // TLP 2.0
+	"red":          "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed",
 }
 
-// tlpLevel maps a TLP option to its TLP 1.0 level.
+// tlpLevel maps a TLP option to its level in tlpMarkings.
 func tlpLevel(s string) (string, bool) {
 	s = strings.ToLower(strings.TrimSpace(s))
 	s = strings.TrimPrefix(s, "tlp:")
 	switch s {
 	case "clear", "white":
 		return "white", true
-	case "amber+strict":
-		return "amber", true
-	case "green", "amber", "red":
+	case "green", "amber", "amber+strict", "red":
 		return s, true
 	}
 	return "", false
 }
 
-// TLPMarking returns the predefined STIX 2.1 TLP 1.0 marking definition for
-// a TLP level as ListOptions.TLP names it, so that it can be served beside
-// the indicators that reference it. Returns EINVALID for an unknown level.
+// TLPMarking returns the marking definition for a TLP level as
+// ListOptions.TLP names it, so that it can be served beside the
+// indicators that reference it: STIX 2.1's predefined TLP 1.0 object, or
+// for AMBER+STRICT the object the OASIS TLP 2.0 extension publishes
+// (oasis-open/cti-stix-common-objects). Returns EINVALID for an unknown
+// level.
 func TLPMarking(tlp string) (stix.Object, error) {
 	level, ok := tlpLevel(tlp)
 	if !ok {
 		return stix.Object{}, hail.Errorf(hail.EINVALID, "Unknown TLP level %q.", tlp)
+	}
+	if level == "amber+strict" {
+		return stix.Parse([]byte(`{"type":"marking-definition","spec_version":"2.1","id":"` + tlpMarkings[level] +
+			`","created":"2022-10-01T00:00:00.000Z","name":"TLP:AMBER+STRICT","extensions":` +
+			`{"extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d":` +
+			`{"extension_type":"property-extension","tlp_2_0":"amber+strict"}}}`))
 	}
 	raw := `{"type":"marking-definition","spec_version":"2.1","id":"` + tlpMarkings[level] +
 		`","created":"2017-01-20T00:00:00.000Z","definition_type":"tlp","name":"TLP:` + strings.ToUpper(level) +

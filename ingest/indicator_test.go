@@ -42,7 +42,7 @@ func TestIndicatorBytes(t *testing.T) {
 		`"pattern":"[url:value = 'http://evil.com/a?b=1&c=\\'x\\'\\\\y']","pattern_type":"stix","pattern_version":"2.1",` +
 		`"valid_from":"2024-05-01T12:00:00.123Z","valid_until":"2024-05-31T12:00:00.123Z",` +
 		`"labels":["phishing","c2"],"confidence":80,` +
-		`"object_marking_refs":["marking-definition--f88d31f6-486f-44da-b317-01333bde0b82"]}`
+		`"object_marking_refs":["marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003"]}`
 	if string(got.Raw) != want {
 		t.Errorf("Indicator bytes:\n got %s\nwant %s", got.Raw, want)
 	}
@@ -138,7 +138,7 @@ func TestIndicatorOptions(t *testing.T) {
 		{"TLP:WHITE", "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9"},
 		{"green", "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"},
 		{"amber", "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82"},
-		{"amber+strict", "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82"},
+		{"amber+strict", "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003"},
 		{"red", "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed"},
 	}
 	for _, tt := range tests {

@@ -435,8 +435,6 @@ func truncateText(s string) string {
 }
 
 // tlpRank orders TLP levels from the least to the most restrictive.
-// amber+strict ranks above amber although both are marked as TLP 1.0
-// amber (tlpMarkings).
 var tlpRank = map[string]int{"clear": 1, "white": 1, "green": 2, "amber": 3, "amber+strict": 4, "red": 5}
 
 // mispMarking splits tags into the most restrictive TLP they name (the

@@ -260,3 +260,21 @@ func TestImportJSONListFormat(t *testing.T) {
 		t.Errorf("a JSON list cut short: %d %s, want 400", r.status, r.body)
 	}
 }
+
+func TestImportAmberStrictStaysStrict(t *testing.T) {
+	// TLP 1.0 has no AMBER+STRICT: the list's indicators are marked with
+	// TLP 2.0's, not TLP 1.0's AMBER, which would allow sharing beyond
+	// the organisation; the IOC API says amber+strict.
+	e := newEnv(t, server.Config{}, false)
+	if r, a := postImport(t, e, "collection=drop&format=txt&source=Acme&tlp=amber%2Bstrict", "admin", "203.0.113.7\n"); r.status != http.StatusOK || a.Added != 1 {
+		t.Fatalf("import: %d %+v", r.status, a)
+	}
+	page, err := e.db.IOCs(context.Background(), collDrop, store.IOCFilter{})
+	if err != nil || len(page.IOCs) != 1 || page.IOCs[0].TLP != "amber+strict" {
+		t.Errorf("IOCs %+v (%v), want one marked amber+strict", page.IOCs, err)
+	}
+	marking, err := e.db.Objects(context.Background(), collDrop, store.Filter{IDs: []string{"marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003"}})
+	if err != nil || len(marking.Entries) != 1 || !strings.Contains(string(marking.Entries[0].Object.Raw), `"tlp_2_0":"amber+strict"`) {
+		t.Errorf("the TLP 2.0 marking definition is not served beside the indicator: %+v (%v)", marking.Entries, err)
+	}
+}
