@@ -76,6 +76,21 @@ type feedRunJSON struct {
 // maxFeedRuns bounds ?runs=N of GET /api/v1/feeds/ and /api/v1/feeds/{name}/.
 const maxFeedRuns = 100
 
+// feedRead checks that a read of the feeds comes with an admin key and
+// returns its ?runs=N; false once it has answered with the error.
+func (s *Server) feedRead(w http.ResponseWriter, r *http.Request) (int, bool) {
+	err := requireAdmin(r)
+	runs := 0
+	if err == nil {
+		runs, err = feedRunsParam(r)
+	}
+	if err != nil {
+		s.error(w, r, err)
+		return 0, false
+	}
+	return runs, true
+}
+
 // feedRunsParam reads ?runs=N, how many of a feed's latest runs to show.
 // Errors are EINVALID.
 func feedRunsParam(r *http.Request) (int, error) {
@@ -93,13 +108,8 @@ func feedRunsParam(r *http.Request) (int, error) {
 // handleFeedsGet lists the feeds with their high-water marks and last runs,
 // and with ?runs=N their N latest runs, for admin keys.
 func (s *Server) handleFeedsGet(w http.ResponseWriter, r *http.Request) {
-	if err := requireAdmin(r); err != nil {
-		s.error(w, r, err)
-		return
-	}
-	runs, err := feedRunsParam(r)
-	if err != nil {
-		s.error(w, r, err)
+	runs, ok := s.feedRead(w, r)
+	if !ok {
 		return
 	}
 	feeds, err := s.store.Feeds(r.Context())
@@ -147,13 +157,8 @@ func (s *Server) addRuns(ctx context.Context, v *feedJSON, n int) error {
 
 // handleFeedGet shows one feed, with ?runs=N its N latest runs.
 func (s *Server) handleFeedGet(w http.ResponseWriter, r *http.Request) {
-	if err := requireAdmin(r); err != nil {
-		s.error(w, r, err)
-		return
-	}
-	runs, err := feedRunsParam(r)
-	if err != nil {
-		s.error(w, r, err)
+	runs, ok := s.feedRead(w, r)
+	if !ok {
 		return
 	}
 	f, err := s.store.Feed(r.Context(), r.PathValue("name"))
