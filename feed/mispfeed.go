@@ -141,7 +141,7 @@ func (r *Runner) runMISPFeed(ctx context.Context, f store.Feed, im *ingest.Impor
 		m.State = string(state)
 		return m
 	}
-	opt := ingest.MISPOptions{ListOptions: listOptions(f, r.now), AllAttributes: f.List.AllAttributes}
+	opt := mispOptions(f, r.now)
 	complete := true // every listed event is imported at its timestamp
 	for _, ev := range events {
 		if ts, ok := next[ev.uuid]; ok && ts >= ev.timestamp {

@@ -204,20 +204,12 @@ func (r *Runner) runHTTP(ctx context.Context, f store.Feed, im *ingest.Importer,
 		return f.Mark, err
 	}
 	defer body.Close()
-	var s ingest.Summary
-	switch f.Kind {
-	case store.FeedSTIXBundle:
-		s, err = im.ImportSTIX(ctx, body)
-	case store.FeedMISP:
-		s, err = im.ImportMISP(ctx, body, ingest.MISPOptions{ListOptions: listOptions(f, r.now), AllAttributes: f.List.AllAttributes})
-	default:
-		opt := listOptions(f, r.now)
-		if f.List.Snapshot {
-			s, run.Revoked, err = Snapshot(ctx, im, body, opt)
-		} else {
-			s, err = im.ImportList(ctx, body, opt)
-		}
+	format := f.Kind // the list kinds and FeedMISP are ingest's format names
+	if f.Kind == store.FeedSTIXBundle {
+		format = FormatSTIX
 	}
+	s, revoked, err := Import(ctx, im, body, format, mispOptions(f, r.now), f.List.Snapshot)
+	run.Revoked += revoked
 	count(run, s)
 	if err != nil {
 		return f.Mark, err
@@ -306,6 +298,11 @@ type statusError struct {
 }
 
 func (e *statusError) Error() string { return fmt.Sprintf("%s answered %s", e.url, e.status) }
+
+// mispOptions are the ingest options of an IOC list or MISP feed.
+func mispOptions(f store.Feed, now func() time.Time) ingest.MISPOptions {
+	return ingest.MISPOptions{ListOptions: listOptions(f, now), AllAttributes: f.List.AllAttributes}
+}
 
 // listOptions are the ingest options of an IOC list feed.
 func listOptions(f store.Feed, now func() time.Time) ingest.ListOptions {

@@ -43,7 +43,7 @@ func parseImportQuery(raw string) (importQuery, error) {
 	}
 	switch q.Format {
 	case "stix", "json", "bundle":
-		q.Format = "stix"
+		q.Format = feed.FormatSTIX
 	case ingest.FormatMISP:
 		q.Format = ingest.FormatMISP
 	case "txt", "text":
@@ -87,7 +87,7 @@ func parseImportQuery(raw string) (importQuery, error) {
 		}
 		q.AllAttributes = b
 	}
-	if q.Snapshot && (q.Format == "stix" || q.Format == ingest.FormatMISP || q.List.Source == "") {
+	if q.Snapshot && (q.Format == feed.FormatSTIX || q.Format == ingest.FormatMISP || q.List.Source == "") {
 		return q, hail.Errorf(hail.EINVALID, "A snapshot needs an IOC list (format txt or csv) and its source.")
 	}
 	return q, nil
@@ -162,18 +162,8 @@ func (s *Server) handleImportPost(w http.ResponseWriter, r *http.Request) {
 	defer body.Close()
 	im := &ingest.Importer{Store: s.store, CollectionID: c.ID}
 	q.List.Now = s.cfg.Now
-	var sum ingest.Summary
-	revoked := 0
-	switch {
-	case q.Format == "stix":
-		sum, err = im.ImportSTIX(r.Context(), body)
-	case q.Format == ingest.FormatMISP:
-		sum, err = im.ImportMISP(r.Context(), body, ingest.MISPOptions{ListOptions: q.List, AllAttributes: q.AllAttributes})
-	case q.Snapshot:
-		sum, revoked, err = feed.Snapshot(r.Context(), im, body, q.List)
-	default:
-		sum, err = im.ImportList(r.Context(), body, q.List)
-	}
+	sum, revoked, err := feed.Import(r.Context(), im, body, q.Format,
+		ingest.MISPOptions{ListOptions: q.List, AllAttributes: q.AllAttributes}, q.Snapshot)
 	info(r.Context()).ingested = sum.Added // stored even if the import then failed
 	if err != nil {
 		s.error(w, r, importError(err, limit, sum))

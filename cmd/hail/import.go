@@ -117,13 +117,13 @@ func (r *importRun) file(ctx context.Context, arg string) error {
 		return err
 	}
 	input := bufio.NewReader(u)
-	if head, _ := input.Peek(512); kind == "stix" && r.format == "" && ingest.SniffMISP(head) {
+	if head, _ := input.Peek(512); kind == feed.FormatSTIX && r.format == "" && ingest.SniffMISP(head) {
 		kind = ingest.FormatMISP
 	}
 	if r.allAttributes && kind != ingest.FormatMISP && !r.several {
 		return errors.New("--all-attributes is for MISP event exports")
 	}
-	if r.snapshot && (kind == "stix" || kind == ingest.FormatMISP || r.opt.Source == "") {
+	if r.snapshot && (kind == feed.FormatSTIX || kind == ingest.FormatMISP || r.opt.Source == "") {
 		return errors.New("--snapshot needs an IOC list (txt or csv) and its --source")
 	}
 	if r.several {
@@ -141,25 +141,12 @@ func (r *importRun) file(ctx context.Context, arg string) error {
 			fmt.Fprintf(env.stderr, "\r%s   ", progressLine(s, counted.n.Load(), total, time.Since(start)))
 		}
 	}
-	var sum ingest.Summary
-	revoked := -1
-	switch {
-	case kind == "stix":
-		sum, err = im.ImportSTIX(ctx, input)
-	case kind == ingest.FormatMISP:
-		sum, err = im.ImportMISP(ctx, input, ingest.MISPOptions{ListOptions: opt, AllAttributes: r.allAttributes})
-	case r.snapshot:
-		opt.Format = kind
-		sum, revoked, err = feed.Snapshot(ctx, im, input, opt)
-	default:
-		opt.Format = kind
-		sum, err = im.ImportList(ctx, input, opt)
-	}
+	sum, revoked, err := feed.Import(ctx, im, input, kind, ingest.MISPOptions{ListOptions: opt, AllAttributes: r.allAttributes}, r.snapshot)
 	if im.Progress != nil {
 		fmt.Fprintln(env.stderr)
 	}
 	printSummary(env, sum, r.alias, time.Since(start), im.DryRun)
-	if revoked >= 0 {
+	if r.snapshot {
 		fmt.Fprintf(env.stdout, "%d indicators of %q revoked: the list no longer names them\n", revoked, opt.Source)
 	}
 	if sum.Revoked > 0 {
@@ -239,7 +226,7 @@ func inputSize(in io.Reader) int64 {
 func inputKind(format, name string) (string, error) {
 	switch strings.ToLower(format) {
 	case "stix", "json", "bundle":
-		return "stix", nil
+		return feed.FormatSTIX, nil
 	case ingest.FormatMISP:
 		return ingest.FormatMISP, nil
 	case "txt", "text":
@@ -254,7 +241,7 @@ func inputKind(format, name string) (string, error) {
 	}
 	switch strings.ToLower(filepath.Ext(name)) {
 	case ".json", ".stix2", ".stix", ".ndjson", "":
-		return "stix", nil
+		return feed.FormatSTIX, nil
 	case ".csv":
 		return ingest.FormatCSV, nil
 	}
