@@ -598,6 +598,34 @@ func TestCompressedFeeds(t *testing.T) {
 	checkLastRun(t, local, "broken", counts{}, "gzip input is damaged")
 }
 
+func TestFeedSizeLimit(t *testing.T) {
+	// A list that unpacks past the runner's bound fails its run with the
+	// reason; nothing of it is stored and its ETag is not kept, so the
+	// next run asks for it whole again.
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(strings.Repeat("203.0.113.5\n", 1<<20/12)))
+	zw.Close()
+	ls := &listServer{}
+	ls.set(gz.String(), `"b1"`)
+	srv := httptest.NewServer(ls)
+	defer srv.Close()
+	local := openStore(t, localColl, "local")
+	mustCreate(t, local, store.Feed{Name: "bomb", Kind: store.FeedText, URL: srv.URL + "/list.txt.gz",
+		List: store.FeedList{Source: "Example"}})
+	s, _ := scheduler(local)
+	s.Runner.MaxSize = 64 << 10
+	runDue(t, s, "bomb")
+	// 5,461 lines fit in 64 KiB, the same address each time.
+	f := checkLastRun(t, local, "bomb", counts{Read: 5461, Duplicates: 5460}, "larger than the limit of 65536 bytes once decompressed")
+	if f.Mark.ETag != "" {
+		t.Errorf("mark %+v after a refused list, want no ETag kept", f.Mark)
+	}
+	if page, err := local.IOCs(ctx, localColl, store.IOCFilter{}); err != nil || len(page.IOCs) != 0 {
+		t.Errorf("IOCs %+v (%v) after a refused list, want none", page.IOCs, err)
+	}
+}
+
 func TestMISPFeed(t *testing.T) {
 	// A MISP feed publishes each event as a JSON file; the feed imports its
 	// indicators, created by the event's organisation, and asks again with

@@ -36,7 +36,15 @@ type Runner struct {
 	// BatchSize is the number of objects per transaction (ingest's default
 	// when 0).
 	BatchSize int
+	// MaxSize bounds an HTTP feed's content per fetch, decompressed
+	// (DefaultMaxSize when 0).
+	MaxSize int64
 }
+
+// DefaultMaxSize is Runner's default bound on an HTTP feed's content: far
+// above the largest public lists (abuse.ch's full URLhaus export is a few
+// hundred MB unpacked), far below what a gzip bomb of a few MB unpacks to.
+const DefaultMaxSize = 4 << 30
 
 func (r *Runner) now() time.Time {
 	if r.Now == nil {
@@ -245,7 +253,11 @@ func (r *Runner) fetch(ctx context.Context, f store.Feed, url string, mark store
 		resp.Body.Close()
 		return nil, nil
 	}
-	body, err := ingest.Unpack(resp.Body, "")
+	max := r.MaxSize
+	if max <= 0 {
+		max = DefaultMaxSize
+	}
+	body, err := ingest.Unpack(resp.Body, "", max)
 	if err != nil {
 		resp.Body.Close()
 		return nil, err

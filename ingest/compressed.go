@@ -53,7 +53,12 @@ func (u *Unpacked) Close() error {
 // is at its end). Anything else comes back as it is. Damaged or unusable
 // archives give EINVALID, before or while the content is read; errors of r
 // itself come back unchanged.
-func Unpack(r io.Reader, dir string) (*Unpacked, error) {
+//
+// When max is above 0 the content, decompressed, may be at most max bytes:
+// past that the read fails with ETOOLARGE. A limit on what was sent alone
+// would let a small archive of repeated bytes (deflate packs up to about
+// 1,000 to 1) carry a thousand times what the sender could send plainly.
+func Unpack(r io.Reader, dir string, max int64) (*Unpacked, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, err := br.Peek(len(zipMagic))
 	if err != nil && err != io.EOF {
@@ -65,16 +70,19 @@ func Unpack(r io.Reader, dir string) (*Unpacked, error) {
 		if err != nil {
 			return nil, damaged(CompressionGzip, err)
 		}
-		return &Unpacked{Reader: &checked{r: zr, kind: CompressionGzip}, Compression: CompressionGzip, Name: zr.Name}, nil
+		return &Unpacked{Reader: &checked{r: zr, kind: CompressionGzip, max: max}, Compression: CompressionGzip, Name: zr.Name}, nil
 	case bytes.Equal(head, zipMagic), bytes.Equal(head, emptyZipMagic):
-		return unzip(br, dir)
+		return unzip(br, dir, max)
+	}
+	if max > 0 {
+		return &Unpacked{Reader: &checked{r: br, max: max}}, nil
 	}
 	return &Unpacked{Reader: br}, nil
 }
 
 // unzip copies a zip archive to a temporary file and opens the one file
 // it holds.
-func unzip(r io.Reader, dir string) (*Unpacked, error) {
+func unzip(r io.Reader, dir string, max int64) (*Unpacked, error) {
 	tmp, err := os.CreateTemp(dir, "hail-import-*.zip")
 	if err != nil {
 		return nil, fmt.Errorf("unpack zip: %w", err)
@@ -111,30 +119,70 @@ func unzip(r io.Reader, dir string) (*Unpacked, error) {
 		return nil, hail.Errorf(hail.EINVALID, "The zip archive holds %d files (%s); hail imports an archive of one.",
 			len(files), strings.Join(names, ", "))
 	}
+	if max > 0 && files[0].UncompressedSize64 > uint64(max) {
+		// The size the archive declares is refused before any of it is
+		// read; one that lies is caught by checked as the content comes.
+		cleanup()
+		return nil, tooLarge(max)
+	}
 	rc, err := files[0].Open()
 	if err != nil {
 		cleanup()
 		return nil, damaged(CompressionZip, err)
 	}
 	return &Unpacked{
-		Reader: &checked{r: rc, kind: CompressionZip}, Compression: CompressionZip, Name: files[0].Name,
+		Reader: &checked{r: rc, kind: CompressionZip, max: max}, Compression: CompressionZip, Name: files[0].Name,
 		close: func() error { rc.Close(); return cleanup() },
 	}, nil
 }
 
 // checked turns the decompressor's own errors into EINVALID, so that a
-// damaged upload is the sender's mistake (400), not the server's (500).
+// damaged upload is the sender's mistake (400), not the server's (500),
+// and holds the content to max bytes when max is above 0.
 type checked struct {
 	r    io.Reader
-	kind string
+	kind string // "" for content that was not compressed
+	max  int64
+	n    int64 // bytes returned so far
 }
 
 func (c *checked) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	if err != nil && err != io.EOF && isDamage(err) {
-		err = damaged(c.kind, err)
+	if c.max > 0 {
+		if c.n >= c.max {
+			// One byte more than max tells a content of exactly max
+			// bytes, which is allowed, from a longer one.
+			var one [1]byte
+			n, err := io.ReadFull(c.r, one[:])
+			if n > 0 {
+				return 0, c.tooLarge()
+			}
+			return 0, c.damaged(err)
+		}
+		if rest := c.max - c.n; int64(len(p)) > rest {
+			p = p[:rest]
+		}
 	}
-	return n, err
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, c.damaged(err)
+}
+
+func (c *checked) damaged(err error) error {
+	if err != nil && err != io.EOF && c.kind != "" && isDamage(err) {
+		return damaged(c.kind, err)
+	}
+	return err
+}
+
+func (c *checked) tooLarge() error {
+	if c.kind == "" {
+		return hail.Errorf(hail.ETOOLARGE, "The content is larger than the limit of %d bytes.", c.max)
+	}
+	return tooLarge(c.max)
+}
+
+func tooLarge(max int64) error {
+	return hail.Errorf(hail.ETOOLARGE, "The content is larger than the limit of %d bytes once decompressed.", max)
 }
 
 // isDamage reports whether err is a decompressor's finding about its

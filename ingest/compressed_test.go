@@ -54,7 +54,7 @@ func TestUnpack(t *testing.T) {
 	}
 	for _, tt := range tests {
 		dir := t.TempDir()
-		u, err := Unpack(bytes.NewReader(tt.input), dir)
+		u, err := Unpack(bytes.NewReader(tt.input), dir, 0)
 		if err != nil {
 			t.Errorf("%s: %v", tt.name, err)
 			continue
@@ -91,7 +91,7 @@ func TestUnpackRefusesDamage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		dir := t.TempDir()
-		u, err := Unpack(bytes.NewReader(tt.input), dir)
+		u, err := Unpack(bytes.NewReader(tt.input), dir, 0)
 		if err == nil {
 			_, err = io.ReadAll(u)
 			u.Close()
@@ -105,11 +105,58 @@ func TestUnpackRefusesDamage(t *testing.T) {
 	}
 }
 
+func TestUnpackLimit(t *testing.T) {
+	// A content of exactly the limit is read whole; one byte more is
+	// refused with ETOOLARGE, however it was packed. A zip archive that
+	// declares a larger member is refused before any of it is read.
+	const limit = 12000 // 1,000 lines of 12 bytes
+	fits := strings.Repeat("203.0.113.1\n", 1000)
+	over := fits + "x"
+	tests := []struct {
+		name       string
+		input      []byte
+		want       string // "" when the content fits
+		beforeRead bool
+	}{
+		{"plain, at the limit", []byte(fits), "", false},
+		{"gzip, at the limit", gzipped(t, "", fits), "", false},
+		{"zip, at the limit", zipped(t, "a.txt", fits), "", false},
+		{"plain, a byte over", []byte(over), "larger than the limit of 12000 bytes.", false},
+		{"gzip, a byte over", gzipped(t, "", over), "larger than the limit of 12000 bytes once decompressed", false},
+		{"zip, a byte over", zipped(t, "a.txt", over), "larger than the limit of 12000 bytes once decompressed", true},
+		{"gzip bomb", gzipped(t, "", strings.Repeat("0", 10<<20)), "once decompressed", false},
+	}
+	for _, tt := range tests {
+		u, err := Unpack(bytes.NewReader(tt.input), t.TempDir(), limit)
+		if (err != nil) != tt.beforeRead {
+			t.Errorf("%s: Unpack: %v", tt.name, err)
+			continue
+		}
+		var got []byte
+		if err == nil {
+			got, err = io.ReadAll(u)
+			u.Close()
+		}
+		if tt.want == "" {
+			if err != nil || string(got) != fits {
+				t.Errorf("%s: read %d bytes (%v); want all %d", tt.name, len(got), err, len(fits))
+			}
+			continue
+		}
+		if hail.ErrorCode(err) != hail.ETOOLARGE || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: error %v; want ETOOLARGE saying %q", tt.name, err, tt.want)
+		}
+		if len(got) > limit {
+			t.Errorf("%s: read %d bytes, past the limit", tt.name, len(got))
+		}
+	}
+}
+
 func TestUnpackPassesReadErrors(t *testing.T) {
 	// An error of the input itself (a body over its size limit, a broken
 	// connection) is not the archive's damage and comes back unchanged.
 	gz := gzipped(t, "", strings.Repeat("203.0.113.1\n", 10000))
-	u, err := Unpack(io.MultiReader(bytes.NewReader(gz[:100]), iotestErr{}), "")
+	u, err := Unpack(io.MultiReader(bytes.NewReader(gz[:100]), iotestErr{}), "", 0)
 	if err == nil {
 		_, err = io.ReadAll(u)
 	}
@@ -134,15 +181,20 @@ func FuzzUnpack(f *testing.F) {
 	f.Add([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		dir := t.TempDir()
-		u, err := Unpack(bytes.NewReader(data), dir)
+		const max = 1 << 20
+		u, err := Unpack(bytes.NewReader(data), dir, max)
+		n := int64(0)
 		if err == nil {
-			_, err = io.Copy(io.Discard, io.LimitReader(u, 1<<20))
+			n, err = io.Copy(io.Discard, u)
 			if cerr := u.Close(); cerr != nil {
 				t.Errorf("Close: %v", cerr)
 			}
 		}
-		if err != nil && hail.ErrorCode(err) != hail.EINVALID {
-			t.Errorf("error %v is not EINVALID", err)
+		if code := hail.ErrorCode(err); err != nil && code != hail.EINVALID && code != hail.ETOOLARGE {
+			t.Errorf("error %v is neither EINVALID nor ETOOLARGE", err)
+		}
+		if n > max {
+			t.Errorf("read %d bytes past the limit of %d", n, max)
 		}
 		if left, _ := os.ReadDir(dir); len(left) != 0 {
 			t.Errorf("%d files left in the temporary directory", len(left))
@@ -158,7 +210,7 @@ func BenchmarkUnpackGzip(b *testing.B) {
 	b.SetBytes(int64(len(list)))
 	b.ReportAllocs()
 	for b.Loop() {
-		u, err := Unpack(bytes.NewReader(gz), "")
+		u, err := Unpack(bytes.NewReader(gz), "", 0)
 		if err != nil {
 			b.Fatal(err)
 		}

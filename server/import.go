@@ -153,8 +153,9 @@ func (s *Server) handleImportPost(w http.ResponseWriter, r *http.Request) {
 		limit = DefaultMaxImportSize
 	}
 	// A gzip or zip body is taken off by its first bytes, whatever its
-	// Content-Type or Content-Encoding says: limit counts what was sent.
-	body, err := ingest.Unpack(http.MaxBytesReader(w, r.Body, limit), "")
+	// Content-Type or Content-Encoding says. limit counts both what was
+	// sent and what it decompresses to.
+	body, err := ingest.Unpack(http.MaxBytesReader(w, r.Body, limit), "", limit)
 	if err != nil {
 		s.error(w, r, importError(err, limit, ingest.Summary{}))
 		return

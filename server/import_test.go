@@ -191,6 +191,25 @@ func TestImportCompressed(t *testing.T) {
 	if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "gzip input is damaged") {
 		t.Errorf("truncated gzip: status %d %s; want 400 naming the damage", r.status, r.body)
 	}
+
+	// The import limit holds for what a body decompresses to: 600 bytes of
+	// gzip that unpack to 1 MB are refused as a 1 MB body would be, and
+	// nothing of them is stored.
+	small := newEnv(t, server.Config{MaxImportSize: 4096}, false)
+	gz.Reset()
+	zw = gzip.NewWriter(&gz)
+	fmt.Fprint(zw, strings.Repeat("203.0.113.8\n", 1<<20/12))
+	zw.Close()
+	if gz.Len() > 4096 {
+		t.Fatalf("the gzip body is %d bytes, over the limit itself", gz.Len())
+	}
+	r, _ = postImport(t, small, "collection=drop&format=txt&source=Acme", "admin", gz.String())
+	if r.status != http.StatusRequestEntityTooLarge || !strings.Contains(string(r.body), "once decompressed") {
+		t.Errorf("gzip bomb: status %d %s; want 413 saying it is too large decompressed", r.status, r.body)
+	}
+	if page, err := small.db.IOCs(context.Background(), collDrop, store.IOCFilter{}); err != nil || len(page.IOCs) != 0 {
+		t.Errorf("stored IOCs %+v (%v) after a refused import, want none", page.IOCs, err)
+	}
 }
 
 func TestImportMISP(t *testing.T) {

@@ -107,7 +107,7 @@ func (r *importRun) file(ctx context.Context, arg string) error {
 	}
 	defer in.Close()
 	counted := &countingReader{r: in}
-	u, err := ingest.Unpack(counted, "")
+	u, err := ingest.Unpack(counted, "", 0) // a local file: its owner's to size
 	if err != nil {
 		return err
 	}

@@ -28,7 +28,7 @@ func runServe(ctx context.Context, env *environ, args []string) error {
 	publicURL := fs.String("public-url", "", "external base URL, e.g. https://taxii.example.org, used in discovery (env HAIL_PUBLIC_URL)")
 	strictEmpty := fs.Bool("strict-empty", false, `answer empty pages with {"more":false} as the spec says, instead of adding "objects":[] for clients that need the key`)
 	runFeeds := fs.Bool("feeds", true, "run the feeds that are due (hail feed); replicas sharing a database run each once")
-	maxImport := fs.Int64("max-import-size", server.DefaultMaxImportSize, "largest body POST /api/v1/import reads, in bytes")
+	maxImport := fs.Int64("max-import-size", server.DefaultMaxImportSize, "largest body POST /api/v1/import reads, and largest content it unpacks a gzip or zip body to, in bytes")
 	runWebhooks := fs.Bool("webhooks", true, "deliver webhooks (hail webhook); replicas sharing a database deliver each from one at a time")
 	webhookPrivate := fs.Bool("webhook-allow-private", false, "let webhooks reach loopback, private and link-local addresses (receivers on this network)")
 	webhookPoll := fs.Duration("webhook-poll", webhook.DefaultPoll, "how often webhooks look for objects written without a wake-up, e.g. by hail import")
