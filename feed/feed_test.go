@@ -143,10 +143,10 @@ func runDue(t *testing.T, s *feed.Scheduler, want ...string) {
 }
 
 // counts is the part of a run a test compares.
-type counts struct{ Read, Added, Duplicates, Rejected, Revoked int }
+type counts struct{ Read, Added, NewVersions, Duplicates, Rejected, Revoked int }
 
 func runCounts(r store.FeedRun) counts {
-	return counts{r.Read, r.Added, r.Duplicates, r.Rejected, r.Revoked}
+	return counts{r.Read, r.Added, r.NewVersions, r.Duplicates, r.Rejected, r.Revoked}
 }
 
 func checkLastRun(t *testing.T, st store.Store, name string, want counts, wantErr string) store.Feed {
@@ -509,7 +509,9 @@ func TestTAXIIFeedAllVersions(t *testing.T) {
 		s, _ := scheduler(local)
 		runDue(t, s, "peer")
 		want := map[bool]int{false: 2, true: 3}[all]
-		checkLastRun(t, local, "peer", counts{Read: want, Added: want}, "")
+		// With every version, v2 comes after v1 and is a new version of it.
+		newVersions := map[bool]int{false: 0, true: 1}[all]
+		checkLastRun(t, local, "peer", counts{Read: want, Added: want, NewVersions: newVersions}, "")
 		page, err := local.Objects(ctx, localColl, store.Filter{Versions: []string{"all"}})
 		if err != nil || len(page.Entries) != want {
 			t.Errorf("all versions %v: local collection holds %d versions (%v), want %d", all, len(page.Entries), err, want)

@@ -100,6 +100,7 @@ func (r *Runner) Run(ctx context.Context, f store.Feed) (store.FeedRun, store.Fe
 func count(run *store.FeedRun, s ingest.Summary) {
 	run.Read += s.Read
 	run.Added += s.Added
+	run.NewVersions += s.NewVersions
 	run.Duplicates += s.Duplicates
 	run.Rejected += s.Rejected
 	run.Revoked += s.Revoked

@@ -98,7 +98,7 @@ func (s *Scheduler) run(ctx context.Context, name string, due bool) (store.FeedR
 	if err := st.FinishFeedRun(context.WithoutCancel(ctx), name, run, mark, next); err != nil {
 		return run, err
 	}
-	log := s.logger().With("feed", name, "read", run.Read, "added", run.Added, "duplicates", run.Duplicates,
+	log := s.logger().With("feed", name, "read", run.Read, "added", run.Added, "new_versions", run.NewVersions, "duplicates", run.Duplicates,
 		"rejected", run.Rejected, "revoked", run.Revoked, "not_modified", run.NotChanged, "took", run.Ended.Sub(run.Started))
 	if run.Error != "" {
 		log.Warn("feed run failed", "error", run.Error)

@@ -64,6 +64,7 @@ type feedRunJSON struct {
 	Ended       string `json:"ended"`
 	Read        int    `json:"read"`
 	Added       int    `json:"added"`
+	NewVersions int    `json:"new_versions"` // of Added
 	Duplicates  int    `json:"duplicates"`
 	Rejected    int    `json:"rejected"`
 	Revoked     int    `json:"revoked"`
@@ -231,7 +232,7 @@ func feedView(f store.Feed) feedJSON {
 func runView(r store.FeedRun) feedRunJSON {
 	v := feedRunJSON{
 		Started: taxii.FormatTimestamp(r.Started), Ended: taxii.FormatTimestamp(r.Ended),
-		Read: r.Read, Added: r.Added, Duplicates: r.Duplicates, Rejected: r.Rejected, Revoked: r.Revoked,
+		Read: r.Read, Added: r.Added, NewVersions: r.NewVersions, Duplicates: r.Duplicates, Rejected: r.Rejected, Revoked: r.Revoked,
 		NotModified: r.NotChanged, Error: r.Error, Rejections: r.Rejections,
 	}
 	if v.Rejections == nil {

@@ -30,7 +30,7 @@ func TestFeedsGet(t *testing.T) {
 		}
 	}
 	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
-	run := store.FeedRun{Started: t0, Ended: t0.Add(2 * time.Second), Read: 6, Added: 4, Duplicates: 1, Rejected: 1,
+	run := store.FeedRun{Started: t0, Ended: t0.Add(2 * time.Second), Read: 6, Added: 4, NewVersions: 2, Duplicates: 1, Rejected: 1,
 		Rejections: []store.FeedRejection{{Where: "object 6", ID: "indicator--bad", Reason: "No pattern."}}}
 	if err := e.db.FinishFeedRun(ctx, "peer", run, store.FeedMark{AddedAfter: t0.Add(-time.Minute)}, t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
@@ -55,7 +55,7 @@ func TestFeedsGet(t *testing.T) {
 		}
 	}
 	wantRun := map[string]any{"started": "2025-06-01T12:00:00.000000Z", "ended": "2025-06-01T12:00:02.000000Z", "read": 6.0,
-		"added": 4.0, "duplicates": 1.0, "rejected": 1.0, "revoked": 0.0, "not_modified": false, "error": "",
+		"added": 4.0, "new_versions": 2.0, "duplicates": 1.0, "rejected": 1.0, "revoked": 0.0, "not_modified": false, "error": "",
 		"rejections": []any{map[string]any{"where": "object 6", "id": "indicator--bad", "reason": "No pattern."}}}
 	for k, want := range map[string]any{"auth": "token", "every_seconds": 3600.0, "collection": collDrop,
 		"taxii_collection": "remote", "next_run": "2025-06-01T13:00:00.000000Z",

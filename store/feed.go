@@ -181,15 +181,19 @@ const MaxFeedRuns = 200
 
 // FeedRun records one run of a feed.
 type FeedRun struct {
-	Started    time.Time
-	Ended      time.Time
-	Read       int
-	Added      int
-	Duplicates int
-	Rejected   int
-	Revoked    int    // indicators revoked by a snapshot list
-	NotChanged bool   // the source answered 304 Not Modified
-	Error      string // "" for a run that succeeded
+	Started time.Time
+	Ended   time.Time
+	Read    int
+	Added   int
+	// NewVersions counts the versions of Added that are new versions of
+	// objects the collection held already (a list's changed attribute, a
+	// source's revision).
+	NewVersions int
+	Duplicates  int
+	Rejected    int
+	Revoked     int    // indicators revoked by a snapshot list
+	NotChanged  bool   // the source answered 304 Not Modified
+	Error       string // "" for a run that succeeded
 	// Rejections are the first MaxRunRejections objects or lines the run
 	// rejected, with why; Rejected counts them all.
 	Rejections []FeedRejection

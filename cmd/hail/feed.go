@@ -145,15 +145,15 @@ func feedList(ctx context.Context, env *environ, args []string) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tKIND\tEVERY\tNEXT RUN\tLAST RUN\tREAD\tADDED\tDUP\tREJECTED\tREVOKED\tMARK\tRESULT")
+	fmt.Fprintln(tw, "NAME\tKIND\tEVERY\tNEXT RUN\tLAST RUN\tREAD\tADDED\tNEW VERSIONS\tDUP\tREJECTED\tREVOKED\tMARK\tRESULT")
 	for _, f := range feeds {
 		r := f.LastRun
 		kind := f.Kind
 		if f.AllVersions {
 			kind += " (all versions)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", f.Name, kind, f.Every,
-			timeOrDash(f.NextRun, "now"), timeOrDash(r.Started, "never"), r.Read, r.Added, r.Duplicates, r.Rejected,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", f.Name, kind, f.Every,
+			timeOrDash(f.NextRun, "now"), timeOrDash(r.Started, "never"), r.Read, r.Added, r.NewVersions, r.Duplicates, r.Rejected,
 			r.Revoked, markText(f), result(r))
 	}
 	return tw.Flush()
@@ -220,9 +220,9 @@ func feedRuns(ctx context.Context, env *environ, args []string) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "STARTED\tREAD\tADDED\tDUP\tREJECTED\tREVOKED\tRESULT")
+	fmt.Fprintln(tw, "STARTED\tREAD\tADDED\tNEW VERSIONS\tDUP\tREJECTED\tREVOKED\tRESULT")
 	for _, r := range runs {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\n", timeOrDash(r.Started, "-"), r.Read, r.Added, r.Duplicates,
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", timeOrDash(r.Started, "-"), r.Read, r.Added, r.NewVersions, r.Duplicates,
 			r.Rejected, r.Revoked, result(r))
 	}
 	if err := tw.Flush(); err != nil {
@@ -278,6 +278,9 @@ func feedRun(ctx context.Context, env *environ, args []string) error {
 	}
 	fmt.Fprintf(env.stdout, "%d read, %d added, %d duplicate, %d rejected, %d revoked in %s\n", run.Read, run.Added,
 		run.Duplicates, run.Rejected, run.Revoked, run.Ended.Sub(run.Started).Round(time.Millisecond))
+	if run.NewVersions > 0 {
+		fmt.Fprintf(env.stdout, "%d of those added are new versions of objects the collection held\n", run.NewVersions)
+	}
 	printRejections(env.stdout, run)
 	if run.NotChanged {
 		fmt.Fprintln(env.stdout, "the source says the list has not changed since the last run")

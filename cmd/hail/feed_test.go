@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"log"
@@ -36,18 +37,26 @@ func TestFeedCommands(t *testing.T) {
 		t.Errorf("second run, from the mark, said:\n%s", out)
 	}
 	out = mustHail(t, "feed", "list", "--db", db)
-	if !regexp.MustCompile(`peer\s+taxii21\s+2h0m0s\s+\S+\s+\S+\s+1\s+1\s+0\s+0\s+0\s+added_after \S+\s+ok in`).MatchString(out) {
+	listed := out
+	// A revision of an object mirrored before is a new version, and said so.
+	r.add(t, bytes.Replace(pullIndicator(3), []byte(`"modified":"2024-01-01T00:00:00.000Z"`), []byte(`"modified":"2024-02-01T00:00:00.000Z"`), 1))
+	out = mustHail(t, "feed", "run", "--db", db, "peer")
+	if !strings.Contains(out, "1 read, 1 added") || !strings.Contains(out, "1 of those added are new versions") {
+		t.Errorf("run of a revision said:\n%s", out)
+	}
+	out = listed
+	if !regexp.MustCompile(`peer\s+taxii21\s+2h0m0s\s+\S+\s+\S+\s+1\s+1\s+0\s+0\s+0\s+0\s+added_after \S+\s+ok in`).MatchString(out) {
 		t.Errorf("feed list:\n%s", out)
 	}
 	if strings.Contains(out, r.key) {
 		t.Errorf("feed list shows the token:\n%s", out)
 	}
-	if ids := localIDs(t, db, "default"); len(ids) != 3 {
-		t.Errorf("local collection holds %d objects, want 3", len(ids))
+	if ids := localIDs(t, db, "default"); len(ids) != 4 {
+		t.Errorf("local collection holds %d versions, want 4 (of 3 objects)", len(ids))
 	}
 
 	out = mustHail(t, "feed", "runs", "--db", db, "peer")
-	if !regexp.MustCompile(`(?s)STARTED.*\n\S+\s+1\s+1\s+0\s+0\s+0\s+ok in.*\n\S+\s+2\s+2\s+0\s+0\s+0\s+ok in`).MatchString(out) {
+	if !regexp.MustCompile(`(?s)STARTED.*\n\S+\s+1\s+1\s+1\s+0\s+0\s+0\s+ok in.*\n\S+\s+1\s+1\s+0\s+0\s+0\s+0\s+ok in.*\n\S+\s+2\s+2\s+0\s+0\s+0\s+0\s+ok in`).MatchString(out) {
 		t.Errorf("feed runs, newest first:\n%s", out)
 	}
 
@@ -157,7 +166,7 @@ func TestServeRunsDueFeeds(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if !regexp.MustCompile(`list\s+txt\s+1h0m0s\s+\S+\s+\S+\s+1\s+1\s+0\s+0\s+0\s+etag "1"\s+ok`).MatchString(out) {
+	if !regexp.MustCompile(`list\s+txt\s+1h0m0s\s+\S+\s+\S+\s+1\s+1\s+0\s+0\s+0\s+0\s+etag "1"\s+ok`).MatchString(out) {
 		t.Errorf("feed list after the server ran it:\n%s", out)
 	}
 }

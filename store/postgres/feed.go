@@ -40,7 +40,7 @@ func (db *DB) CreateFeed(ctx context.Context, f store.Feed) error {
 // feedSelect reads a feed with its latest run, if any.
 const feedSelect = `SELECT f.name, f.kind, f.url, c.id, f.taxii_collection, f.username, f.password, f.token,
 		f.every, f.list, f.all_versions, f.insecure, f.ca, f.client_cert, f.client_key, f.created, f.next_run, f.added_after, f.etag, f.last_modified, f.mark_resets, f.mark_state,
-		r.started, r.ended, coalesce(r.read, 0), coalesce(r.added, 0), coalesce(r.duplicates, 0),
+		r.started, r.ended, coalesce(r.read, 0), coalesce(r.added, 0), coalesce(r.new_versions, 0), coalesce(r.duplicates, 0),
 		coalesce(r.rejected, 0), coalesce(r.revoked, 0), coalesce(r.not_changed, false), coalesce(r.error, ''),
 		coalesce(r.rejections, '[]')
 	FROM feeds f JOIN collections c ON c.seq = f.collection
@@ -54,7 +54,7 @@ func scanFeed(row pgx.Row) (store.Feed, error) {
 	r := &f.LastRun
 	err := row.Scan(&f.Name, &f.Kind, &f.URL, &f.CollectionID, &f.TAXIICollection, &f.User, &f.Password, &f.Token,
 		&every, &f.List, &f.AllVersions, &f.Insecure, &f.CA, &f.ClientCert, &f.ClientKey, &f.Created, &next, &after, &f.Mark.ETag, &f.Mark.LastModified, &f.Mark.Resets, &f.Mark.State,
-		&started, &ended, &r.Read, &r.Added, &r.Duplicates, &r.Rejected, &r.Revoked, &r.NotChanged, &r.Error, &rejections)
+		&started, &ended, &r.Read, &r.Added, &r.NewVersions, &r.Duplicates, &r.Rejected, &r.Revoked, &r.NotChanged, &r.Error, &rejections)
 	if err != nil {
 		return f, err
 	}
@@ -193,9 +193,9 @@ func (db *DB) FinishFeedRun(ctx context.Context, name string, run store.FeedRun,
 	if tag.RowsAffected() == 0 {
 		return feedNotFound(name)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO feed_runs (feed, started, ended, read, added, duplicates,
-			rejected, revoked, not_changed, error, rejections) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		name, run.Started, run.Ended, run.Read, run.Added, run.Duplicates, run.Rejected,
+	if _, err := tx.Exec(ctx, `INSERT INTO feed_runs (feed, started, ended, read, added, new_versions, duplicates,
+			rejected, revoked, not_changed, error, rejections) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		name, run.Started, run.Ended, run.Read, run.Added, run.NewVersions, run.Duplicates, run.Rejected,
 		run.Revoked, run.NotChanged, run.Error, run.RejectionsJSON()); err != nil {
 		return dbError("finish feed run", err)
 	}
@@ -216,7 +216,7 @@ func (db *DB) FeedRuns(ctx context.Context, name string, limit int) ([]store.Fee
 	if limit > 0 {
 		lim = &limit
 	}
-	rows, err := db.pool.Query(ctx, `SELECT started, ended, read, added, duplicates, rejected, revoked,
+	rows, err := db.pool.Query(ctx, `SELECT started, ended, read, added, new_versions, duplicates, rejected, revoked,
 		not_changed, error, rejections FROM feed_runs WHERE feed = $1 ORDER BY seq DESC LIMIT $2`, name, lim)
 	if err != nil {
 		return nil, dbError("feed runs", err)
@@ -226,7 +226,7 @@ func (db *DB) FeedRuns(ctx context.Context, name string, limit int) ([]store.Fee
 	for rows.Next() {
 		var r store.FeedRun
 		var rejections string
-		if err := rows.Scan(&r.Started, &r.Ended, &r.Read, &r.Added, &r.Duplicates, &r.Rejected, &r.Revoked,
+		if err := rows.Scan(&r.Started, &r.Ended, &r.Read, &r.Added, &r.NewVersions, &r.Duplicates, &r.Rejected, &r.Revoked,
 			&r.NotChanged, &r.Error, &rejections); err != nil {
 			return nil, dbError("feed runs", err)
 		}

@@ -47,7 +47,7 @@ func (db *DB) CreateFeed(ctx context.Context, f store.Feed) error {
 const feedSelect = `SELECT f.name, f.kind, f.url, c.id, f.taxii_collection, f.username, f.password, f.token,
 		f.every, f.list, f.all_versions, f.insecure, f.ca, f.client_cert, f.client_key, f.created, f.next_run, f.added_after, f.etag, f.last_modified, f.mark_resets, f.mark_state,
 		coalesce(r.started, 0), coalesce(r.ended, 0), coalesce(r.read, 0), coalesce(r.added, 0),
-		coalesce(r.duplicates, 0), coalesce(r.rejected, 0), coalesce(r.revoked, 0),
+		coalesce(r.new_versions, 0), coalesce(r.duplicates, 0), coalesce(r.rejected, 0), coalesce(r.revoked, 0),
 		coalesce(r.not_changed, 0), coalesce(r.error, ''), coalesce(r.rejections, '[]')
 	FROM feeds f JOIN collections c ON c.seq = f.collection
 	LEFT JOIN feed_runs r ON r.seq = (SELECT max(seq) FROM feed_runs WHERE feed = f.name)`
@@ -59,7 +59,7 @@ func scanFeed(row interface{ Scan(...any) error }) (store.Feed, error) {
 	r := &f.LastRun
 	err := row.Scan(&f.Name, &f.Kind, &f.URL, &f.CollectionID, &f.TAXIICollection, &f.User, &f.Password, &f.Token,
 		&every, &list, &f.AllVersions, &f.Insecure, &f.CA, &f.ClientCert, &f.ClientKey, &created, &next, &after, &f.Mark.ETag, &f.Mark.LastModified, &f.Mark.Resets, &f.Mark.State,
-		&started, &ended, &r.Read, &r.Added, &r.Duplicates, &r.Rejected, &r.Revoked, &r.NotChanged, &r.Error, &rejections)
+		&started, &ended, &r.Read, &r.Added, &r.NewVersions, &r.Duplicates, &r.Rejected, &r.Revoked, &r.NotChanged, &r.Error, &rejections)
 	if err != nil {
 		return f, err
 	}
@@ -205,9 +205,9 @@ func (db *DB) FinishFeedRun(ctx context.Context, name string, run store.FeedRun,
 	} else if n == 0 {
 		return feedNotFound(name)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO feed_runs (feed, started, ended, read, added, duplicates,
-			rejected, revoked, not_changed, error, rejections) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		name, micros(run.Started), micros(run.Ended), run.Read, run.Added, run.Duplicates, run.Rejected,
+	if _, err := tx.ExecContext(ctx, `INSERT INTO feed_runs (feed, started, ended, read, added, new_versions, duplicates,
+			rejected, revoked, not_changed, error, rejections) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		name, micros(run.Started), micros(run.Ended), run.Read, run.Added, run.NewVersions, run.Duplicates, run.Rejected,
 		run.Revoked, run.NotChanged, run.Error, run.RejectionsJSON()); err != nil {
 		return fmt.Errorf("finish feed run: %w", err)
 	}
@@ -230,7 +230,7 @@ func (db *DB) FeedRuns(ctx context.Context, name string, limit int) ([]store.Fee
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT started, ended, read, added, duplicates, rejected, revoked,
+	rows, err := db.read.QueryContext(ctx, `SELECT started, ended, read, added, new_versions, duplicates, rejected, revoked,
 		not_changed, error, rejections FROM feed_runs WHERE feed = ? ORDER BY seq DESC LIMIT ?`, name, limit)
 	if err != nil {
 		return nil, fmt.Errorf("feed runs: %w", err)
@@ -241,7 +241,7 @@ func (db *DB) FeedRuns(ctx context.Context, name string, limit int) ([]store.Fee
 		var r store.FeedRun
 		var started, ended int64
 		var rejections string
-		if err := rows.Scan(&started, &ended, &r.Read, &r.Added, &r.Duplicates, &r.Rejected, &r.Revoked,
+		if err := rows.Scan(&started, &ended, &r.Read, &r.Added, &r.NewVersions, &r.Duplicates, &r.Rejected, &r.Revoked,
 			&r.NotChanged, &r.Error, &rejections); err != nil {
 			return nil, fmt.Errorf("feed runs: %w", err)
 		}

@@ -150,11 +150,11 @@ func testFeedRuns(t *testing.T, s store.Store) {
 		many = append(many, store.FeedRejection{Where: fmt.Sprintf("line %d", i+1), Reason: "Not an IOC: \"x\"."})
 	}
 	runs := []store.FeedRun{
-		{Started: t0, Ended: t0.Add(time.Second), Read: 10, Added: 9, Duplicates: 1, Rejected: 2, Revoked: 3,
+		{Started: t0, Ended: t0.Add(time.Second), Read: 10, Added: 9, NewVersions: 4, Duplicates: 1, Rejected: 2, Revoked: 3,
 			Rejections: []store.FeedRejection{{Where: "object 3", ID: "indicator--bad", Reason: "No pattern."},
 				{Where: "object 7", Reason: "Not a JSON object."}}},
 		{Started: t0.Add(time.Hour), Ended: t0.Add(time.Hour + time.Second), NotChanged: true},
-		{Started: t0.Add(2 * time.Hour), Ended: t0.Add(2*time.Hour + time.Second), Read: 40, Rejected: 12, Rejections: many,
+		{Started: t0.Add(2 * time.Hour), Ended: t0.Add(2*time.Hour + time.Second), Read: 40, Added: 6, NewVersions: 5, Rejected: 12, Rejections: many,
 			Error: "source answered 500"},
 	}
 	after := time.Date(2025, 5, 30, 1, 2, 3, 456789000, time.UTC)

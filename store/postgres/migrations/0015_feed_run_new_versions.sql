@@ -1,0 +1,3 @@
+-- How many of a run's added versions are new versions of objects the
+-- collection held already; 0 for runs recorded before.
+ALTER TABLE feed_runs ADD COLUMN new_versions integer NOT NULL DEFAULT 0;
