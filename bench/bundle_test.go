@@ -14,7 +14,7 @@ import (
 // the data set is read, valid, and stored once.
 func TestWriteBundle(t *testing.T) {
 	var b bytes.Buffer
-	if err := WriteBundle(&b, 3, 700); err != nil {
+	if err := WriteBundle(&b, NewGenerator(3, 700)); err != nil {
 		t.Fatal(err)
 	}
 	rd := hailingest.NewReader(&b)

@@ -21,6 +21,9 @@ type Generator struct {
 	base  uint64 // number of the first object; keeps separate data sets apart
 	lag   uint64
 	limit int // versions to emit
+	// indicatorsOnly makes every object a single-version indicator: the
+	// data set of issue 6's import target, a bundle of indicators.
+	indicatorsOnly bool
 
 	next    uint64 // next new object number, relative to base
 	pending []pos  // versions due before object next
@@ -49,6 +52,17 @@ type DatasetStats struct {
 // NewGenerator returns a generator of n object versions from seed.
 func NewGenerator(seed int64, n int) *Generator {
 	return newGenerator(uint64(seed), 0, n)
+}
+
+// NewIndicatorGenerator returns a generator of n indicators from seed, one
+// version each, with one observable each in the data set's mix of kinds
+// (IPv4 and IPv6 addresses, domains, URLs, hashes…): a feed's bulk export
+// rather than a TIP's history. They name creators that the set does not
+// hold, which STIX allows.
+func NewIndicatorGenerator(seed int64, n int) *Generator {
+	g := newGenerator(uint64(seed), 0, n)
+	g.indicatorsOnly = true
+	return g
 }
 
 // newGenerator returns a generator whose object numbers start at base, so
@@ -147,6 +161,9 @@ const maxVersions = 4
 // versions is how many versions object k has in an unbounded stream: 85%
 // have one, 15% several (10% two, 4% three, 1% four).
 func (g *Generator) versions(k uint64) int {
+	if g.indicatorsOnly {
+		return 1
+	}
 	switch r := g.hash(saltVersions, k) % 100; {
 	case r < 85:
 		return 1

@@ -204,3 +204,35 @@ func TestGeneratorSizes(t *testing.T) {
 		t.Errorf("average object size = %d bytes, want 400 to 1500", avg)
 	}
 }
+
+func TestIndicatorGenerator(t *testing.T) {
+	// Issue 6's data set: every object a valid indicator with one version,
+	// its pattern one observable, spread over the kinds of the mix.
+	g := NewIndicatorGenerator(5, 3000)
+	ids := map[string]bool{}
+	for {
+		objs, err := g.Next(700)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if objs == nil {
+			break
+		}
+		for _, o := range objs {
+			if err := stix.Validate(o); err != nil || o.Type != "indicator" {
+				t.Fatalf("%s %s: %v; want a valid indicator", o.Type, o.ID, err)
+			}
+			if ids[o.ID] {
+				t.Fatalf("%s generated twice", o.ID)
+			}
+			ids[o.ID] = true
+		}
+	}
+	s := g.Stats()
+	if s.Versions != 3000 || s.Objects != 3000 || s.MultiVersion != 0 || s.ByType["indicator"] != 3000 {
+		t.Errorf("stats %+v; want 3,000 single-version indicators", s)
+	}
+	if len(s.Indicators) < 4 {
+		t.Errorf("observable kinds %v; want the mix's", s.Indicators)
+	}
+}

@@ -48,7 +48,12 @@ func choose(shares []share, r uint64) share {
 	return shares[len(shares)-1]
 }
 
-func (g *Generator) kind(k uint64) string { return choose(types, g.hash(saltKind, k)%100).name }
+func (g *Generator) kind(k uint64) string {
+	if g.indicatorsOnly {
+		return "indicator"
+	}
+	return choose(types, g.hash(saltKind, k)%100).name
+}
 
 func (g *Generator) indicatorKind(k uint64) share {
 	return choose(indicatorKinds, g.hash(saltIndicator, k)%100)

@@ -60,9 +60,20 @@ type Config struct {
 	// ImportOnly stops the run after the bulk import, for measuring the
 	// write path at sizes where the HTTP phases would take long.
 	ImportOnly bool
+	// Indicators makes the data set N single-version indicators
+	// (NewIndicatorGenerator) instead of the mix of types and versions.
+	Indicators bool
 
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
+}
+
+// generator returns the generator of c's data set.
+func (c Config) generator() *Generator {
+	if c.Indicators {
+		return NewIndicatorGenerator(c.Seed, c.N)
+	}
+	return NewGenerator(c.Seed, c.N)
 }
 
 // withDefaults returns c with its zero fields set.
@@ -200,7 +211,7 @@ func loadStore(ctx context.Context, cfg Config, be *backend, r *Report, sample *
 		return "", "", mk, err
 	}
 	logf("generating and loading %s object versions into %s", grouped(cfg.N), storeName(be.name))
-	g := NewGenerator(cfg.Seed, cfg.N)
+	g := cfg.generator()
 	if cfg.ImportProfile != "" {
 		stop, err := startProfile(cfg.ImportProfile)
 		if err != nil {

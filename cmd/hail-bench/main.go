@@ -52,6 +52,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.Envelope, "envelope", 100, "objects per POSTed envelope")
 	fs.IntVar(&cfg.IngestClients, "ingest-clients", 4, "concurrent POSTing clients")
 	fs.BoolVar(&cfg.ImportOnly, "import-only", false, "stop after the bulk import")
+	fs.BoolVar(&cfg.Indicators, "indicators", false, "make the data set N single-version indicators, one observable each, instead of the mix of types and versions")
 	fs.StringVar(&cfg.ImportProfile, "import-profile", "", "write a CPU profile of the bulk import (in this process) to this file")
 	jsonPath := fs.String("json", "hail-bench.json", `file for the JSON report ("" for none, "-" for stdout instead of the table)`)
 	quiet := fs.Bool("q", false, "no progress lines on stderr")
@@ -120,7 +121,11 @@ func writeBundle(path string, cfg bench.Config) error {
 	if err != nil {
 		return err
 	}
-	if err := bench.WriteBundle(f, seed, n); err != nil {
+	g := bench.NewGenerator(seed, n)
+	if cfg.Indicators {
+		g = bench.NewIndicatorGenerator(seed, n)
+	}
+	if err := bench.WriteBundle(f, g); err != nil {
 		f.Close()
 		return err
 	}
