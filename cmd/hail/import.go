@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -45,7 +46,7 @@ func runImport(ctx context.Context, env *environ, args []string) error {
 	}
 	// Mistakes in the command are reported before a store is opened, or
 	// made on a new machine.
-	if _, err := inputKind(*format, ""); err != nil {
+	if _, err := inputKind(*format, "", nil); err != nil {
 		return err
 	}
 	for _, arg := range fs.Args() {
@@ -112,12 +113,13 @@ func (r *importRun) file(ctx context.Context, arg string) error {
 		return err
 	}
 	defer u.Close()
-	kind, err := inputKind(r.format, innerName(name, u))
+	input := bufio.NewReader(u)
+	head, _ := input.Peek(512)
+	kind, err := inputKind(r.format, innerName(name, u), head)
 	if err != nil {
 		return err
 	}
-	input := bufio.NewReader(u)
-	if head, _ := input.Peek(512); kind == feed.FormatSTIX && r.format == "" && ingest.SniffMISP(head) {
+	if kind == feed.FormatSTIX && r.format == "" && ingest.SniffMISP(head) {
 		kind = ingest.FormatMISP
 	}
 	if r.allAttributes && kind != ingest.FormatMISP && !r.several {
@@ -222,8 +224,11 @@ func inputSize(in io.Reader) int64 {
 	return fi.Size()
 }
 
-// inputKind decides between a STIX import and an IOC list.
-func inputKind(format, name string) (string, error) {
+// inputKind decides between a STIX import and an IOC list: by --format
+// when given, else by the file's extension, else by its first bytes, head
+// (standard input and files named .txt, .bundle or nothing at all hold
+// bundles as often as lists).
+func inputKind(format, name string, head []byte) (string, error) {
 	switch strings.ToLower(format) {
 	case "stix", "json", "bundle":
 		return feed.FormatSTIX, nil
@@ -240,12 +245,35 @@ func inputKind(format, name string) (string, error) {
 		return "", fmt.Errorf("--format %q: want stix, misp, txt, csv or json-list", format)
 	}
 	switch strings.ToLower(filepath.Ext(name)) {
-	case ".json", ".stix2", ".stix", ".ndjson", "":
+	case ".json", ".stix2", ".stix", ".ndjson":
 		return feed.FormatSTIX, nil
 	case ".csv":
 		return ingest.FormatCSV, nil
 	}
+	if startsJSON(head) {
+		return feed.FormatSTIX, nil
+	}
 	return ingest.FormatText, nil
+}
+
+// startsJSON reports whether b begins as a JSON object or a list of
+// objects does: "{" and a key or "}", "[" and "{" or "]", after a BOM and
+// white space. A bare "[" is not enough: "[2001:db8::1]:443" begins a
+// list of IPv6 addresses with ports.
+func startsJSON(b []byte) bool {
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+	b = bytes.TrimLeft(b, " \t\r\n")
+	if len(b) == 0 || (b[0] != '{' && b[0] != '[') {
+		return false
+	}
+	rest := bytes.TrimLeft(b[1:], " \t\r\n")
+	if len(rest) == 0 {
+		return true // the head ends there: a huge indentation, say
+	}
+	if b[0] == '{' {
+		return rest[0] == '"' || rest[0] == '}'
+	}
+	return rest[0] == '{' || rest[0] == ']'
 }
 
 // isTerminal reports whether w is a character device, where a progress line

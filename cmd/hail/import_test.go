@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -276,5 +277,44 @@ func TestImportJSONList(t *testing.T) {
 	out := mustHail(t, "import", "--db", db, "--format", "json-list", "--source", "Feodo", list)
 	if r, a, _, x := counts(t, out); r != "2" || a != "2" || x != "0" {
 		t.Errorf("JSON list: read %s added %s rejected %s, want 2/2/0\n%s", r, a, x, out)
+	}
+}
+
+func TestImportDetectsJSONByContent(t *testing.T) {
+	// Without --format, a file named .bundle, .txt or nothing, or standard
+	// input, is a bundle when it begins as JSON and a list otherwise: the
+	// extension alone took a bundle in "feed.bundle" for a list of one
+	// overlong line, and a list on standard input for broken JSON.
+	dir := t.TempDir()
+	db := filepath.Join(dir, "hail.db")
+	bundle := `{"type":"bundle","id":"bundle--6e1d1d2a-4d3b-4b4e-9a4f-1c2d3e4f5a6b","objects":[` + string(pullIndicator(1)) + `]}`
+	for _, name := range []string{"feed.bundle", "export.txt", "noextension"} {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("\ufeff\n  "+bundle), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out := mustHail(t, "import", "--db", db, p)
+		if r, _, _, x := counts(t, out); r != "1" || x != "0" {
+			t.Errorf("%s: read %s rejected %s, want the bundle's one indicator\n%s", name, r, x, out)
+		}
+	}
+	ipv6 := filepath.Join(dir, "ports")
+	if err := os.WriteFile(ipv6, []byte("[2001:db8::1]:443\n[2001:db8::2]:8443\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := mustHail(t, "import", "--db", db, "--source", "Example", ipv6)
+	if r, a, _, x := counts(t, out); r != "2" || a != "2" || x != "0" {
+		t.Errorf("IPv6 addresses with ports: read %s added %s rejected %s, want a list of 2\n%s", r, a, x, out)
+	}
+	for _, tc := range []struct{ input, want string }{
+		{bundle, "1 read, 0 added, 1 duplicate"},
+		{"203.0.113.50\nevil.example\n", "2 read, 2 added"},
+	} {
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), []string{"import", "--db", db, "--source", "Example", "-"}, noenv,
+			strings.NewReader(tc.input), &stdout, &stderr)
+		if err != nil || !strings.Contains(stdout.String(), tc.want) {
+			t.Errorf("standard input %.20q: %v\n%s%s\nwant %q", tc.input, err, stdout.String(), stderr.String(), tc.want)
+		}
 	}
 }
