@@ -61,7 +61,11 @@ func newBackend(ctx context.Context, dir, pgDSN string) (*backend, error) {
 		return &backend{
 			name:      "sqlite",
 			serveArgs: []string{"--db", path},
-			open:      func(context.Context) (store.Store, error) { return sqlite.Open(path) },
+			// The bulk import is `hail import`'s, which opens the store
+			// with a bulk writer's cache.
+			open: func(context.Context) (store.Store, error) {
+				return sqlite.OpenWith(path, sqlite.Options{WriteCache: sqlite.BulkWriteCache})
+			},
 			size: func(context.Context) (int64, error) {
 				var total int64
 				for _, p := range []string{path, path + "-wal"} {

@@ -63,6 +63,16 @@ func parse(fs *flag.FlagSet, env *environ, args []string) error {
 // open opens the store the flags name and makes sure its parent directory
 // exists for SQLite.
 func (d dbFlags) open(ctx context.Context) (store.Store, error) {
+	return d.openWith(ctx, sqlite.Options{})
+}
+
+// openBulk opens the store for a command that only writes in bulk
+// (import, pull, feed run, copy): on SQLite with a larger writer cache.
+func (d dbFlags) openBulk(ctx context.Context) (store.Store, error) {
+	return d.openWith(ctx, sqlite.Options{WriteCache: sqlite.BulkWriteCache})
+}
+
+func (d dbFlags) openWith(ctx context.Context, o sqlite.Options) (store.Store, error) {
 	if d.postgres != "" {
 		return openPostgres(ctx, d.postgres)
 	}
@@ -76,7 +86,7 @@ func (d dbFlags) open(ctx context.Context) (store.Store, error) {
 	if _, err := os.Stat(path); err != nil && !os.IsNotExist(err) {
 		return nil, err
 	}
-	return sqlite.Open(path)
+	return sqlite.OpenWith(path, o)
 }
 
 // describe names the store for log lines without leaking a password.

@@ -34,7 +34,7 @@ func runCopy(ctx context.Context, env *environ, args []string) error {
 		return fmt.Errorf("open source: %w", err)
 	}
 	defer src.Close()
-	dst, err := dbFlags{path: *to}.open(ctx)
+	dst, err := dbFlags{path: *to}.openBulk(ctx)
 	if err != nil {
 		return fmt.Errorf("open target: %w", err)
 	}

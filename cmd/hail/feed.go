@@ -263,7 +263,7 @@ func feedRun(ctx context.Context, env *environ, args []string) error {
 	if fs.NArg() != 1 {
 		return errors.New("usage: hail feed run NAME")
 	}
-	st, err := db.open(ctx)
+	st, err := db.openBulk(ctx)
 	if err != nil {
 		return err
 	}

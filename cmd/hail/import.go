@@ -57,7 +57,7 @@ func runImport(ctx context.Context, env *environ, args []string) error {
 	opt.Labels = splitList(*labels)
 	opt.Columns = splitList(*columns)
 
-	st, err := db.open(ctx)
+	st, err := db.openBulk(ctx)
 	if err != nil {
 		return err
 	}

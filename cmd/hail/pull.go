@@ -66,7 +66,7 @@ func runPull(ctx context.Context, env *environ, args []string) error {
 		return err
 	}
 
-	st, err := db.open(ctx)
+	st, err := db.openBulk(ctx)
 	if err != nil {
 		return err
 	}

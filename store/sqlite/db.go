@@ -73,7 +73,7 @@ var pragmas = []string{
 // for transactions, so that a transaction takes the write lock when it
 // starts and waits under busy_timeout, rather than failing with SQLITE_BUSY
 // when it upgrades from a read lock mid-way.
-func dsn(path string, write bool) string {
+func dsn(path string, write bool, o Options) string {
 	q := url.Values{}
 	for _, p := range pragmas {
 		q.Add("_pragma", p)
@@ -82,7 +82,7 @@ func dsn(path string, write bool) string {
 		q.Set("_txlock", "immediate")
 		// A larger page cache for the writer keeps the random-order index
 		// (stix id) of a big store in memory during imports.
-		q.Add("_pragma", "cache_size(-65536)")
+		q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", o.writeCache()>>10))
 		// The statement journal of a multi-row INSERT is kept in memory:
 		// on disk, its writes were an eighth of a bulk import's time.
 		q.Add("_pragma", "temp_store(MEMORY)")
@@ -135,14 +135,43 @@ func createFile(path string) error {
 	return err
 }
 
+// Options tune a store for the process that opens it.
+type Options struct {
+	// WriteCache is the writer's page cache in bytes (DefaultWriteCache
+	// when 0). Most of a large import's page reads are of the
+	// random-order indexes, which outgrow 64 MiB past about 500,000
+	// objects.
+	WriteCache int64
+}
+
+// DefaultWriteCache is the writer's page cache of a server: with the
+// readers' caches, it keeps the resident set of `hail serve` under 200 MiB.
+const DefaultWriteCache = 64 << 20
+
+// BulkWriteCache is the writer's page cache for processes that do nothing
+// but write in bulk (`hail import`, `hail pull`): a bulk import of
+// 1,000,000 versions ran 5–8% faster than with DefaultWriteCache, for up to
+// 192 MiB more memory, whatever the input's size.
+const BulkWriteCache = 256 << 20
+
+func (o Options) writeCache() int64 {
+	if o.WriteCache <= 0 {
+		return DefaultWriteCache
+	}
+	return o.WriteCache
+}
+
 // Open opens the SQLite database at path, creating it if needed, and
 // applies the migrations it lacks. It refuses a database whose schema is
 // newer than this binary knows.
-func Open(path string) (*DB, error) {
+func Open(path string) (*DB, error) { return OpenWith(path, Options{}) }
+
+// OpenWith opens the database at path as Open does, tuned by o.
+func OpenWith(path string, o Options) (*DB, error) {
 	if err := createFile(path); err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	w, err := sql.Open("sqlite", dsn(path, true))
+	w, err := sql.Open("sqlite", dsn(path, true, o))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -156,7 +185,7 @@ func Open(path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", dsn(path, false))
+	r, err := sql.Open("sqlite", dsn(path, false, o))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)

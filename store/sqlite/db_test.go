@@ -63,6 +63,33 @@ func TestPragmas(t *testing.T) {
 	}
 }
 
+func TestWriteCache(t *testing.T) {
+	// The writer's page cache is the server's by default and a bulk
+	// writer's when asked; the readers' are SQLite's own either way.
+	path := filepath.Join(t.TempDir(), "hail.db")
+	for _, tc := range []struct {
+		o         Options
+		wantWrite string
+	}{
+		{Options{}, "-65536"},
+		{Options{WriteCache: BulkWriteCache}, "-262144"},
+	} {
+		db, err := OpenWith(path, tc.o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var w, r string
+		err = db.write.QueryRow("PRAGMA cache_size").Scan(&w)
+		if err == nil {
+			err = db.read.QueryRow("PRAGMA cache_size").Scan(&r)
+		}
+		db.Close()
+		if err != nil || w != tc.wantWrite || r != "-2000" {
+			t.Errorf("%+v: cache_size %s for the writer, %s for readers (%v); want %s and SQLite's -2000", tc.o, w, r, err, tc.wantWrite)
+		}
+	}
+}
+
 // TestPageSize checks that a new store gets 16 KiB pages and that a store
 // made with SQLite's default 4 KiB pages keeps them and opens.
 func TestPageSize(t *testing.T) {

@@ -67,7 +67,7 @@ func floorRun(b *testing.B, n int, ddl, ids, values []string) time.Duration {
 	if err := createFile(path); err != nil {
 		b.Fatal(err)
 	}
-	w, err := sql.Open("sqlite", dsn(path, true))
+	w, err := sql.Open("sqlite", dsn(path, true, Options{}))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 // applied, and no later ones, as an older hail left it.
 func openAtSchema(t *testing.T, path string, version int) *sql.DB {
 	t.Helper()
-	w, err := sql.Open("sqlite", dsn(path, true))
+	w, err := sql.Open("sqlite", dsn(path, true, Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
