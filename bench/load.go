@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -48,6 +49,19 @@ type backend struct {
 	cleanup func() error
 }
 
+// checkpointSQLite copies the WAL of the SQLite store at path into its
+// file and truncates it, as the store's own checkpoints do once writes
+// pause.
+func checkpointSQLite(ctx context.Context, path string) error {
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+	return err
+}
+
 // newBackend prepares an empty store: a file in dir, or a new schema on
 // the PostgreSQL server at pgDSN.
 func newBackend(ctx context.Context, dir, pgDSN string) (*backend, error) {
@@ -66,7 +80,13 @@ func newBackend(ctx context.Context, dir, pgDSN string) (*backend, error) {
 			open: func(context.Context) (store.Store, error) {
 				return sqlite.OpenWith(path, sqlite.Options{WriteCache: sqlite.BulkWriteCache})
 			},
-			size: func(context.Context) (int64, error) {
+			size: func(ctx context.Context) (int64, error) {
+				// What the import left in the WAL is copied into the
+				// file first, so that the size is the store's, not
+				// that of frames a checkpoint has yet to reclaim.
+				if err := checkpointSQLite(ctx, path); err != nil {
+					return 0, err
+				}
 				var total int64
 				for _, p := range []string{path, path + "-wal"} {
 					if fi, err := os.Stat(p); err == nil {
