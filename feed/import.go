@@ -3,6 +3,8 @@ package feed
 import (
 	"context"
 	"io"
+	"path"
+	"strings"
 
 	"hail/ingest"
 )
@@ -10,6 +12,49 @@ import (
 // FormatSTIX names STIX input (a bundle, an envelope, objects) where a
 // format is given beside ingest's list and MISP formats.
 const FormatSTIX = "stix"
+
+// ParseFormat returns the format a user named: FormatSTIX ("stix", "json"
+// or "bundle"), ingest.FormatMISP, ingest.FormatText ("txt", "text"),
+// ingest.FormatCSV or ingest.FormatJSON, in any case; "" for "", to be
+// told by DetectFormat. It reports false for any other name.
+func ParseFormat(name string) (string, bool) {
+	switch strings.ToLower(name) {
+	case "":
+		return "", true
+	case "stix", "json", "bundle":
+		return FormatSTIX, true
+	case ingest.FormatMISP:
+		return ingest.FormatMISP, true
+	case "txt", "text":
+		return ingest.FormatText, true
+	case "csv":
+		return ingest.FormatCSV, true
+	case ingest.FormatJSON:
+		return ingest.FormatJSON, true
+	}
+	return "", false
+}
+
+// DetectFormat tells the format of an input given without one from the
+// name it came under (a file's, or the file inside an archive; "" when
+// none) and head, its first bytes (512 are plenty): ".csv" is a CSV list;
+// JSON, whatever the name, is a MISP export (ingest.SniffMISP) or STIX;
+// ".json", ".stix" and ".stix2" are STIX even if they do not parse as it,
+// so that the error says what is wrong with them; anything else is a plain
+// list. Standard input and files named ".txt" or ".bundle" hold bundles as
+// often as lists, and the content tells them apart.
+func DetectFormat(name string, head []byte) string {
+	ext := strings.ToLower(path.Ext(strings.ReplaceAll(name, "\\", "/")))
+	switch {
+	case ext == ".csv":
+		return ingest.FormatCSV
+	case ingest.SniffMISP(head):
+		return ingest.FormatMISP
+	case ingest.SniffJSON(head), ext == ".json", ext == ".stix", ext == ".stix2", ext == ".ndjson":
+		return FormatSTIX
+	}
+	return ingest.FormatText
+}
 
 // Import reads r into im's collection as format says: FormatSTIX,
 // ingest.FormatMISP, or an IOC list format, which with snapshot revokes

@@ -116,12 +116,34 @@ func (ev *MISPEvent) attributes() []MISPAttribute {
 // SniffMISP reports whether head, the start of a JSON input, opens a MISP
 // event export: an object whose first key is "Event" or "response".
 func SniffMISP(head []byte) bool {
+	if !SniffJSON(head) {
+		return false
+	}
 	head = bytes.TrimLeft(bytes.TrimPrefix(head, utf8BOM), " \t\r\n")
 	if len(head) == 0 || head[0] != '{' {
 		return false
 	}
 	head = bytes.TrimLeft(head[1:], " \t\r\n")
 	return bytes.HasPrefix(head, []byte(`"Event"`)) || bytes.HasPrefix(head, []byte(`"response"`))
+}
+
+// SniffJSON reports whether head, the first bytes of an input, begins as a
+// JSON object or a list of objects does: "{" and a key or "}", "[" and
+// "{" or "]", after a BOM and white space. A bare "[" is not enough:
+// "[2001:db8::1]:443" begins a list of IPv6 addresses with ports.
+func SniffJSON(head []byte) bool {
+	b := bytes.TrimLeft(bytes.TrimPrefix(head, utf8BOM), " \t\r\n")
+	if len(b) == 0 || (b[0] != '{' && b[0] != '[') {
+		return false
+	}
+	rest := bytes.TrimLeft(b[1:], " \t\r\n")
+	if len(rest) == 0 {
+		return true // the head ends there: a huge indentation, say
+	}
+	if b[0] == '{' {
+		return rest[0] == '"' || rest[0] == '}'
+	}
+	return rest[0] == '{' || rest[0] == ']'
 }
 
 // ReadMISP calls fn for each event of a MISP export in r (see FormatMISP),

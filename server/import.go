@@ -1,8 +1,10 @@
 package server
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -21,9 +23,12 @@ const DefaultMaxImportSize = 1 << 30 // 1 GiB: large IOC lists and bundles
 // importQuery is the query of POST /api/v1/import.
 type importQuery struct {
 	Collection string
-	Format     string // "stix", ingest.FormatMISP, ingest.FormatText, ingest.FormatCSV or ingest.FormatJSON
-	List       ingest.ListOptions
-	Snapshot   bool
+	// Format is "stix", ingest.FormatMISP, ingest.FormatText,
+	// ingest.FormatCSV or ingest.FormatJSON; "" until the body tells it
+	// (feed.DetectFormat) when the request names none.
+	Format   string
+	List     ingest.ListOptions
+	Snapshot bool
 	// AllAttributes takes a MISP export's attributes whose to_ids is false.
 	AllAttributes bool
 }
@@ -37,23 +42,13 @@ func parseImportQuery(raw string) (importQuery, error) {
 	if err != nil {
 		return importQuery{}, hail.Errorf(hail.EINVALID, "The query string does not parse: %v", err)
 	}
-	q := importQuery{Collection: v.Get("collection"), Format: strings.ToLower(v.Get("format"))}
+	q := importQuery{Collection: v.Get("collection")}
 	if q.Collection == "" {
 		return q, hail.Errorf(hail.EINVALID, "Name the collection to import into: ?collection=ALIAS.")
 	}
-	switch q.Format {
-	case "stix", "json", "bundle":
-		q.Format = feed.FormatSTIX
-	case ingest.FormatMISP:
-		q.Format = ingest.FormatMISP
-	case "txt", "text":
-		q.Format = ingest.FormatText
-	case "csv":
-		q.Format = ingest.FormatCSV
-	case ingest.FormatJSON:
-		q.Format = ingest.FormatJSON
-	default:
-		return q, hail.Errorf(hail.EINVALID, "Parameter format=%q: use stix, misp, txt, csv or json-list.", truncate(q.Format, 32))
+	var ok bool
+	if q.Format, ok = feed.ParseFormat(v.Get("format")); !ok {
+		return q, hail.Errorf(hail.EINVALID, "Parameter format=%q: use stix, misp, txt, csv or json-list, or leave it out.", truncate(v.Get("format"), 32))
 	}
 	q.List = ingest.ListOptions{
 		Source: v.Get("source"), TLP: v.Get("tlp"), IndicatorType: v.Get("indicator_type"),
@@ -82,15 +77,30 @@ func parseImportQuery(raw string) (importQuery, error) {
 	}
 	if s := v.Get("all_attributes"); s != "" {
 		b, err := strconv.ParseBool(s)
-		if err != nil || b && q.Format != ingest.FormatMISP {
+		if err != nil {
 			return q, hail.Errorf(hail.EINVALID, "Parameter all_attributes=%q: true or false, for format misp.", truncate(s, 32))
 		}
 		q.AllAttributes = b
 	}
-	if q.Snapshot && (q.Format == feed.FormatSTIX || q.Format == ingest.FormatMISP || q.List.Source == "") {
+	if q.Snapshot && q.List.Source == "" {
 		return q, hail.Errorf(hail.EINVALID, "A snapshot needs an IOC list (format txt or csv) and its source.")
 	}
+	if q.Format != "" {
+		return q, q.checkFormat()
+	}
 	return q, nil
+}
+
+// checkFormat checks the parameters that hold for one format only, once
+// the format is known: from the query, or from the body.
+func (q importQuery) checkFormat() error {
+	if q.AllAttributes && q.Format != ingest.FormatMISP {
+		return hail.Errorf(hail.EINVALID, "Parameter all_attributes is for format misp; this input is %s.", q.Format)
+	}
+	if q.Snapshot && (q.Format == feed.FormatSTIX || q.Format == ingest.FormatMISP) {
+		return hail.Errorf(hail.EINVALID, "A snapshot needs an IOC list (format txt or csv) and its source; this input is %s.", q.Format)
+	}
+	return nil
 }
 
 // splitParam splits a comma-separated parameter, dropping empty items.
@@ -106,8 +116,11 @@ func splitParam(s string) []string {
 
 // importJSON is the answer of POST /api/v1/import.
 type importJSON struct {
-	Read  int `json:"read"`
-	Added int `json:"added"`
+	// Format is how the body was read: the request's format, or what its
+	// content told when it named none.
+	Format string `json:"format"`
+	Read   int    `json:"read"`
+	Added  int    `json:"added"`
 	// NewVersions counts those of Added that are new versions of objects
 	// the collection held.
 	NewVersions int             `json:"new_versions"`
@@ -161,16 +174,30 @@ func (s *Server) handleImportPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer body.Close()
+	input := bufio.NewReaderSize(body, 64<<10)
+	if q.Format == "" {
+		head, err := input.Peek(512)
+		if err != nil && err != io.EOF {
+			s.error(w, r, importError(err, limit, ingest.Summary{}))
+			return
+		}
+		q.Format = feed.DetectFormat(body.Name, head)
+		q.List.Format = q.Format
+		if err := q.checkFormat(); err != nil {
+			s.error(w, r, err)
+			return
+		}
+	}
 	im := &ingest.Importer{Store: s.store, CollectionID: c.ID}
 	q.List.Now = s.cfg.Now
-	sum, revoked, err := feed.Import(r.Context(), im, body, q.Format,
+	sum, revoked, err := feed.Import(r.Context(), im, input, q.Format,
 		ingest.MISPOptions{ListOptions: q.List, AllAttributes: q.AllAttributes}, q.Snapshot)
 	info(r.Context()).ingested = sum.Added // stored even if the import then failed
 	if err != nil {
 		s.error(w, r, importError(err, limit, sum))
 		return
 	}
-	out := importJSON{Read: sum.Read, Added: sum.Added, NewVersions: sum.NewVersions, Duplicates: sum.Duplicates, Rejected: sum.Rejected,
+	out := importJSON{Format: q.Format, Read: sum.Read, Added: sum.Added, NewVersions: sum.NewVersions, Duplicates: sum.Duplicates, Rejected: sum.Rejected,
 		Revoked: revoked + sum.Revoked, Converted: sum.Converted, Rejections: make([]rejectionJSON, 0, len(sum.Rejections))}
 	for _, rj := range sum.Rejections {
 		out.Rejections = append(out.Rejections, rejectionJSON(rj))

@@ -17,6 +17,7 @@ import (
 
 // importAnswer is the JSON of POST /api/v1/import.
 type importAnswer struct {
+	Format                                                string
 	Read, Added, Duplicates, Rejected, Revoked, Converted int
 	NewVersions                                           int `json:"new_versions"`
 	Rejections                                            []struct{ Where, ID, Reason string }
@@ -295,5 +296,53 @@ func TestImportAmberStrictStaysStrict(t *testing.T) {
 	marking, err := e.db.Objects(context.Background(), collDrop, store.Filter{IDs: []string{"marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003"}})
 	if err != nil || len(marking.Entries) != 1 || !strings.Contains(string(marking.Entries[0].Object.Raw), `"tlp_2_0":"amber+strict"`) {
 		t.Errorf("the TLP 2.0 marking definition is not served beside the indicator: %+v (%v)", marking.Entries, err)
+	}
+}
+
+func TestImportDetectsFormat(t *testing.T) {
+	// curl --data-binary @file with no format: the body tells a bundle, a
+	// MISP event and a list apart, and a gzipped file its name inside;
+	// parameters for one format are refused for a body of another.
+	e := newEnv(t, server.Config{}, false)
+	bundle := `{"type":"bundle","id":"bundle--6e1d1d2a-4d3b-4b4e-9a4f-1c2d3e4f5a6b","objects":[` + indicator(1, "2025-01-01T00:00:00.000Z") + `]}`
+	event := `{"Event":{"info":"Op A","Orgc":{"name":"ESET"},"Attribute":[{"type":"domain","value":"c2.example","to_ids":true}]}}`
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Name = "urls.csv"
+	fmt.Fprint(zw, "id,url\n1,http://evil.example/a.exe\n")
+	zw.Close()
+	for _, tc := range []struct {
+		name, query, body, wantFormat string
+		wantAdded                     int
+	}{
+		{"bundle", "collection=drop", bundle, "stix", 1},
+		{"MISP event", "collection=drop", event, "misp", 1},
+		{"plain list", "collection=drop&source=Acme", "\ufeff203.0.113.60\n[2001:db8::1]:443\n", "txt", 2},
+		{"gzipped CSV", "collection=drop&source=Acme", gz.String(), "csv", 1},
+		{"named format wins", "collection=drop&format=txt&source=Acme", "evil2.example\n", "txt", 1},
+	} {
+		r, a := postImport(t, e, tc.query, "admin", tc.body)
+		if r.status != http.StatusOK || a.Format != tc.wantFormat || a.Added != tc.wantAdded {
+			t.Errorf("%s: status %d, read as %q, %d added (%s); want %q, %d added", tc.name, r.status, a.Format, a.Added, r.body,
+				tc.wantFormat, tc.wantAdded)
+		}
+	}
+	for _, tc := range []struct{ name, query, body, want string }{
+		{"snapshot of a bundle", "collection=drop&source=Acme&snapshot=true", bundle, "this input is stix"},
+		{"all attributes of a list", "collection=drop&source=Acme&all_attributes=true", "203.0.113.61\n", "this input is txt"},
+	} {
+		r, _ := postImport(t, e, tc.query, "admin", tc.body)
+		if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), tc.want) {
+			t.Errorf("%s: status %d %s; want 400 saying %q", tc.name, r.status, r.body, tc.want)
+		}
+	}
+	page, err := e.db.IOCs(context.Background(), collDrop, store.IOCFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range page.IOCs {
+		if i.Value == "203.0.113.61" {
+			t.Errorf("a refused import stored %+v", i)
+		}
 	}
 }

@@ -2,13 +2,11 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -119,9 +117,6 @@ func (r *importRun) file(ctx context.Context, arg string) error {
 	if err != nil {
 		return err
 	}
-	if kind == feed.FormatSTIX && r.format == "" && ingest.SniffMISP(head) {
-		kind = ingest.FormatMISP
-	}
 	if r.allAttributes && kind != ingest.FormatMISP && !r.several {
 		return errors.New("--all-attributes is for MISP event exports")
 	}
@@ -224,56 +219,18 @@ func inputSize(in io.Reader) int64 {
 	return fi.Size()
 }
 
-// inputKind decides between a STIX import and an IOC list: by --format
-// when given, else by the file's extension, else by its first bytes, head
-// (standard input and files named .txt, .bundle or nothing at all hold
-// bundles as often as lists).
+// inputKind decides between a STIX import, a MISP export and an IOC list:
+// by --format when given, else by the file's name and its first bytes,
+// head (feed.DetectFormat).
 func inputKind(format, name string, head []byte) (string, error) {
-	switch strings.ToLower(format) {
-	case "stix", "json", "bundle":
-		return feed.FormatSTIX, nil
-	case ingest.FormatMISP:
-		return ingest.FormatMISP, nil
-	case "txt", "text":
-		return ingest.FormatText, nil
-	case "csv":
-		return ingest.FormatCSV, nil
-	case ingest.FormatJSON:
-		return ingest.FormatJSON, nil
-	case "":
-	default:
+	f, ok := feed.ParseFormat(format)
+	switch {
+	case !ok:
 		return "", fmt.Errorf("--format %q: want stix, misp, txt, csv or json-list", format)
+	case f == "":
+		return feed.DetectFormat(name, head), nil
 	}
-	switch strings.ToLower(filepath.Ext(name)) {
-	case ".json", ".stix2", ".stix", ".ndjson":
-		return feed.FormatSTIX, nil
-	case ".csv":
-		return ingest.FormatCSV, nil
-	}
-	if startsJSON(head) {
-		return feed.FormatSTIX, nil
-	}
-	return ingest.FormatText, nil
-}
-
-// startsJSON reports whether b begins as a JSON object or a list of
-// objects does: "{" and a key or "}", "[" and "{" or "]", after a BOM and
-// white space. A bare "[" is not enough: "[2001:db8::1]:443" begins a
-// list of IPv6 addresses with ports.
-func startsJSON(b []byte) bool {
-	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
-	b = bytes.TrimLeft(b, " \t\r\n")
-	if len(b) == 0 || (b[0] != '{' && b[0] != '[') {
-		return false
-	}
-	rest := bytes.TrimLeft(b[1:], " \t\r\n")
-	if len(rest) == 0 {
-		return true // the head ends there: a huge indentation, say
-	}
-	if b[0] == '{' {
-		return rest[0] == '"' || rest[0] == '}'
-	}
-	return rest[0] == '{' || rest[0] == ']'
+	return f, nil
 }
 
 // isTerminal reports whether w is a character device, where a progress line
