@@ -13,6 +13,10 @@ import (
 // format is given beside ingest's list and MISP formats.
 const FormatSTIX = "stix"
 
+// DetectHead is how many of an input's first bytes DetectFormat looks at:
+// enough for the first record of a JSON list to name its indicator.
+const DetectHead = 4096
+
 // ParseFormat returns the format a user named: FormatSTIX ("stix", "json"
 // or "bundle"), ingest.FormatMISP, ingest.FormatText ("txt", "text"),
 // ingest.FormatCSV or ingest.FormatJSON, in any case; "" for "", to be
@@ -37,19 +41,23 @@ func ParseFormat(name string) (string, bool) {
 
 // DetectFormat tells the format of an input given without one from the
 // name it came under (a file's, or the file inside an archive; "" when
-// none) and head, its first bytes (512 are plenty): ".csv" is a CSV list;
-// JSON, whatever the name, is a MISP export (ingest.SniffMISP) or STIX;
+// none) and head, its first bytes (DetectHead of them): ".csv" is a CSV
+// list; JSON, whatever the name, is a MISP export (ingest.SniffMISP), an
+// IOC list in JSON (ingest.SniffJSONList) or STIX;
 // ".json", ".stix" and ".stix2" are STIX even if they do not parse as it,
 // so that the error says what is wrong with them; anything else is a plain
 // list. Standard input and files named ".txt" or ".bundle" hold bundles as
 // often as lists, and the content tells them apart.
 func DetectFormat(name string, head []byte) string {
+	head = head[:min(len(head), DetectHead)]
 	ext := strings.ToLower(path.Ext(strings.ReplaceAll(name, "\\", "/")))
 	switch {
 	case ext == ".csv":
 		return ingest.FormatCSV
 	case ingest.SniffMISP(head):
 		return ingest.FormatMISP
+	case ingest.SniffJSONList(head):
+		return ingest.FormatJSON
 	case ingest.SniffJSON(head), ext == ".json", ext == ".stix", ext == ".stix2", ext == ".ndjson":
 		return FormatSTIX
 	}

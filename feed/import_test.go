@@ -47,3 +47,42 @@ func TestParseFormat(t *testing.T) {
 		t.Errorf("ParseFormat(xml) = %q, true; want false", got)
 	}
 }
+
+func TestDetectFormatJSONLists(t *testing.T) {
+	// IOC lists in JSON as abuse.ch, Spamhaus and others publish them are
+	// told from STIX by their first object's keys.
+	for _, tc := range []struct{ what, head, want string }{
+		{"ThreatFox export", `{"1234": [{"ioc_value": "evil.example", "ioc_type": "domain"}]}`, ingest.FormatJSON},
+		{"Feodo list", `[{"ip_address":"203.0.113.5","port":443,"status":"online"}]`, ingest.FormatJSON},
+		{"URLhaus answer", `{"query_status":"ok","urls":[{"id":"1","url":"http://evil.example/x"}]}`, ingest.FormatJSON},
+		{"Spamhaus DROP lines", "{\"cidr\":\"1.10.16.0/20\",\"sblid\":\"SBL256894\"}\n{\"cidr\":\"1.19.0.0/16\"}\n", ingest.FormatJSON},
+		{"bundle", `{"type":"bundle","id":"bundle--1","objects":[{"type":"ipv4-addr","value":"1.2.3.4"}]}`, feed.FormatSTIX},
+		{"envelope", `{"more":false,"objects":[{"type":"indicator","id":"indicator--1"}]}`, feed.FormatSTIX},
+		{"array of objects", `[{"type":"url","value":"http://evil.example/"}]`, feed.FormatSTIX},
+		{"object, type later", `{"external_references":[{"url":"https://ref.example/"}],"type":"indicator"}`, feed.FormatSTIX},
+		{"no indicator key", `{"status":"ok","count":3}`, feed.FormatSTIX},
+		{"cut before any key", `{"`, feed.FormatSTIX},
+	} {
+		if got := feed.DetectFormat("", []byte(tc.head)); got != tc.want {
+			t.Errorf("%s: DetectFormat = %q, want %q", tc.what, got, tc.want)
+		}
+	}
+}
+
+// FuzzDetectFormat checks that any name and head give one of the formats,
+// without a panic, as they do when a body without a format reaches the
+// import API.
+func FuzzDetectFormat(f *testing.F) {
+	f.Add("", []byte(`{"1234": [{"ioc_value": "evil.example"}]}`))
+	f.Add("x.json", []byte(`[{"type":"indicator"`))
+	f.Add("list.csv", []byte("ip\n1.2.3.4\n"))
+	f.Add("", []byte("[[[[{\"url\":1}]]]]"))
+	f.Add("", []byte(`{"Event":{`))
+	f.Fuzz(func(t *testing.T, name string, head []byte) {
+		switch got := feed.DetectFormat(name, head); got {
+		case feed.FormatSTIX, ingest.FormatMISP, ingest.FormatJSON, ingest.FormatCSV, ingest.FormatText:
+		default:
+			t.Errorf("DetectFormat(%q, %q) = %q", name, head, got)
+		}
+	})
+}

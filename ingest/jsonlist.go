@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -155,4 +156,71 @@ func jsonListError(err error) error {
 		return hail.Errorf(hail.EINVALID, "The JSON list ends early.")
 	}
 	return fmt.Errorf("read JSON list: %w", err)
+}
+
+// SniffJSONList reports whether head, the first bytes of a JSON input, is
+// an IOC list in JSON (FormatJSON) rather than STIX or MISP: the first
+// object it opens, at the top or in a top-level array, has none of the
+// keys of a STIX object or container ("type", "id", "objects", "more",
+// "next", "spec_version") among those head shows, and some object in head
+// has a key that names an indicator, as a CSV header would (iocColumns).
+// Undecided inputs are not lists: STIX's reader then says what they lack.
+func SniffJSONList(head []byte) bool {
+	if !SniffJSON(head) || SniffMISP(head) {
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(bytes.TrimPrefix(head, utf8BOM)))
+	type frame struct{ obj, wantKey bool }
+	var stack []frame
+	first := 0 // depth of the first object, while it is open
+	done := false
+	sawIOC := false
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			break // the head ends mid-document, or is not JSON after all
+		}
+		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+			if len(stack) == first {
+				first, done = 0, true
+			}
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+			continue
+		}
+		if n := len(stack); n > 0 && stack[n-1].obj && stack[n-1].wantKey {
+			k, _ := tok.(string)
+			stack[n-1].wantKey = false
+			if n == first && stixKey(k) {
+				return false
+			}
+			if iocColumns[normColumn(k)] {
+				sawIOC = true
+			}
+			continue
+		}
+		if n := len(stack); n > 0 && stack[n-1].obj {
+			stack[n-1].wantKey = true // after this value, the next key
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, frame{obj: true, wantKey: true})
+			if first == 0 && !done {
+				first = len(stack)
+			}
+		case json.Delim('['):
+			stack = append(stack, frame{})
+		}
+	}
+	return sawIOC
+}
+
+// stixKey reports whether key is one of a STIX object's or container's.
+func stixKey(key string) bool {
+	switch key {
+	case "type", "id", "objects", "more", "next", "spec_version":
+		return true
+	}
+	return false
 }

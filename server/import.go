@@ -176,7 +176,7 @@ func (s *Server) handleImportPost(w http.ResponseWriter, r *http.Request) {
 	defer body.Close()
 	input := bufio.NewReaderSize(body, 64<<10)
 	if q.Format == "" {
-		head, err := input.Peek(512)
+		head, err := input.Peek(feed.DetectHead)
 		if err != nil && err != io.EOF {
 			s.error(w, r, importError(err, limit, ingest.Summary{}))
 			return

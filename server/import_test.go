@@ -319,6 +319,7 @@ func TestImportDetectsFormat(t *testing.T) {
 		{"MISP event", "collection=drop", event, "misp", 1},
 		{"plain list", "collection=drop&source=Acme", "\ufeff203.0.113.60\n[2001:db8::1]:443\n", "txt", 2},
 		{"gzipped CSV", "collection=drop&source=Acme", gz.String(), "csv", 1},
+		{"JSON list", "collection=drop&source=Feodo", `[{"ip_address":"192.0.2.70","port":443}]`, "json-list", 1},
 		{"named format wins", "collection=drop&format=txt&source=Acme", "evil2.example\n", "txt", 1},
 	} {
 		r, a := postImport(t, e, tc.query, "admin", tc.body)

@@ -111,8 +111,8 @@ func (r *importRun) file(ctx context.Context, arg string) error {
 		return err
 	}
 	defer u.Close()
-	input := bufio.NewReader(u)
-	head, _ := input.Peek(512)
+	input := bufio.NewReaderSize(u, 64<<10)
+	head, _ := input.Peek(feed.DetectHead)
 	kind, err := inputKind(r.format, innerName(name, u), head)
 	if err != nil {
 		return err

@@ -259,24 +259,29 @@ func TestImportSeveralFiles(t *testing.T) {
 }
 
 func TestImportJSONList(t *testing.T) {
-	// An IOC list in JSON is named with --format json-list; without it, a
-	// .json file is STIX, whose reader refuses an object of other JSON
-	// saying so, and rejects an array's elements one by one.
+	// An IOC list in JSON is told by its first record's keys, or named
+	// with --format json-list; read as STIX (--format stix), an object of
+	// other JSON is refused saying what it may be, and an array's elements
+	// are rejected one by one.
 	dir := t.TempDir()
 	db := filepath.Join(dir, "hail.db")
 	list := filepath.Join(dir, "ipblocklist.json")
 	os.WriteFile(list, []byte(`[{"ip_address":"192.0.2.10","port":443,"malware":"QakBot"},{"ip_address":"192.0.2.11","port":8080}]`), 0o600)
-	if out := mustHail(t, "import", "--db", db, list); !strings.Contains(out, `"type" is required`) {
+	if out := mustHail(t, "import", "--db", db, "--format", "stix", list); !strings.Contains(out, `"type" is required`) {
 		t.Errorf("a JSON list as STIX: want its objects rejected\n%s", out)
 	}
 	drop := filepath.Join(dir, "drop.json")
 	os.WriteFile(drop, []byte(`{"cidr":"1.10.16.0/20","sblid":"SBL256894"}`), 0o600)
-	if out, err := runHail(t, "import", "--db", db, drop); err == nil || !strings.Contains(err.Error(), "json-list") {
+	if out, err := runHail(t, "import", "--db", db, "--format", "stix", drop); err == nil || !strings.Contains(err.Error(), "json-list") {
 		t.Errorf("a JSON list's object as STIX: %v, want the refusal to name json-list\n%s", err, out)
 	}
-	out := mustHail(t, "import", "--db", db, "--format", "json-list", "--source", "Feodo", list)
+	out := mustHail(t, "import", "--db", db, "--source", "Feodo", list)
 	if r, a, _, x := counts(t, out); r != "2" || a != "2" || x != "0" {
-		t.Errorf("JSON list: read %s added %s rejected %s, want 2/2/0\n%s", r, a, x, out)
+		t.Errorf("JSON list, told by its content: read %s added %s rejected %s, want 2/2/0\n%s", r, a, x, out)
+	}
+	out = mustHail(t, "import", "--db", db, "--format", "json-list", "--source", "Spamhaus", drop)
+	if r, a, _, x := counts(t, out); r != "1" || a != "1" || x != "0" {
+		t.Errorf("JSON list, named: read %s added %s rejected %s, want 1/1/0\n%s", r, a, x, out)
 	}
 }
 
