@@ -94,10 +94,20 @@ func unzip(r io.Reader, dir string, max int64) (*Unpacked, error) {
 		}
 		return err
 	}
-	size, err := io.Copy(tmp, r)
+	src := r
+	if max > 0 {
+		// The archive itself is held to max too: it is spooled to disk
+		// before a byte of it is checked.
+		src = io.LimitReader(r, max+1)
+	}
+	size, err := io.Copy(tmp, src)
 	if err != nil {
 		cleanup()
 		return nil, err
+	}
+	if max > 0 && size > max {
+		cleanup()
+		return nil, hail.Errorf(hail.ETOOLARGE, "The zip archive is larger than the limit of %d bytes.", max)
 	}
 	zr, err := zip.NewReader(tmp, size)
 	if err != nil {

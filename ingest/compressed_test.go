@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"io"
+	"math/rand/v2"
 	"os"
 	"strings"
 	"testing"
@@ -105,6 +106,16 @@ func TestUnpackRefusesDamage(t *testing.T) {
 	}
 }
 
+// noise returns n hexadecimal digits that deflate cannot pack much.
+func noise(n int) string {
+	r := rand.New(rand.NewPCG(1, 2))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = "0123456789abcdef"[r.IntN(16)]
+	}
+	return string(b)
+}
+
 func TestUnpackLimit(t *testing.T) {
 	// A content of exactly the limit is read whole; one byte more is
 	// refused with ETOOLARGE, however it was packed. A zip archive that
@@ -125,6 +136,7 @@ func TestUnpackLimit(t *testing.T) {
 		{"gzip, a byte over", gzipped(t, "", over), "larger than the limit of 12000 bytes once decompressed", false},
 		{"zip, a byte over", zipped(t, "a.txt", over), "larger than the limit of 12000 bytes once decompressed", true},
 		{"gzip bomb", gzipped(t, "", strings.Repeat("0", 10<<20)), "once decompressed", false},
+		{"zip larger than the limit itself", zipped(t, "a.txt", noise(40000)), "zip archive is larger than the limit", true},
 	}
 	for _, tt := range tests {
 		u, err := Unpack(bytes.NewReader(tt.input), t.TempDir(), limit)
