@@ -39,6 +39,23 @@ type Unpacked struct {
 	close func() error
 }
 
+// InnerName is the name of the file u holds, given outer, the name the
+// input came under: the one its archive gives, or outer without the
+// compression's extension (lists.csv.gz holds lists.csv).
+func (u *Unpacked) InnerName(outer string) string {
+	if u.Name != "" {
+		return u.Name
+	}
+	if u.Compression == CompressionGzip {
+		for _, ext := range []string{".gz", ".gzip"} {
+			if n, ok := strings.CutSuffix(strings.ToLower(outer), ext); ok {
+				return outer[:len(n)]
+			}
+		}
+	}
+	return outer
+}
+
 // Close releases what Unpack took: a zip archive's temporary copy.
 func (u *Unpacked) Close() error {
 	if u.close == nil {

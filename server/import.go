@@ -168,7 +168,12 @@ func (s *Server) handleImportPost(w http.ResponseWriter, r *http.Request) {
 	// A gzip or zip body is taken off by its first bytes, whatever its
 	// Content-Type or Content-Encoding says. limit counts both what was
 	// sent and what it decompresses to.
-	body, err := ingest.Unpack(http.MaxBytesReader(w, r.Body, limit), "", limit)
+	sent, name, err := uploadedFile(w, r, limit)
+	if err != nil {
+		s.error(w, r, importError(err, limit, ingest.Summary{}))
+		return
+	}
+	body, err := ingest.Unpack(sent, "", limit)
 	if err != nil {
 		s.error(w, r, importError(err, limit, ingest.Summary{}))
 		return
@@ -181,7 +186,7 @@ func (s *Server) handleImportPost(w http.ResponseWriter, r *http.Request) {
 			s.error(w, r, importError(err, limit, ingest.Summary{}))
 			return
 		}
-		q.Format = feed.DetectFormat(body.Name, head)
+		q.Format = feed.DetectFormat(body.InnerName(name), head)
 		q.List.Format = q.Format
 		if err := q.checkFormat(); err != nil {
 			s.error(w, r, err)

@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"reflect"
 	"strings"
@@ -345,5 +347,83 @@ func TestImportDetectsFormat(t *testing.T) {
 		if i.Value == "203.0.113.61" {
 			t.Errorf("a refused import stored %+v", i)
 		}
+	}
+}
+
+// postForm posts files as curl -F does: a multipart/form-data body with
+// a text field first, then each file.
+func postForm(t *testing.T, e *env, query string, files map[string][]byte) (*response, importAnswer) {
+	t.Helper()
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	mw.WriteField("note", "uploaded by hand")
+	for name, content := range files {
+		fw, err := mw.CreateFormFile("file", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw.Write(content)
+	}
+	mw.Close()
+	req, err := http.NewRequest(http.MethodPost, e.srv.URL+"/api/v1/import?"+query, &b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+e.keys["admin"])
+	res, err := e.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	r := &response{status: res.StatusCode, header: res.Header, body: body}
+	var a importAnswer
+	if r.status == http.StatusOK {
+		if err := json.Unmarshal(body, &a); err != nil {
+			t.Errorf("import answer %s: %v", body, err)
+		}
+	} else {
+		checkRESTError(t, r)
+	}
+	return r, a
+}
+
+func TestImportFormUpload(t *testing.T) {
+	// curl -F file=@urls.csv: the file part is the input, its name tells a
+	// CSV list, and the form's own lines are not read as IOCs.
+	e := newEnv(t, server.Config{MaxImportSize: 4096}, false)
+	r, a := postForm(t, e, "collection=drop&source=Acme", map[string][]byte{
+		"urls.csv": []byte("id,url\n1,http://evil.example/a.exe\n2,http://evil.example/b.exe\n")})
+	if r.status != http.StatusOK || a.Format != "csv" || a.Read != 2 || a.Added != 2 || a.Rejected != 0 {
+		t.Errorf("CSV file in a form: status %d %+v (%s); want csv, 2 read, 2 added", r.status, a, r.body)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	fmt.Fprint(zw, "203.0.113.80\n203.0.113.81\n")
+	zw.Close()
+	r, a = postForm(t, e, "collection=drop&source=Acme", map[string][]byte{"ips.txt.gz": gz.Bytes()})
+	if r.status != http.StatusOK || a.Format != "txt" || a.Added != 2 {
+		t.Errorf("gzipped list in a form: status %d %+v (%s); want txt, 2 added", r.status, a, r.body)
+	}
+	gz.Reset()
+	zw = gzip.NewWriter(&gz)
+	fmt.Fprint(zw, "hash,note\n44d88612fea8a8f36de82e1278abb02f,test\n")
+	zw.Close()
+	r, a = postForm(t, e, "collection=drop&source=Acme", map[string][]byte{"hashes.csv.gz": gz.Bytes()})
+	if r.status != http.StatusOK || a.Format != "csv" || a.Added != 1 || a.Rejected != 0 {
+		t.Errorf("gzipped CSV in a form: status %d %+v (%s); want csv by its name inside, 1 added", r.status, a, r.body)
+	}
+	r, _ = postForm(t, e, "collection=drop&source=Acme", nil)
+	if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "holds no file") {
+		t.Errorf("form without a file: status %d %s; want 400 saying so", r.status, r.body)
+	}
+	r, _ = postForm(t, e, "collection=drop&source=Acme", map[string][]byte{"big.txt": []byte(strings.Repeat("203.0.113.82\n", 400))})
+	if r.status != http.StatusRequestEntityTooLarge {
+		t.Errorf("form over the limit: status %d %s; want 413", r.status, r.body)
+	}
+	page, err := e.db.IOCs(context.Background(), collDrop, store.IOCFilter{})
+	if err != nil || len(page.IOCs) != 5 {
+		t.Errorf("stored %d IOCs (%v), want the 5 of the three accepted files", len(page.IOCs), err)
 	}
 }

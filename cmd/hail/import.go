@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"hail/bootstrap"
@@ -113,7 +112,7 @@ func (r *importRun) file(ctx context.Context, arg string) error {
 	defer u.Close()
 	input := bufio.NewReaderSize(u, 64<<10)
 	head, _ := input.Peek(feed.DetectHead)
-	kind, err := inputKind(r.format, innerName(name, u), head)
+	kind, err := inputKind(r.format, u.InnerName(name), head)
 	if err != nil {
 		return err
 	}
@@ -186,23 +185,6 @@ func openInput(env *environ, arg string) (io.ReadCloser, string, error) {
 		return nil, "", err
 	}
 	return f, arg, nil
-}
-
-// innerName is the name of the file a compressed input holds: the one
-// its archive gives, or the input's own without the compression's
-// extension (lists.csv.gz holds lists.csv).
-func innerName(name string, u *ingest.Unpacked) string {
-	if u.Name != "" {
-		return u.Name
-	}
-	if u.Compression == ingest.CompressionGzip {
-		for _, ext := range []string{".gz", ".gzip"} {
-			if n, ok := strings.CutSuffix(strings.ToLower(name), ext); ok {
-				return name[:len(n)]
-			}
-		}
-	}
-	return name
 }
 
 // inputSize is the size of a regular file's input, 0 for standard input,
