@@ -45,8 +45,8 @@ func ParseFormat(name string) (string, bool) {
 // list; JSON, whatever the name, is a MISP export (ingest.SniffMISP), an
 // IOC list in JSON (ingest.SniffJSONList) or STIX;
 // ".json", ".stix" and ".stix2" are STIX even if they do not parse as it,
-// so that the error says what is wrong with them; anything else is a plain
-// list. Standard input and files named ".txt" or ".bundle" hold bundles as
+// so that the error says what is wrong with them; anything else is a CSV
+// list when its rows look like one (ingest.SniffCSV), else a plain list. Standard input and files named ".txt" or ".bundle" hold bundles as
 // often as lists, and the content tells them apart.
 func DetectFormat(name string, head []byte) string {
 	head = head[:min(len(head), DetectHead)]
@@ -60,6 +60,8 @@ func DetectFormat(name string, head []byte) string {
 		return ingest.FormatJSON
 	case ingest.SniffJSON(head), ext == ".json", ext == ".stix", ext == ".stix2", ext == ".ndjson":
 		return FormatSTIX
+	case ingest.SniffCSV(head):
+		return ingest.FormatCSV
 	}
 	return ingest.FormatText
 }

@@ -27,6 +27,14 @@ func TestDetectFormat(t *testing.T) {
 		{"", "[2001:db8::1]:443\n", ingest.FormatText},
 		{"", "[.]evil.example\n", ingest.FormatText},
 		{"", "{not json", ingest.FormatText},
+		{"csv.txt", "################\n# abuse.ch URLhaus\n# id,dateadded,url,url_status\n\"1\",\"2024-01-01\",\"http://evil.example/a\",\"online\"\n", ingest.FormatCSV},
+		{"", "\"203.0.113.1\",\"2024-01-01\"\n", ingest.FormatCSV},
+		{"", "ip,port\n203.0.113.1,443\n", ingest.FormatCSV},
+		{"", "203.0.113.1,443,c2\n203.0.113.2,80,c2\n203.0.113.3,8080,c2\n", ingest.FormatCSV},
+		{"", "203.0.113.1\t# seen 3 times\n203.0.113.2\t# seen once\n", ingest.FormatText},
+		{"", "evil.example;malware\nbad.example;phishing\n", ingest.FormatText},
+		{"", "http://evil.example/a,b\nhttp://evil.example/c\nhttp://evil.example/d\n", ingest.FormatText},
+		{"", "203.0.113.1,443\n", ingest.FormatText}, // one row: too little to tell
 		{"", "", ingest.FormatText},
 	} {
 		if got := feed.DetectFormat(tc.name, []byte(tc.head)); got != tc.want {

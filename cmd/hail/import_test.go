@@ -314,6 +314,8 @@ func TestImportDetectsJSONByContent(t *testing.T) {
 	for _, tc := range []struct{ input, want string }{
 		{bundle, "1 read, 0 added, 1 duplicate"},
 		{"203.0.113.50\nevil.example\n", "2 read, 2 added"},
+		// abuse.ch's CSV, as `curl …/csv_recent/ | hail import -` gives it.
+		{"# id,dateadded,url,url_status\n\"7\",\"2024-01-01\",\"http://evil.example/x.exe\",\"online\"\n", "1 read, 1 added, 0 duplicate, 0 rejected"},
 	} {
 		var stdout, stderr bytes.Buffer
 		err := run(context.Background(), []string{"import", "--db", db, "--source", "Example", "-"}, noenv,
