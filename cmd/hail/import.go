@@ -111,7 +111,10 @@ func (r *importRun) file(ctx context.Context, arg string) error {
 	}
 	defer u.Close()
 	input := bufio.NewReaderSize(u, 64<<10)
-	head, _ := input.Peek(feed.DetectHead)
+	head, err := input.Peek(feed.DetectHead)
+	if err != nil && err != io.EOF {
+		return err
+	}
 	kind, err := inputKind(r.format, u.InnerName(name), head)
 	if err != nil {
 		return err
