@@ -46,8 +46,7 @@ func ParseFormat(name string) (string, bool) {
 // IOC list in JSON (ingest.SniffJSONList) or STIX;
 // ".json", ".stix" and ".stix2" are STIX even if they do not parse as it,
 // so that the error says what is wrong with them; anything else is a CSV
-// list when its first row looks like one (ingest.SniffList), else a plain
-// list. Standard input and files named ".txt" or ".bundle" hold bundles as
+// list when its rows clearly are one (ingest.SniffCSV), else a plain list. Standard input and files named ".txt" or ".bundle" hold bundles as
 // often as lists, and the content tells them apart.
 func DetectFormat(name string, head []byte) string {
 	head = head[:min(len(head), DetectHead)]
@@ -61,8 +60,10 @@ func DetectFormat(name string, head []byte) string {
 		return ingest.FormatJSON
 	case ingest.SniffJSON(head), ext == ".json", ext == ".stix", ext == ".stix2", ext == ".ndjson":
 		return FormatSTIX
+	case ingest.SniffCSV(head):
+		return ingest.FormatCSV
 	}
-	return ingest.SniffList(head)
+	return ingest.FormatText
 }
 
 // Import reads r into im's collection as format says: FormatSTIX,

@@ -33,7 +33,11 @@ func TestDetectFormat(t *testing.T) {
 		{"", "203.0.113.1,443,c2\n203.0.113.2,80,c2\n203.0.113.3,8080,c2\n", ingest.FormatCSV},
 		{"", "203.0.113.1\t# seen 3 times\n203.0.113.2\t# seen once\n", ingest.FormatText},
 		{"", "http://evil.example/a,b\nhttp://evil.example/c\nhttp://evil.example/d\n", ingest.FormatText},
-		{"", "203.0.113.1,443\n", ingest.FormatCSV},
+		{"", "203.0.113.1,443\n", ingest.FormatText}, // one row: too little to tell
+		// ";" and tabs carry a plain list's comments: read as CSV, the
+		// comment would become another column and each indicator's
+		// description would change.
+		{"list.txt", "evil.example;malware\nbad.example;phishing\n", ingest.FormatText},
 		{"", "", ingest.FormatText},
 	} {
 		if got := feed.DetectFormat(tc.name, []byte(tc.head)); got != tc.want {

@@ -227,7 +227,7 @@ func (r *Runner) runHTTP(ctx context.Context, f store.Feed, im *ingest.Importer,
 		if err != nil && err != io.EOF {
 			return f.Mark, err // the source failed, or the run's time ran out
 		}
-		if ingest.SniffList(head) == ingest.FormatCSV {
+		if ingest.SniffCSV(head) {
 			format = ingest.FormatCSV
 		}
 	}

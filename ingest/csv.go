@@ -339,3 +339,77 @@ func containsInt(list []int, n int) bool {
 	}
 	return false
 }
+
+// SniffCSV reports whether head, the first bytes of an input that is not
+// JSON, holds a CSV list rather than a plain one, for inputs whose name
+// does not say (abuse.ch zips its CSV exports as "csv.txt"; standard
+// input has no name). It does when the first row has two cells or more
+// and either names an indicator column, follows a commented header that
+// does (abuse.ch's "# id,dateadded,url,…"), quotes its cells, or, split
+// at commas, has as many cells as each of the next rows. Plain lists that
+// put a comment after a tab or ";" pass none of these. It is stricter than
+// the choice ReadList makes for a list given without a format
+// (sniffFormat), because it overrides what a name or a feed's kind says: a
+// plain list read as CSV would describe its indicators differently, and
+// each would get a new version.
+func SniffCSV(head []byte) bool {
+	head = bytes.TrimPrefix(head, utf8BOM)
+	row := firstLine(head)
+	if row == "" {
+		return false
+	}
+	comma := sniffDelimiter(row)
+	cells := splitRow(row, comma)
+	if len(cells) < 2 {
+		return false
+	}
+	for _, c := range cells {
+		if iocColumns[normColumn(c)] {
+			return true
+		}
+	}
+	if commentedHeader(head, comma, len(cells)) != nil || strings.HasPrefix(row, `"`) {
+		return true
+	}
+	if comma != ',' {
+		return false
+	}
+	rows := dataLines(head, 5)
+	if len(rows) < 2 {
+		return false
+	}
+	for _, r := range rows[1:] {
+		if len(splitRow(r, ',')) != len(cells) {
+			return false
+		}
+	}
+	return true
+}
+
+// splitRow splits one CSV row at comma, nil when it does not parse.
+func splitRow(row string, comma rune) []string {
+	cr := csv.NewReader(strings.NewReader(row))
+	cr.Comma, cr.LazyQuotes, cr.TrimLeadingSpace = comma, true, true
+	cells, err := cr.Read()
+	if err != nil {
+		return nil
+	}
+	return cells
+}
+
+// dataLines returns up to n lines of head that are neither blank nor
+// comments, leaving out the last one, which head may cut short.
+func dataLines(head []byte, n int) []string {
+	var out []string
+	for len(out) < n {
+		line, rest, found := bytes.Cut(head, []byte("\n"))
+		if !found {
+			break
+		}
+		head = rest
+		if s := strings.TrimSpace(string(line)); s != "" && s[0] != '#' {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -140,14 +140,6 @@ func ReadList(r io.Reader, opt ListOptions, fn func(IOC) error, bad func(line in
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
-// SniffList tells a CSV list from a plain one by head, the first bytes of
-// a list whose name does not say (abuse.ch zips its CSV exports as
-// "csv.txt"; standard input has no name): FormatCSV or FormatText, as
-// ReadList decides for a list given without a format (sniffFormat).
-func SniffList(head []byte) string {
-	return sniffFormat(bytes.TrimPrefix(head, utf8BOM))
-}
-
 // sniffFormat decides between a text list and CSV from the first line that
 // is neither blank nor a comment: a line with two or more delimited
 // indicators, or with a delimiter but no leading indicator (a header), is
