@@ -43,11 +43,12 @@ func ParseFormat(name string) (string, bool) {
 // name it came under (a file's, or the file inside an archive; "" when
 // none) and head, its first bytes (DetectHead of them): ".csv" is a CSV
 // list; JSON, whatever the name, is a MISP export (ingest.SniffMISP), an
-// IOC list in JSON (ingest.SniffJSONList) or STIX;
-// ".json", ".stix" and ".stix2" are STIX even if they do not parse as it,
-// so that the error says what is wrong with them; anything else is a CSV
-// list when its rows clearly are one (ingest.SniffCSV), else a plain list. Standard input and files named ".txt" or ".bundle" hold bundles as
-// often as lists, and the content tells them apart.
+// IOC list in JSON (ingest.SniffJSONList) or STIX; ".json", ".stix" and
+// ".stix2" are STIX even if they do not parse as it, so that the error
+// says what is wrong with them; anything else is a CSV list when its rows
+// clearly are one (ingest.SniffCSV), else a plain list. Standard input and
+// files named ".txt" or ".bundle" hold bundles as often as lists, and the
+// content tells them apart.
 func DetectFormat(name string, head []byte) string {
 	head = head[:min(len(head), DetectHead)]
 	ext := strings.ToLower(path.Ext(strings.ReplaceAll(name, "\\", "/")))
