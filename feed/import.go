@@ -1,7 +1,9 @@
 package feed
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"io"
 	"path"
 	"strings"
@@ -16,6 +18,17 @@ const FormatSTIX = "stix"
 // DetectHead is how many of an input's first bytes DetectFormat looks at:
 // enough for the first record of a JSON list to name its indicator.
 const DetectHead = 4096
+
+// Detect tells the format of br's content, named name, by its first
+// DetectHead bytes (DetectFormat), leaving them in br to be read. A read
+// error other than a short input comes back as it is.
+func Detect(br *bufio.Reader, name string) (string, error) {
+	head, err := br.Peek(DetectHead)
+	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
+		return "", err
+	}
+	return DetectFormat(name, head), nil
+}
 
 // ParseFormat returns the format a user named: FormatSTIX ("stix", "json"
 // or "bundle"), ingest.FormatMISP, ingest.FormatText ("txt", "text"),

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -181,12 +180,10 @@ func (s *Server) handleImportPost(w http.ResponseWriter, r *http.Request) {
 	defer body.Close()
 	input := bufio.NewReaderSize(body, 64<<10)
 	if q.Format == "" {
-		head, err := input.Peek(feed.DetectHead)
-		if err != nil && err != io.EOF {
+		if q.Format, err = feed.Detect(input, body.InnerName(name)); err != nil {
 			s.error(w, r, importError(err, limit, ingest.Summary{}))
 			return
 		}
-		q.Format = feed.DetectFormat(body.InnerName(name), head)
 		q.List.Format = q.Format
 		if err := q.checkFormat(); err != nil {
 			s.error(w, r, err)

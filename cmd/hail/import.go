@@ -43,7 +43,7 @@ func runImport(ctx context.Context, env *environ, args []string) error {
 	}
 	// Mistakes in the command are reported before a store is opened, or
 	// made on a new machine.
-	if _, err := inputKind(*format, "", nil); err != nil {
+	if _, err := formatFlag(*format); err != nil {
 		return err
 	}
 	for _, arg := range fs.Args() {
@@ -111,11 +111,7 @@ func (r *importRun) file(ctx context.Context, arg string) error {
 	}
 	defer u.Close()
 	input := bufio.NewReaderSize(u, 64<<10)
-	head, err := input.Peek(feed.DetectHead)
-	if err != nil && err != io.EOF {
-		return err
-	}
-	kind, err := inputKind(r.format, u.InnerName(name), head)
+	kind, err := inputKind(r.format, u.InnerName(name), input)
 	if err != nil {
 		return err
 	}
@@ -205,15 +201,21 @@ func inputSize(in io.Reader) int64 {
 }
 
 // inputKind decides between a STIX import, a MISP export and an IOC list:
-// by --format when given, else by the file's name and its first bytes,
-// head (feed.DetectFormat).
-func inputKind(format, name string, head []byte) (string, error) {
+// by --format when given, else by the file's name and the first bytes of
+// input (feed.Detect).
+func inputKind(format, name string, input *bufio.Reader) (string, error) {
+	f, err := formatFlag(format)
+	if err != nil || f != "" {
+		return f, err
+	}
+	return feed.Detect(input, name)
+}
+
+// formatFlag is the format --format names, "" for none.
+func formatFlag(format string) (string, error) {
 	f, ok := feed.ParseFormat(format)
-	switch {
-	case !ok:
+	if !ok {
 		return "", fmt.Errorf("--format %q: want stix, misp, txt, csv or json-list", format)
-	case f == "":
-		return feed.DetectFormat(name, head), nil
 	}
 	return f, nil
 }
