@@ -41,9 +41,15 @@ func parseImportQuery(raw string) (importQuery, error) {
 	if err != nil {
 		return importQuery{}, hail.Errorf(hail.EINVALID, "The query string does not parse: %v", err)
 	}
+	return parseImportParams(v)
+}
+
+// parseImportParams reads the parameters parseImportQuery names from v:
+// the query string's, with a form upload's fields.
+func parseImportParams(v url.Values) (importQuery, error) {
 	q := importQuery{Collection: v.Get("collection")}
 	if q.Collection == "" {
-		return q, hail.Errorf(hail.EINVALID, "Name the collection to import into: ?collection=ALIAS.")
+		return q, hail.Errorf(hail.EINVALID, "Name the collection to import into: ?collection=ALIAS, or a collection field before the form's file.")
 	}
 	var ok bool
 	if q.Format, ok = feed.ParseFormat(v.Get("format")); !ok {
@@ -146,7 +152,29 @@ func (s *Server) handleImportPost(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	q, err := parseImportQuery(r.URL.RawQuery)
+	params, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		s.error(w, r, hail.Errorf(hail.EINVALID, "The query string does not parse: %v", err))
+		return
+	}
+	limit := s.cfg.MaxImportSize
+	if limit <= 0 {
+		limit = DefaultMaxImportSize
+	}
+	// A gzip or zip body is taken off by its first bytes, whatever its
+	// Content-Type or Content-Encoding says. limit counts both what was
+	// sent and what it decompresses to. Only a form's fields are read
+	// before the parameters are checked: the content waits for them.
+	up, err := uploadedFile(w, r, limit)
+	if err != nil {
+		s.error(w, r, importError(err, limit, ingest.Summary{}))
+		return
+	}
+	if params, err = mergeFields(params, up.Fields); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	q, err := parseImportParams(params)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -160,18 +188,7 @@ func (s *Server) handleImportPost(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, hail.Errorf(hail.EUNPROCESSABLE, "Collection %q is a filter collection; import into an explicit one.", truncate(q.Collection, 128)))
 		return
 	}
-	limit := s.cfg.MaxImportSize
-	if limit <= 0 {
-		limit = DefaultMaxImportSize
-	}
-	// A gzip or zip body is taken off by its first bytes, whatever its
-	// Content-Type or Content-Encoding says. limit counts both what was
-	// sent and what it decompresses to.
-	sent, name, err := uploadedFile(w, r, limit)
-	if err != nil {
-		s.error(w, r, importError(err, limit, ingest.Summary{}))
-		return
-	}
+	sent, name := up.Content, up.Name
 	body, err := ingest.Unpack(sent, "", limit)
 	if err != nil {
 		s.error(w, r, importError(err, limit, ingest.Summary{}))

@@ -354,15 +354,35 @@ func TestImportDetectsFormat(t *testing.T) {
 // a text field first, then each file.
 func postForm(t *testing.T, e *env, query string, files map[string][]byte) (*response, importAnswer) {
 	t.Helper()
+	parts := []formPart{{field: "note", content: []byte("uploaded by hand")}}
+	for name, content := range files {
+		parts = append(parts, formPart{field: "file", file: name, content: content})
+	}
+	return postFormParts(t, e, query, parts)
+}
+
+// formPart is a form field, or a file when file names one.
+type formPart struct {
+	field, file string
+	content     []byte
+}
+
+// postFormParts POSTs a multipart/form-data body of parts, in order, as
+// the admin.
+func postFormParts(t *testing.T, e *env, query string, parts []formPart) (*response, importAnswer) {
+	t.Helper()
 	var b bytes.Buffer
 	mw := multipart.NewWriter(&b)
-	mw.WriteField("note", "uploaded by hand")
-	for name, content := range files {
-		fw, err := mw.CreateFormFile("file", name)
+	for _, p := range parts {
+		if p.file == "" {
+			mw.WriteField(p.field, string(p.content))
+			continue
+		}
+		fw, err := mw.CreateFormFile(p.field, p.file)
 		if err != nil {
 			t.Fatal(err)
 		}
-		fw.Write(content)
+		fw.Write(p.content)
 	}
 	mw.Close()
 	req, err := http.NewRequest(http.MethodPost, e.srv.URL+"/api/v1/import?"+query, &b)
@@ -387,6 +407,58 @@ func postForm(t *testing.T, e *env, query string, files map[string][]byte) (*res
 		checkRESTError(t, r)
 	}
 	return r, a
+}
+
+func TestImportFormFields(t *testing.T) {
+	// curl -F collection=drop -F source=Acme -F format=txt -F file=@list:
+	// the fields before the file are the import's parameters.
+	e := newEnv(t, server.Config{}, false)
+	list := []byte("203.0.113.90\n203.0.113.91\n")
+	field := func(k, v string) formPart { return formPart{field: k, content: []byte(v)} }
+	file := formPart{field: "file", file: "list", content: list}
+	r, a := postFormParts(t, e, "", []formPart{field("collection", "drop"), field("source", "Acme"), field("format", "txt"), file})
+	if r.status != http.StatusOK || a.Format != "txt" || a.Added != 2 {
+		t.Fatalf("parameters in the form: status %d %+v (%s); want txt, 2 added", r.status, a, r.body)
+	}
+	// The source decides the indicators' ids: the same list from the same
+	// source adds nothing, from another source two new indicators.
+	r, a = postFormParts(t, e, "collection=drop", []formPart{field("source", "Acme"), file})
+	if r.status != http.StatusOK || a.Added != 0 || a.Duplicates != 2 {
+		t.Errorf("same source, in the form: status %d %+v (%s); want 2 duplicates", r.status, a, r.body)
+	}
+	r, a = postFormParts(t, e, "collection=drop&source=Acme", []formPart{field("source", "Acme"), file})
+	if r.status != http.StatusOK || a.Duplicates != 2 {
+		t.Errorf("same source in the query and the form: status %d %+v (%s); want 2 duplicates", r.status, a, r.body)
+	}
+	r, a = postFormParts(t, e, "collection=drop", []formPart{field("source", "Other"), file})
+	if r.status != http.StatusOK || a.Added != 2 {
+		t.Errorf("another source, in the form: status %d %+v (%s); want 2 added", r.status, a, r.body)
+	}
+	for _, c := range []struct {
+		name  string
+		query string
+		parts []formPart
+		want  string
+	}{
+		{"both places", "collection=drop&source=Acme", []formPart{field("source", "Other"), file}, "both"},
+		{"twice in the form", "collection=drop", []formPart{field("source", "Acme"), field("source", "Other"), file}, "2 times"},
+		{"too long", "collection=drop", []formPart{field("source", strings.Repeat("A", 5000)), file}, "longer than"},
+		{"bad value", "", []formPart{field("collection", "drop"), field("confidence", "200"), file}, "confidence"},
+		{"no collection", "", []formPart{field("source", "Acme"), file}, "collection"},
+	} {
+		r, _ := postFormParts(t, e, c.query, c.parts)
+		if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), c.want) {
+			t.Errorf("%s: status %d %s; want 400 saying %q", c.name, r.status, r.body, c.want)
+		}
+	}
+	r, _ = postFormParts(t, e, "", []formPart{field("collection", "nope"), file})
+	if r.status != http.StatusNotFound {
+		t.Errorf("unknown collection in the form: status %d %s; want 404", r.status, r.body)
+	}
+	page, err := e.db.IOCs(context.Background(), collDrop, store.IOCFilter{})
+	if err != nil || len(page.IOCs) != 4 {
+		t.Errorf("stored %d IOCs (%v), want the 4 of the two sources", len(page.IOCs), err)
+	}
 }
 
 func TestImportFormUpload(t *testing.T) {
