@@ -37,11 +37,20 @@ type importQuery struct {
 // snapshot (lists) and all_attributes (MISP).
 // Returns EINVALID naming the first bad parameter.
 func parseImportQuery(raw string) (importQuery, error) {
-	v, err := url.ParseQuery(raw)
+	v, err := parseQueryString(raw)
 	if err != nil {
-		return importQuery{}, hail.Errorf(hail.EINVALID, "The query string does not parse: %v", err)
+		return importQuery{}, err
 	}
 	return parseImportParams(v)
+}
+
+// parseQueryString parses raw, answering EINVALID when it does not parse.
+func parseQueryString(raw string) (url.Values, error) {
+	v, err := url.ParseQuery(raw)
+	if err != nil {
+		return nil, hail.Errorf(hail.EINVALID, "The query string does not parse: %v", err)
+	}
+	return v, nil
 }
 
 // parseImportParams reads the parameters parseImportQuery names from v:
@@ -152,9 +161,9 @@ func (s *Server) handleImportPost(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	params, err := url.ParseQuery(r.URL.RawQuery)
+	params, err := parseQueryString(r.URL.RawQuery)
 	if err != nil {
-		s.error(w, r, hail.Errorf(hail.EINVALID, "The query string does not parse: %v", err))
+		s.error(w, r, err)
 		return
 	}
 	limit := s.cfg.MaxImportSize
@@ -188,8 +197,7 @@ func (s *Server) handleImportPost(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, hail.Errorf(hail.EUNPROCESSABLE, "Collection %q is a filter collection; import into an explicit one.", truncate(q.Collection, 128)))
 		return
 	}
-	sent, name := up.Content, up.Name
-	body, err := ingest.Unpack(sent, "", limit)
+	body, err := ingest.Unpack(up.Content, "", limit)
 	if err != nil {
 		s.error(w, r, importError(err, limit, ingest.Summary{}))
 		return
@@ -197,7 +205,7 @@ func (s *Server) handleImportPost(w http.ResponseWriter, r *http.Request) {
 	defer body.Close()
 	input := bufio.NewReaderSize(body, 64<<10)
 	if q.Format == "" {
-		if q.Format, err = feed.Detect(input, body.InnerName(name)); err != nil {
+		if q.Format, err = feed.Detect(input, body.InnerName(up.Name)); err != nil {
 			s.error(w, r, importError(err, limit, ingest.Summary{}))
 			return
 		}
