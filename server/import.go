@@ -179,7 +179,7 @@ func (s *Server) handleImportPost(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, importError(err, limit, ingest.Summary{}))
 		return
 	}
-	if params, err = mergeFields(params, up.Fields); err != nil {
+	if err := mergeFields(params, up.Fields); err != nil {
 		s.error(w, r, err)
 		return
 	}

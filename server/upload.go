@@ -52,12 +52,8 @@ func uploadedFile(w http.ResponseWriter, r *http.Request, limit int64) (upload, 
 		if errors.Is(err, io.EOF) {
 			return upload{}, hail.Errorf(hail.EINVALID, "The form holds no file: send it as a file field (curl -F file=@list.txt) or as the body itself.")
 		}
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return upload{}, err
-		}
 		if err != nil {
-			return upload{}, hail.Errorf(hail.EINVALID, "The multipart/form-data body does not parse: %v.", err)
+			return upload{}, formError(err)
 		}
 		if p.FileName() != "" {
 			return upload{Content: p, Name: p.FileName(), Fields: fields}, nil
@@ -66,11 +62,8 @@ func uploadedFile(w http.ResponseWriter, r *http.Request, limit int64) (upload, 
 			return upload{}, hail.Errorf(hail.EINVALID, "The form has more than %d fields before its file.", maxFormFields)
 		}
 		v, err := io.ReadAll(io.LimitReader(p, maxFormField+1))
-		if errors.As(err, &mbe) {
-			return upload{}, err
-		}
 		if err != nil {
-			return upload{}, hail.Errorf(hail.EINVALID, "The multipart/form-data body does not parse: %v.", err)
+			return upload{}, formError(err)
 		}
 		if len(v) > maxFormField {
 			return upload{}, hail.Errorf(hail.EINVALID, "Form field %q is longer than %d bytes.", truncate(p.FormName(), 32), maxFormField)
@@ -79,18 +72,28 @@ func uploadedFile(w http.ResponseWriter, r *http.Request, limit int64) (upload, 
 	}
 }
 
-// mergeFields adds a form's fields to the query's parameters. A parameter
+// formError is err from reading a form: as it is when the body went over
+// its limit (the caller answers 413), else EINVALID.
+func formError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return err
+	}
+	return hail.Errorf(hail.EINVALID, "The multipart/form-data body does not parse: %v.", err)
+}
+
+// mergeFields adds a form's fields to query, the query string's parameters. A parameter
 // given in both, or twice in the form, is refused rather than one of its
 // values chosen.
-func mergeFields(query, fields url.Values) (url.Values, error) {
+func mergeFields(query, fields url.Values) error {
 	for k, vs := range fields {
 		if len(vs) > 1 {
-			return nil, hail.Errorf(hail.EINVALID, "Form field %q is given %d times.", truncate(k, 32), len(vs))
+			return hail.Errorf(hail.EINVALID, "Form field %q is given %d times.", truncate(k, 32), len(vs))
 		}
 		if query.Has(k) && query.Get(k) != vs[0] {
-			return nil, hail.Errorf(hail.EINVALID, "Parameter %q is given in both the query string and the form, with different values.", truncate(k, 32))
+			return hail.Errorf(hail.EINVALID, "Parameter %q is given in both the query string and the form, with different values.", truncate(k, 32))
 		}
 		query.Set(k, vs[0])
 	}
-	return query, nil
+	return nil
 }
