@@ -185,7 +185,7 @@ func TestFeedCreate(t *testing.T) {
 	// the default period.
 	r = e.rest(t, http.MethodPost, "/api/v1/feeds", "admin", strings.NewReader(`{"name":"list","kind":"csv",
 		"url":"https://lists.example/ips.csv","collection":"api/rw","user":"me","password":"list-pa55word","insecure":true,
-		"list":{"source":"Example CERT","tlp":"green","confidence":80,"ttl":"720h","labels":["c2"],"columns":["ip"],"snapshot":true}}`))
+		"list":{"source":"Example CERT","tlp":"green","confidence":80,"ttl":"30d","labels":["c2"],"columns":["ip"],"snapshot":true}}`))
 	answers = append(answers, r)
 	if r.status != http.StatusCreated {
 		t.Fatalf("create list: %d %s", r.status, r.body)
@@ -354,16 +354,16 @@ func TestFeedPatch(t *testing.T) {
 	before := e.storedFeed(t, "peer")
 
 	r := e.rest(t, http.MethodPatch, "/api/v1/feeds/peer/", "admin", strings.NewReader(
-		`{"url":"https://new.example/api/","every":"30m","insecure":true}`))
+		`{"url":"https://new.example/api/","every":"1d","insecure":true}`))
 	if r.status != http.StatusOK {
 		t.Fatalf("patch: %d %s", r.status, r.body)
 	}
-	if got := feedBody(t, r); got.URL != "https://new.example/api/" || got.Every != "30m0s" || !got.Insecure ||
+	if got := feedBody(t, r); got.URL != "https://new.example/api/" || got.Every != "24h0m0s" || !got.Insecure ||
 		got.Auth != "token" || got.TAXIICollection != "remote" {
 		t.Errorf("patched %s", r.body)
 	}
 	f := e.storedFeed(t, "peer")
-	if f.URL != "https://new.example/api/" || f.Every != 30*time.Minute || !f.Insecure {
+	if f.URL != "https://new.example/api/" || f.Every != 24*time.Hour || !f.Insecure {
 		t.Errorf("stored after patch %+v, want the new URL, period and insecure", f)
 	}
 	if f.Token != "old-token" || f.TAXIICollection != "remote" || f.Mark != before.Mark || !f.NextRun.Equal(next) ||

@@ -24,7 +24,7 @@ type feedRequest struct {
 	User            string          `json:"user"`
 	Password        string          `json:"password"`
 	Token           string          `json:"token"`
-	Every           *string         `json:"every"` // a Go duration, "15m"; defaultFeedEvery when absent
+	Every           *string         `json:"every"` // a duration, "15m" or "1d"; defaultFeedEvery when absent
 	AllVersions     bool            `json:"all_versions"`
 	Insecure        bool            `json:"insecure"`
 	CA              string          `json:"ca"`
@@ -39,7 +39,7 @@ type feedListRequest struct {
 	Source     string   `json:"source"`
 	TLP        string   `json:"tlp"`
 	Confidence int      `json:"confidence"`
-	TTL        string   `json:"ttl"` // a Go duration, "720h"; "" for none
+	TTL        string   `json:"ttl"` // a duration, "720h" or "30d"; "" for none
 	Labels     []string `json:"labels"`
 	Columns    []string `json:"columns"`
 	Snapshot   bool     `json:"snapshot"`
@@ -66,13 +66,13 @@ func decodeFeedRequest(body []byte) (collection string, f store.Feed, err error)
 			Labels: req.List.Labels, Columns: req.List.Columns, Snapshot: req.List.Snapshot,
 			AllAttributes: req.List.AllAttributes}}
 	if req.Every != nil {
-		if f.Every, err = time.ParseDuration(*req.Every); err != nil {
-			return "", f, hail.Errorf(hail.EINVALID, `"every" must be a duration such as "1h".`)
+		if f.Every, err = hail.ParseDuration(*req.Every); err != nil {
+			return "", f, hail.Errorf(hail.EINVALID, `"every" must be a duration such as "1h" or "1d".`)
 		}
 	}
 	if req.List.TTL != "" {
-		if f.List.TTL, err = time.ParseDuration(req.List.TTL); err != nil || f.List.TTL < 0 {
-			return "", f, hail.Errorf(hail.EINVALID, `"list.ttl" must be a positive duration such as "720h".`)
+		if f.List.TTL, err = hail.ParseDuration(req.List.TTL); err != nil || f.List.TTL < 0 {
+			return "", f, hail.Errorf(hail.EINVALID, `"list.ttl" must be a positive duration such as "30d" or "720h".`)
 		}
 	}
 	return req.Collection, f, nil

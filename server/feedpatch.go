@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"time"
 
 	"hail"
 	"hail/store"
@@ -40,9 +39,9 @@ func decodeFeedPatch(body []byte) (store.FeedUpdate, error) {
 		Token: req.Token, AllVersions: req.AllVersions, Insecure: req.Insecure, CA: req.CA, ClientCert: req.ClientCert,
 		ClientKey: req.ClientKey, ResetMark: req.ResetMark}
 	if req.Every != nil {
-		d, err := time.ParseDuration(*req.Every)
+		d, err := hail.ParseDuration(*req.Every)
 		if err != nil {
-			return u, hail.Errorf(hail.EINVALID, `"every" must be a duration such as "1h".`)
+			return u, hail.Errorf(hail.EINVALID, `"every" must be a duration such as "1h" or "1d".`)
 		}
 		u.Every = &d
 	}

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"hail"
 	"hail/feed"
@@ -76,9 +75,9 @@ func parseImportParams(v url.Values) (importQuery, error) {
 		q.List.Confidence = n
 	}
 	if s := v.Get("ttl"); s != "" {
-		d, err := time.ParseDuration(s)
+		d, err := hail.ParseDuration(s)
 		if err != nil || d < 0 {
-			return q, hail.Errorf(hail.EINVALID, "Parameter ttl=%q: want a duration such as 720h.", truncate(s, 32))
+			return q, hail.Errorf(hail.EINVALID, "Parameter ttl=%q: want a duration such as 30d, 2w or 720h.", truncate(s, 32))
 		}
 		q.List.TTL = d
 	}

@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"hail/server"
 	"hail/store"
@@ -42,7 +43,7 @@ func postImport(t *testing.T, e *env, query, key, body string) (*response, impor
 
 func TestImportList(t *testing.T) {
 	e := newEnv(t, server.Config{}, false)
-	r, a := postImport(t, e, "collection=drop&format=txt&source=Acme&tlp=amber&confidence=80&ttl=720h", "admin",
+	r, a := postImport(t, e, "collection=drop&format=txt&source=Acme&tlp=amber&confidence=80&ttl=30d", "admin",
 		"203.0.113.7\nhxxp://evil[.]example/x\nnot-an-ioc\n203.0.113.7\n")
 	if r.status != http.StatusOK {
 		t.Fatalf("status %d: %s", r.status, r.body)
@@ -57,8 +58,8 @@ func TestImportList(t *testing.T) {
 	var got []string
 	for _, i := range page.IOCs {
 		got = append(got, i.Value+" "+i.Source+" "+i.TLP)
-		if i.Confidence == nil || *i.Confidence != 80 || i.ValidUntil.IsZero() {
-			t.Errorf("IOC %s: confidence %v, valid_until %v; want 80 and a TTL", i.Value, i.Confidence, i.ValidUntil)
+		if i.Confidence == nil || *i.Confidence != 80 || i.ValidUntil.Sub(i.ValidFrom) != 30*24*time.Hour {
+			t.Errorf("IOC %s: confidence %v, valid %v to %v; want 80 and a TTL of 30 days", i.Value, i.Confidence, i.ValidFrom, i.ValidUntil)
 		}
 	}
 	if want := []string{"203.0.113.7 Acme amber", "http://evil.example/x Acme amber"}; !reflect.DeepEqual(got, want) {
@@ -119,6 +120,7 @@ func TestImportRefused(t *testing.T) {
 		{"bad format", "collection=drop&format=xml", "admin", "", 400, "invalid"},
 		{"bad confidence", "collection=drop&format=txt&confidence=101", "admin", "", 400, "invalid"},
 		{"bad ttl", "collection=drop&format=txt&ttl=soon", "admin", "", 400, "invalid"},
+		{"ttl in fractional days", "collection=drop&format=txt&ttl=1.5d", "admin", "", 400, "invalid"},
 		{"snapshot without source", "collection=drop&format=txt&snapshot=true", "admin", "", 400, "invalid"},
 		{"unknown collection", "collection=nope&format=txt", "admin", "", 404, "not_found"},
 		{"too large", "collection=drop&format=txt", "admin", strings.Repeat("203.0.113.1\n", 20), 413, "too_large"},

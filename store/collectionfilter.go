@@ -146,30 +146,13 @@ func (f *CollectionFilter) check() error {
 		}
 	}
 	if f.MaxAge != "" {
-		d, ok := parseAge(f.MaxAge)
-		if !ok || d <= 0 {
+		d, err := hail.ParseDuration(f.MaxAge)
+		if err != nil || d <= 0 {
 			return bad("max_age %q is not a positive duration such as 36h, 30d or 2w.", f.MaxAge)
 		}
 		f.maxAge = d
 	}
 	return nil
-}
-
-// parseAge reads a Go duration, or a whole number of days or weeks.
-func parseAge(s string) (time.Duration, bool) {
-	if n := len(s); n > 1 && (s[n-1] == 'd' || s[n-1] == 'w') {
-		k, err := strconv.Atoi(s[:n-1])
-		if err != nil || k < 0 || k > 100000 {
-			return 0, false
-		}
-		unit := 24 * time.Hour
-		if s[n-1] == 'w' {
-			unit *= 7
-		}
-		return time.Duration(k) * unit, true
-	}
-	d, err := time.ParseDuration(s)
-	return d, err == nil
 }
 
 // IsEmpty reports whether f matches every object.
@@ -224,7 +207,7 @@ func (f CollectionFilter) Match(o stix.Object, info ObjectInfo, now time.Time) b
 	if f.MaxAge != "" && !o.Version.IsZero() {
 		age := f.maxAge
 		if age == 0 {
-			age, _ = parseAge(f.MaxAge) // a filter built in code, not parsed
+			age, _ = hail.ParseDuration(f.MaxAge) // a filter built in code, not parsed
 		}
 		if o.Version.Before(now.Add(-age)) {
 			return false

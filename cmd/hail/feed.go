@@ -65,7 +65,7 @@ func feedAdd(ctx context.Context, env *environ, args []string) error {
 	fs.StringVar(&f.User, "user", "", "HTTP Basic user name")
 	password := fs.String("password", "", "HTTP Basic password (env "+envPullPassword+")")
 	token := fs.String("token", "", "API key sent as Authorization: Bearer (env "+envPullToken+")")
-	fs.DurationVar(&f.Every, "every", time.Hour, "time between runs, at least 1m")
+	spanVar(fs, &f.Every, "every", time.Hour, "time between runs, at least 1m (e.g. 15m, 6h, 1d)")
 	fs.BoolVar(&f.AllVersions, "all-versions", false, "taxii21: mirror every version of the remote objects, not only the latest")
 	fs.BoolVar(&f.Insecure, "insecure", false, "accept any TLS certificate (test sources only)")
 	var tf tlsFiles
@@ -73,7 +73,7 @@ func feedAdd(ctx context.Context, env *environ, args []string) error {
 	fs.StringVar(&f.List.Source, "source", "", "IOC lists: producer name, the identity the indicators are created by")
 	fs.StringVar(&f.List.TLP, "tlp", "", "IOC lists: clear, green, amber, amber+strict or red")
 	fs.IntVar(&f.List.Confidence, "confidence", 0, "IOC lists: STIX confidence 1-100")
-	fs.DurationVar(&f.List.TTL, "ttl", 0, "IOC lists: validity, sets valid_until (e.g. 720h)")
+	spanVar(fs, &f.List.TTL, "ttl", 0, "IOC lists: validity, sets valid_until (e.g. 30d or 720h)")
 	labels := fs.String("labels", "", "IOC lists: comma-separated labels")
 	columns := fs.String("columns", "", "IOC lists: CSV columns holding indicators, by name or 1-based number")
 	fs.BoolVar(&f.List.AllAttributes, "all-attributes", false, "misp: also the attributes whose to_ids is false, which MISP marks as context")

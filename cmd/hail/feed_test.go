@@ -234,8 +234,8 @@ func TestFeedSet(t *testing.T) {
 	if _, err := runHail(t, "feed", "run", "--db", db, "peer"); err == nil {
 		t.Fatalf("run with a wrong password succeeded")
 	}
-	out := mustHail(t, "feed", "set", "peer", "--db", db, "--token", r.key, "--every", "2h")
-	if !strings.Contains(out, `feed "peer": taxii21 `+r.url+" every 2h0m0s") {
+	out := mustHail(t, "feed", "set", "peer", "--db", db, "--token", r.key, "--every", "1d")
+	if !strings.Contains(out, `feed "peer": taxii21 `+r.url+" every 24h0m0s") {
 		t.Errorf("feed set said:\n%s", out)
 	}
 	if out := mustHail(t, "feed", "run", "--db", db, "peer"); !strings.Contains(out, "2 read, 2 added") {

@@ -24,7 +24,7 @@ func feedSet(ctx context.Context, env *environ, args []string) error {
 	user := fs.String("user", "", "HTTP Basic user name (drops the token)")
 	password := fs.String("password", "", "HTTP Basic password (drops the token)")
 	token := fs.String("token", "", "API key sent as Authorization: Bearer (drops the user and password)")
-	every := fs.Duration("every", 0, "time between runs, at least 1m")
+	every := span(fs, "every", 0, "time between runs, at least 1m (e.g. 15m, 6h, 1d)")
 	allVersions := fs.Bool("all-versions", false, "taxii21: mirror every version (--all-versions=false: the latest only)")
 	insecure := fs.Bool("insecure", false, "accept any TLS certificate (--insecure=false: verify again)")
 	var tf tlsFiles

@@ -28,7 +28,7 @@ func runImport(ctx context.Context, env *environ, args []string) error {
 	fs.StringVar(&opt.TLP, "tlp", "", "IOC lists: clear, green, amber, amber+strict or red (MISP: instead of the events' tlp: tags)")
 	labels := fs.String("labels", "", "IOC lists and MISP: comma-separated labels")
 	fs.StringVar(&opt.IndicatorType, "indicator-type", "", `IOC lists and MISP: indicator_types value (default "malicious-activity")`)
-	fs.DurationVar(&opt.TTL, "ttl", 0, "IOC lists and MISP: validity, sets valid_until (e.g. 720h)")
+	spanVar(fs, &opt.TTL, "ttl", 0, "IOC lists and MISP: validity, sets valid_until (e.g. 30d or 720h)")
 	columns := fs.String("columns", "", "IOC lists: CSV columns holding indicators, by name or 1-based number")
 	allAttributes := fs.Bool("all-attributes", false, "MISP: also the attributes whose to_ids is false, which MISP marks as context")
 	snapshot := fs.Bool("snapshot", false, "IOC lists: the list is the source's complete list; revoke the source's indicators it no longer names (needs --source)")

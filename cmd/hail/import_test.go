@@ -69,7 +69,7 @@ func TestImportListIsIdempotentAndReportsBadLines(t *testing.T) {
 	os.WriteFile(list, []byte("# a feed\r\n203.0.113.7\r\nevil[.]example\t12\r\nnot an ioc at all!\r\nhxxp://bad.example/x\r\n203.0.113.7\r\n"), 0o600)
 	db := filepath.Join(dir, "hail.db")
 
-	out := mustHail(t, "import", "--db", db, "--source", "Example CERT", "--tlp", "green", "--ttl", "720h", list)
+	out := mustHail(t, "import", "--db", db, "--source", "Example CERT", "--tlp", "green", "--ttl", "30d", list)
 	r, a, d, x := counts(t, out)
 	if a != "3" || x != "1" || d != "1" {
 		t.Errorf("first import: read %s added %s duplicate %s rejected %s, want 3 added, 1 duplicate, 1 rejected\n%s", r, a, d, x, out)
@@ -77,6 +77,7 @@ func TestImportListIsIdempotentAndReportsBadLines(t *testing.T) {
 	if !strings.Contains(out, "rejected line 4") {
 		t.Errorf("bad line not reported with its number:\n%s", out)
 	}
+	// The same TTL written in hours: nothing changes.
 	out = mustHail(t, "import", "--db", db, "--source", "Example CERT", "--tlp", "green", "--ttl", "720h", list)
 	if _, a, _, _ := counts(t, out); a != "0" {
 		t.Errorf("re-import added %s, want 0\n%s", a, out)

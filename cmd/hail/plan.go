@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"hail"
 	"hail/limit"
 	"hail/store"
 )
@@ -300,16 +301,11 @@ func resolvePlan(ctx context.Context, st store.Store, name string) (string, erro
 }
 
 // parseExpiry reads --expires: "never", an RFC 3339 time, a date
-// (midnight UTC), or a span from now such as 720h or 90d.
+// (midnight UTC), or a span from now such as 720h, 90d or 2w.
 func parseExpiry(s string, now time.Time) (time.Time, error) {
 	s = strings.TrimSpace(s)
-	switch {
-	case s == "" || s == "never":
+	if s == "" || s == "never" {
 		return time.Time{}, nil
-	case strings.HasSuffix(s, "d"):
-		if n, err := strconv.Atoi(strings.TrimSuffix(s, "d")); err == nil && n > 0 {
-			return now.Add(time.Duration(n) * 24 * time.Hour).UTC().Truncate(time.Second), nil
-		}
 	}
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t.UTC(), nil
@@ -317,8 +313,8 @@ func parseExpiry(s string, now time.Time) (time.Time, error) {
 	if t, err := time.Parse(time.DateOnly, s); err == nil {
 		return t, nil
 	}
-	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+	if d, err := hail.ParseDuration(s); err == nil && d > 0 {
 		return now.Add(d).UTC().Truncate(time.Second), nil
 	}
-	return time.Time{}, fmt.Errorf("--expires %q: want never, a time such as 2026-01-31T00:00:00Z, a date, or a span such as 90d or 720h", s)
+	return time.Time{}, fmt.Errorf("--expires %q: want never, a time such as 2026-01-31T00:00:00Z, a date, or a span such as 90d, 2w or 720h", s)
 }

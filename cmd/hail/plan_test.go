@@ -122,6 +122,7 @@ func TestParseExpiry(t *testing.T) {
 		"2026-01-31T00:00:00Z": time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC),
 		"2026-01-31":           time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC),
 		"90d":                  now.Add(90 * 24 * time.Hour),
+		"2w":                   now.Add(14 * 24 * time.Hour),
 		"36h":                  now.Add(36 * time.Hour),
 	} {
 		if got, err := parseExpiry(in, now); err != nil || !got.Equal(want) {
