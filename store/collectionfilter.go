@@ -175,7 +175,7 @@ func (f CollectionFilter) String() string {
 // version it holds (see Store.RefilterCollection): one f matches, or an
 // identity or marking definition, which the versions it holds may name.
 func (f CollectionFilter) Keeps(o stix.Object, info ObjectInfo, now time.Time) bool {
-	return o.Type == "identity" || o.Type == "marking-definition" || f.Match(o, info, now)
+	return IsContextType(o.Type) || f.Match(o, info, now)
 }
 
 // Match reports whether an object arriving at now, whose properties info

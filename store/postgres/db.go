@@ -54,6 +54,8 @@ type DB struct {
 	// added counts the entries added since analyze last looked at the
 	// tables' statistics; see noteAdded.
 	added atomic.Int64
+
+	pruneScanned func() // tests: called between pruneContext's scan and its transaction
 }
 
 // Open connects to the database dsn names (a postgres:// URL or a
@@ -287,6 +289,7 @@ func fromMicros(us int64) time.Time {
 // querier is what a pool and a transaction share.
 type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
 // collectionSeq returns the row key of the collection with that id. lock

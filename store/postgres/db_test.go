@@ -39,7 +39,8 @@ func openDSN(tb testing.TB, dsn string) *DB {
 
 func TestConformance(t *testing.T) {
 	pgtest.Check(t)
-	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t) }, storetest.Options{Concurrent: true})
+	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t) }, storetest.Options{Concurrent: true,
+		PruneScanned: func(s store.Store, hook func()) { s.(*DB).pruneScanned = hook }})
 }
 
 const (

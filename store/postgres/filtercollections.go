@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -201,8 +200,8 @@ func (w *writer) fanout(ctx context.Context, tx pgx.Tx, from int64, arrivals []*
 	for _, v := range arrivals {
 		ids = append(ids, v.obj.ID)
 		info := v.inspect()
-		for _, r := range append([]string{info.CreatedBy}, info.MarkingRefs...) {
-			if isContextID(r) && !seenRef[r] {
+		for _, r := range info.ContextRefs() {
+			if !seenRef[r] {
 				seenRef[r] = true
 				refs = append(refs, r)
 			}
@@ -300,13 +299,13 @@ func (w *writer) fill(p *plan, f store.CollectionFilter, arrivals []*arrival, la
 		switch info := v.inspect(); {
 		case f.Match(v.obj, info, w.now):
 			p.add(w, v)
-			for _, r := range append([]string{info.CreatedBy}, info.MarkingRefs...) {
-				if isContextID(r) && !seen[r] {
+			for _, r := range info.ContextRefs() {
+				if !seen[r] {
 					seen[r] = true
 					refs = append(refs, r)
 				}
 			}
-		case isContextType(v.obj.Type):
+		case store.IsContextType(v.obj.Type):
 			updates = append(updates, v)
 		}
 	}
@@ -320,16 +319,6 @@ func (w *writer) fill(p *plan, f store.CollectionFilter, arrivals []*arrival, la
 			p.add(w, l)
 		}
 	}
-}
-
-// isContextType reports whether objects of type typ are context that
-// travels with the objects referring to them.
-func isContextType(typ string) bool { return typ == "identity" || typ == "marking-definition" }
-
-// isContextID reports whether id names a context object.
-func isContextID(id string) bool {
-	typ, _, ok := strings.Cut(id, "--")
-	return ok && isContextType(typ)
 }
 
 // write sends, in one pipelined batch, the entries the plans add, the

@@ -50,6 +50,8 @@ type DB struct {
 	reads   stmtCache // prepared read queries, by text (see ioc.go)
 	ckpt    *checkpointer
 
+	pruneScanned func() // tests: called between pruneContext's scan and its transaction
+
 	closeOnce sync.Once // Close may be called more than once (deferred and explicit)
 	closeErr  error
 }

@@ -26,7 +26,8 @@ func openTest(tb testing.TB) *DB {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t) }, storetest.Options{Concurrent: true})
+	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t) }, storetest.Options{Concurrent: true,
+		PruneScanned: func(s store.Store, hook func()) { s.(*DB).pruneScanned = hook }})
 }
 
 // TestPragmas checks that both pools got their pragmas: modernc ignores

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"hail/store"
 )
@@ -71,13 +70,13 @@ func (w *writer) fill(root string, fc filterColl, arrivals []*arrival) error {
 		switch info := v.inspect(); {
 		case fc.filter.Match(v.obj, info, w.now):
 			members = append(members, v)
-			for _, r := range append([]string{info.CreatedBy}, info.MarkingRefs...) {
-				if isContextID(r) && !seen[r] {
+			for _, r := range info.ContextRefs() {
+				if !seen[r] {
 					seen[r] = true
 					refs = append(refs, r)
 				}
 			}
-		case isContextType(v.obj.Type):
+		case store.IsContextType(v.obj.Type):
 			updates = append(updates, v)
 		default:
 			continue
@@ -120,35 +119,20 @@ func (w *writer) fill(root string, fc filterColl, arrivals []*arrival) error {
 	return err
 }
 
-// contextRefs returns the context objects (see isContextID) that the
-// versions vs refer to as creator or marking, each once.
+// contextRefs returns the context objects that the versions vs refer to
+// as creator or marking, each once.
 func contextRefs(vs []*arrival) []string {
 	var refs []string
 	seen := make(map[string]bool)
 	for _, v := range vs {
-		info := v.inspect()
-		for i := -1; i < len(info.MarkingRefs); i++ {
-			r := info.CreatedBy
-			if i >= 0 {
-				r = info.MarkingRefs[i]
-			}
-			if isContextID(r) && !seen[r] {
+		for _, r := range v.inspect().ContextRefs() {
+			if !seen[r] {
 				seen[r] = true
 				refs = append(refs, r)
 			}
 		}
 	}
 	return refs
-}
-
-// isContextType reports whether objects of type typ are context that
-// travels with the objects referring to them.
-func isContextType(typ string) bool { return typ == "identity" || typ == "marking-definition" }
-
-// isContextID reports whether id names a context object.
-func isContextID(id string) bool {
-	typ, _, ok := strings.Cut(id, "--")
-	return ok && isContextType(typ)
 }
 
 // latestVersionsQuery reads the versions of the objects whose ids ?1

@@ -14,7 +14,9 @@ import (
 // what it holds follow, one batch per transaction: first the versions the
 // new filter does not match leave it, then the versions of the API root's
 // other collections it now matches join it, as CreateCollection fills a
-// new one. Versions arriving meanwhile are matched against the new filter.
+// new one, and last the identities and marking definitions that nothing
+// left in it names leave too. Versions arriving meanwhile are matched
+// against the new filter.
 func (db *DB) RefilterCollection(ctx context.Context, id, filter string) error {
 	f, err := store.ParseCollectionFilter(filter)
 	if err != nil {
@@ -50,13 +52,20 @@ func (db *DB) RefilterCollection(ctx context.Context, id, filter string) error {
 			return fmt.Errorf("refilter collection: %w", err)
 		}
 	}
-	return db.backfill(ctx, root, fc)
+	if err := db.backfill(ctx, root, fc); err != nil {
+		return err
+	}
+	if err := db.pruneContext(ctx, fc); err != nil {
+		return fmt.Errorf("refilter collection: %w", err)
+	}
+	return nil
 }
 
 // unfillBatch deletes, from one batch of filter collection fc's entries
 // with date_added in (after, end], the versions its filter does not match,
 // and returns the date_added to resume after (end when done). Identities
-// and marking definitions stay: the versions that matched may name them.
+// and marking definitions stay until pruneContext: the versions that
+// matched may name them.
 func (db *DB) unfillBatch(ctx context.Context, fc filterColl, after, end int64) (int64, error) {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {

@@ -24,6 +24,11 @@ import (
 type Options struct {
 	// Concurrent runs ConcurrentWriters: writers and a poller at once.
 	Concurrent bool
+	// PruneScanned, when set, gives store s a hook to call (nil for none)
+	// between a refilter's scan for the context objects nothing names and
+	// the transaction that deletes them, so that the suite can add a
+	// version naming one there.
+	PruneScanned func(s store.Store, hook func())
 }
 
 // Run runs the conformance suite. open must return a new, empty, migrated
@@ -119,6 +124,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opt Options) {
 		sub(t, "ConcurrentWriters", testConcurrentWriters)
 		sub(t, "FilterCollectionBackfillConcurrent", testFilterCollectionBackfillConcurrent)
 		sub(t, "FilterCollectionRefilterConcurrent", testFilterCollectionRefilterConcurrent)
+	}
+	if opt.PruneScanned != nil {
+		sub(t, "FilterCollectionRefilterArrival", func(t *testing.T, s store.Store) {
+			testFilterCollectionRefilterArrival(t, s, opt.PruneScanned)
+		})
 	}
 }
 

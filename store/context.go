@@ -1,0 +1,84 @@
+package store
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"hail/stix"
+)
+
+// IsContextType reports whether objects of type typ are context: the
+// identities and marking definitions that travel into a filter collection
+// with the versions that name them as creator or marking.
+func IsContextType(typ string) bool { return typ == "identity" || typ == "marking-definition" }
+
+// IsContextID reports whether id names a context object.
+func IsContextID(id string) bool {
+	typ, _, ok := strings.Cut(id, "--")
+	return ok && IsContextType(typ)
+}
+
+// ContextRefs returns the context objects info's object names as creator
+// or marking, each once, creator first.
+func (info ObjectInfo) ContextRefs() []string {
+	var refs []string
+	for i := -1; i < len(info.MarkingRefs); i++ {
+		r := info.CreatedBy
+		if i >= 0 {
+			r = info.MarkingRefs[i]
+		}
+		if IsContextID(r) && !slices.Contains(refs, r) {
+			refs = append(refs, r)
+		}
+	}
+	return refs
+}
+
+// ContextUse finds the context objects a filter collection holds that
+// nothing it holds names any more: what a refilter leaves behind once the
+// versions that brought them have gone. A context object stays when one of
+// its versions matches the filter itself, or when a version of another
+// object the collection holds names it.
+type ContextUse struct {
+	filter   CollectionFilter
+	now      time.Time
+	held     map[string]bool // context objects held, true once one of their versions matches
+	referred map[string]bool
+}
+
+// NewContextUse starts a search of a collection with filter f at now.
+func NewContextUse(f CollectionFilter, now time.Time) *ContextUse {
+	return &ContextUse{filter: f, now: now, held: make(map[string]bool), referred: make(map[string]bool)}
+}
+
+// Hold records a version of a context object that the collection holds.
+func (u *ContextUse) Hold(o stix.Object, info ObjectInfo) {
+	u.held[o.ID] = u.held[o.ID] || u.filter.Match(o, info, u.now)
+}
+
+// Candidates returns the context objects held, none of whose versions
+// Hold saw match, that no version See saw names: those still to be looked
+// for, sorted.
+func (u *ContextUse) Candidates() []string {
+	var ids []string
+	for id, matched := range u.held {
+		if !matched && !u.referred[id] {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// See records a version the collection holds. What a candidate's own
+// versions name does not count: it came in as context of something else,
+// which brought no context of its own.
+func (u *ContextUse) See(o stix.Object, info ObjectInfo) {
+	if matched, ok := u.held[o.ID]; ok && !matched {
+		return
+	}
+	for _, r := range info.ContextRefs() {
+		u.referred[r] = true
+	}
+}
