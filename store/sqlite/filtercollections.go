@@ -239,11 +239,7 @@ func (db *DB) backfillBatch(ctx context.Context, root string, fc filterColl, aft
 		return 0, err
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `SELECT `+storedColumns+`
-		FROM entries AS e JOIN objects AS o ON o.rid = e.object
-		WHERE e.date_added > ? AND e.date_added <= ?
-			AND e.collection IN (SELECT seq FROM collections WHERE api_root = ? AND seq <> ?)
-		ORDER BY e.date_added LIMIT ?`, after, end, root, fc.seq, backfillBatch)
+	rows, err := tx.QueryContext(ctx, backfillQuery, after, end, root, fc.seq, backfillBatch)
 	if err != nil {
 		return 0, err
 	}
@@ -278,6 +274,26 @@ func (db *DB) backfillBatch(ctx context.Context, root string, fc filterColl, aft
 // their objects o.
 const storedColumns = `e.date_added, e.object, e.stix_id, e.type, e.spec_version, e.version,
 	o.created, o.modified, o.revoked, o.raw`
+
+// backfillQuery reads the next ?5 entries with date_added in (?1, ?2] of
+// the collections of API root ?3 other than ?4.
+//
+// NOT INDEXED walks date_added, the rowid, from ?1: with the index on
+// (collection, date_added) for the IN list, SQLite read and sorted every
+// entry left to copy for each batch, which made a backfill quadratic (a
+// refilter of a 200,000-version store took 5 minutes, 11 s without).
+const backfillQuery = `SELECT ` + storedColumns + `
+		FROM entries AS e NOT INDEXED JOIN objects AS o ON o.rid = e.object
+		WHERE e.date_added > ?1 AND e.date_added <= ?2
+			AND e.collection IN (SELECT seq FROM collections WHERE api_root = ?3 AND seq <> ?4)
+		ORDER BY e.date_added LIMIT ?5`
+
+// rangeQuery reads the next ?4 entries with date_added in (?2, ?3] that
+// collection ?1 holds.
+const rangeQuery = `SELECT ` + storedColumns + `
+		FROM entries AS e JOIN objects AS o ON o.rid = e.object
+		WHERE e.collection = ?1 AND e.date_added > ?2 AND e.date_added <= ?3
+		ORDER BY e.date_added LIMIT ?4`
 
 // scanStored reads stored versions as arrivals, to be matched against a
 // filter, and returns them with the last date_added read (0 for none).

@@ -136,3 +136,28 @@ func TestWritePlans(t *testing.T) {
 		}
 	}
 }
+
+// TestFilterCollectionPlans pins how a backfill, a refilter and its prune
+// read entries: in date_added order from where the last batch stopped,
+// never sorting what is left, so that each entry is read once.
+func TestFilterCollectionPlans(t *testing.T) {
+	db := openTest(t)
+	for _, tc := range []struct {
+		name  string
+		query string
+		args  []any
+		want  []string
+	}{
+		{"backfill", backfillQuery, []any{0, 100, "api", 2, 500}, []string{"SEARCH e USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"}},
+		{"range", rangeQuery, []any{1, 0, 100, 500}, []string{"entries_collection (collection=? AND date_added>? AND date_added<?)"}},
+		{"context", contextQuery, []any{1, 0, 100}, []string{"entries_type (collection=? AND type=? AND date_added>? AND date_added<?)"}},
+	} {
+		text := explainPlan(t, db, tc.name, tc.query, tc.args)
+		if w, ok := lacking(text, tc.want); !ok {
+			t.Errorf("%s: plan lacks %q:\n%s", tc.name, w, text)
+		}
+		if strings.Contains(text, "TEMP B-TREE") || strings.Contains(text, "SCAN e") {
+			t.Errorf("%s: plan sorts or scans:\n%s", tc.name, text)
+		}
+	}
+}

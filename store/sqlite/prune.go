@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"math"
 
 	"hail/store"
 )
@@ -29,10 +30,7 @@ func (db *DB) pruneContext(ctx context.Context, fc filterColl) error {
 		return err
 	}
 	for after := int64(0); after < mark && len(u.Candidates()) > 0; {
-		rows, err := db.read.QueryContext(ctx, `SELECT `+storedColumns+`
-			FROM entries AS e JOIN objects AS o ON o.rid = e.object
-			WHERE e.collection = ? AND e.date_added > ? AND e.date_added <= ?
-			ORDER BY e.date_added LIMIT ?`, fc.seq, after, mark, pruneBatch)
+		rows, err := db.read.QueryContext(ctx, rangeQuery, fc.seq, after, mark, pruneBatch)
 		if err != nil {
 			return err
 		}
@@ -61,12 +59,10 @@ func (db *DB) pruneContext(ctx context.Context, fc filterColl) error {
 	defer tx.Rollback()
 	// The arrivals since mark: new versions of the candidates themselves
 	// (one may now match the filter), and versions that may name them.
-	if err := holdContext(ctx, tx, u, fc.seq, mark, -1); err != nil {
+	if err := holdContext(ctx, tx, u, fc.seq, mark, math.MaxInt64); err != nil {
 		return err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+storedColumns+`
-		FROM entries AS e JOIN objects AS o ON o.rid = e.object
-		WHERE e.collection = ? AND e.date_added > ?`, fc.seq, mark)
+	rows, err := tx.QueryContext(ctx, rangeQuery, fc.seq, mark, int64(math.MaxInt64), -1)
 	if err != nil {
 		return err
 	}
@@ -122,6 +118,13 @@ func (db *DB) pruneContext(ctx context.Context, fc filterColl) error {
 	return nil
 }
 
+// contextQuery reads the versions of identities and marking definitions
+// with date_added in (?2, ?3] that collection ?1 holds.
+const contextQuery = `SELECT ` + storedColumns + `
+		FROM entries AS e JOIN objects AS o ON o.rid = e.object
+		WHERE e.collection = ?1 AND e.type IN ('identity', 'marking-definition')
+			AND e.date_added > ?2 AND e.date_added <= ?3`
+
 // querier is what holdContext reads through: the read pool or the
 // write transaction.
 type querier interface {
@@ -129,13 +132,9 @@ type querier interface {
 }
 
 // holdContext gives u the versions of identities and marking definitions
-// that collection seq holds with date_added in (after, end], end -1 for
-// no end.
+// that collection seq holds with date_added in (after, end].
 func holdContext(ctx context.Context, q querier, u *store.ContextUse, seq, after, end int64) error {
-	rows, err := q.QueryContext(ctx, `SELECT `+storedColumns+`
-		FROM entries AS e JOIN objects AS o ON o.rid = e.object
-		WHERE e.collection = ?1 AND e.type IN ('identity', 'marking-definition')
-			AND e.date_added > ?2 AND (?3 < 0 OR e.date_added <= ?3)`, seq, after, end)
+	rows, err := q.QueryContext(ctx, contextQuery, seq, after, end)
 	if err != nil {
 		return err
 	}

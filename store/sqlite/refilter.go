@@ -72,10 +72,7 @@ func (db *DB) unfillBatch(ctx context.Context, fc filterColl, after, end int64) 
 		return 0, err
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `SELECT `+storedColumns+`
-		FROM entries AS e JOIN objects AS o ON o.rid = e.object
-		WHERE e.collection = ? AND e.date_added > ? AND e.date_added <= ?
-		ORDER BY e.date_added LIMIT ?`, fc.seq, after, end, backfillBatch)
+	rows, err := tx.QueryContext(ctx, rangeQuery, fc.seq, after, end, backfillBatch)
 	if err != nil {
 		return 0, err
 	}
