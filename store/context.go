@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"time"
@@ -81,4 +82,48 @@ func (u *ContextUse) See(o stix.Object, info ObjectInfo) {
 	for _, r := range info.ContextRefs() {
 		u.referred[r] = true
 	}
+}
+
+// HeldVersion is a version a collection holds, with its properties.
+type HeldVersion struct {
+	Object stix.Object
+	Info   ObjectInfo
+}
+
+// ContextReader reads what one filter collection holds, for ContextUse.
+type ContextReader interface {
+	// Context returns the versions of identities and marking definitions
+	// the collection holds with date_added in (after, end].
+	Context(ctx context.Context, after, end int64) ([]HeldVersion, error)
+	// Range returns the first limit versions (all when limit is 0) the
+	// collection holds with date_added in (after, end], oldest first, and
+	// the date_added of the last.
+	Range(ctx context.Context, after, end int64, limit int) ([]HeldVersion, int64, error)
+}
+
+// Scan reads through r what the collection holds with date_added in
+// (after, end]: Hold for its context objects, then See for every version,
+// limit at a time (0: at once), until the end or until no candidate is
+// left.
+func (u *ContextUse) Scan(ctx context.Context, r ContextReader, after, end int64, limit int) error {
+	held, err := r.Context(ctx, after, end)
+	if err != nil {
+		return err
+	}
+	for _, v := range held {
+		u.Hold(v.Object, v.Info)
+	}
+	for after < end && len(u.Candidates()) > 0 {
+		vs, last, err := r.Range(ctx, after, end, limit)
+		if err != nil {
+			return err
+		}
+		for _, v := range vs {
+			u.See(v.Object, v.Info)
+		}
+		if after = last; limit == 0 || len(vs) < limit {
+			after = end
+		}
+	}
+	return nil
 }

@@ -26,27 +26,8 @@ func (db *DB) pruneContext(ctx context.Context, fc filterColl) error {
 		return err
 	}
 	u := store.NewContextUse(fc.filter, db.Now())
-	if err := holdContext(ctx, db.read, u, fc.seq, 0, mark); err != nil {
+	if err := u.Scan(ctx, heldReader{db.read, fc.seq}, 0, mark, pruneBatch); err != nil || len(u.Candidates()) == 0 {
 		return err
-	}
-	for after := int64(0); after < mark && len(u.Candidates()) > 0; {
-		rows, err := db.read.QueryContext(ctx, rangeQuery, fc.seq, after, mark, pruneBatch)
-		if err != nil {
-			return err
-		}
-		held, last, err := scanStored(rows)
-		if err != nil {
-			return err
-		}
-		for _, v := range held {
-			u.See(v.obj, v.inspect())
-		}
-		if after = last; len(held) < pruneBatch {
-			after = mark
-		}
-	}
-	if len(u.Candidates()) == 0 {
-		return nil
 	}
 	if db.pruneScanned != nil {
 		db.pruneScanned()
@@ -59,19 +40,8 @@ func (db *DB) pruneContext(ctx context.Context, fc filterColl) error {
 	defer tx.Rollback()
 	// The arrivals since mark: new versions of the candidates themselves
 	// (one may now match the filter), and versions that may name them.
-	if err := holdContext(ctx, tx, u, fc.seq, mark, math.MaxInt64); err != nil {
+	if err := u.Scan(ctx, heldReader{tx, fc.seq}, mark, math.MaxInt64, 0); err != nil {
 		return err
-	}
-	rows, err := tx.QueryContext(ctx, rangeQuery, fc.seq, mark, int64(math.MaxInt64), -1)
-	if err != nil {
-		return err
-	}
-	arrived, _, err := scanStored(rows)
-	if err != nil {
-		return err
-	}
-	for _, v := range arrived {
-		u.See(v.obj, v.inspect())
 	}
 	unused := u.Candidates()
 	if len(unused) == 0 {
@@ -81,30 +51,24 @@ func (db *DB) pruneContext(ctx context.Context, fc filterColl) error {
 	if err != nil {
 		return err
 	}
-	rows, err = tx.QueryContext(ctx, `SELECT e.date_added, e.object
-		FROM json_each(?2) AS j CROSS JOIN objects AS o ON o.stix_id = j.value
-		CROSS JOIN entries AS e ON e.object = o.rid AND e.collection = ?1`, fc.seq, string(list))
+	rows, err := tx.QueryContext(ctx, `DELETE FROM entries WHERE date_added IN (
+		SELECT e.date_added FROM json_each(?2) AS j CROSS JOIN objects AS o ON o.stix_id = j.value
+			CROSS JOIN entries AS e ON e.object = o.rid AND e.collection = ?1)
+		RETURNING object`, fc.seq, string(list))
 	if err != nil {
 		return err
 	}
-	var added, rids []int64
+	var rids []int64
 	for rows.Next() {
-		var da, rid int64
-		if err := rows.Scan(&da, &rid); err != nil {
+		var rid int64
+		if err := rows.Scan(&rid); err != nil {
 			rows.Close()
 			return err
 		}
-		added, rids = append(added, da), append(rids, rid)
+		rids = append(rids, rid)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return err
-	}
-	das, err := json.Marshal(added)
-	if err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM entries WHERE date_added IN (SELECT value FROM json_each(?))`, string(das)); err != nil {
 		return err
 	}
 	// A version only this collection held would be left unreachable.
@@ -125,25 +89,48 @@ const contextQuery = `SELECT ` + storedColumns + `
 		WHERE e.collection = ?1 AND e.type IN ('identity', 'marking-definition')
 			AND e.date_added > ?2 AND e.date_added <= ?3`
 
-// querier is what holdContext reads through: the read pool or the
-// write transaction.
+// querier is what heldReader reads through: the read pool or the write
+// transaction.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-// holdContext gives u the versions of identities and marking definitions
-// that collection seq holds with date_added in (after, end].
-func holdContext(ctx context.Context, q querier, u *store.ContextUse, seq, after, end int64) error {
-	rows, err := q.QueryContext(ctx, contextQuery, seq, after, end)
+// heldReader is a store.ContextReader of collection seq.
+type heldReader struct {
+	q   querier
+	seq int64
+}
+
+func (r heldReader) Context(ctx context.Context, after, end int64) ([]store.HeldVersion, error) {
+	rows, err := r.q.QueryContext(ctx, contextQuery, r.seq, after, end)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	held, _, err := scanStored(rows)
+	vs, _, err := scanHeld(rows)
+	return vs, err
+}
+
+func (r heldReader) Range(ctx context.Context, after, end int64, limit int) ([]store.HeldVersion, int64, error) {
+	if limit == 0 {
+		limit = -1 // SQLite's no limit
+	}
+	rows, err := r.q.QueryContext(ctx, rangeQuery, r.seq, after, end, limit)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
-	for _, v := range held {
-		u.Hold(v.obj, v.inspect())
+	return scanHeld(rows)
+}
+
+// scanHeld reads stored versions with their properties, and the last
+// date_added read.
+func scanHeld(rows *sql.Rows) ([]store.HeldVersion, int64, error) {
+	vs, last, err := scanStored(rows)
+	if err != nil {
+		return nil, 0, err
 	}
-	return nil
+	held := make([]store.HeldVersion, len(vs))
+	for i, v := range vs {
+		held[i] = store.HeldVersion{Object: v.obj, Info: v.inspect()}
+	}
+	return held, last, nil
 }
