@@ -1,6 +1,8 @@
 package store
 
 import (
+	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -58,4 +60,65 @@ func cut(id string) (string, string, bool) {
 		}
 	}
 	return "", "", false
+}
+
+// sliceReader is a ContextReader over versions whose date_added is their
+// index + 1, counting the reads of Range.
+type sliceReader struct {
+	vs    []HeldVersion
+	reads int
+}
+
+func (r *sliceReader) Context(_ context.Context, after, end int64) ([]HeldVersion, error) {
+	var out []HeldVersion
+	for i := after; i < min(end, int64(len(r.vs))); i++ {
+		if IsContextType(r.vs[i].Object.Type) {
+			out = append(out, r.vs[i])
+		}
+	}
+	return out, nil
+}
+
+func (r *sliceReader) Range(_ context.Context, after, end int64, limit int) ([]HeldVersion, int64, error) {
+	r.reads++
+	hi := min(end, int64(len(r.vs)))
+	if limit > 0 {
+		hi = min(hi, after+int64(limit))
+	}
+	if after >= hi {
+		return nil, 0, nil
+	}
+	return r.vs[after:hi], hi, nil
+}
+
+func TestContextUseScan(t *testing.T) {
+	const acme = "identity--7c3b6b5e-2f0b-4f7a-9d1e-0a8b2c4d6e8f"
+	held := func(typ, id string, info ObjectInfo) HeldVersion {
+		return HeldVersion{Object: stix.Object{ID: id, Type: typ}, Info: info}
+	}
+	indicator := func(n int, by string) HeldVersion {
+		return held("indicator", fmt.Sprintf("indicator--%08x-3c1e-4f7a-9d2b-0a8b2c4d6e8f", n), ObjectInfo{CreatedBy: by})
+	}
+	r := &sliceReader{vs: []HeldVersion{held("identity", acme, ObjectInfo{})}}
+	for n := 0; n < 9; n++ {
+		r.vs = append(r.vs, indicator(n, ""))
+	}
+	u := NewContextUse(CollectionFilter{Types: []string{"indicator"}}, time.Now())
+	if err := u.Scan(context.Background(), r, 0, 100, 2); err != nil {
+		t.Fatal(err)
+	}
+	if got := u.Candidates(); !slices.Equal(got, []string{acme}) || r.reads != 6 {
+		t.Errorf("after a scan of 10 versions 2 at a time: unnamed %v in %d reads, want [%s] in 6 (the last finds nothing)", got, r.reads, acme)
+	}
+
+	// The second indicator names the identity: the scan stops there.
+	r.vs[2] = indicator(1, acme)
+	r.reads = 0
+	u = NewContextUse(CollectionFilter{Types: []string{"indicator"}}, time.Now())
+	if err := u.Scan(context.Background(), r, 0, 100, 2); err != nil {
+		t.Fatal(err)
+	}
+	if got := u.Candidates(); len(got) != 0 || r.reads != 2 {
+		t.Errorf("with the identity named by the third version: unnamed %v after %d reads, want none after 2", got, r.reads)
+	}
 }
