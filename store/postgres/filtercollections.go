@@ -415,15 +415,19 @@ func (db *DB) backfillBatch(ctx context.Context, fc filterColl, after, end int64
 	// entries is keyed by (collection, date_added), so the batch is the
 	// first rows of each source collection's range, merged: O(batch ×
 	// collections) per batch, where a range on date_added across
-	// collections would sort every entry left to copy.
+	// collections would sort every entry left to copy. The objects rows
+	// are joined to the merged batch only: joined to every collection's
+	// rows, they were read for six entries out of seven left unused (80 ms
+	// against 9 ms a batch in a 200,000-version store's root).
 	rows, err := tx.Query(ctx, `SELECT `+storedColumns+`
-		FROM collections AS c
-		CROSS JOIN LATERAL (SELECT * FROM entries
-			WHERE collection = c.seq AND date_added > $1 AND date_added <= $2
-			ORDER BY date_added LIMIT $4) AS e
+		FROM (SELECT e.* FROM collections AS c
+			CROSS JOIN LATERAL (SELECT * FROM entries
+				WHERE collection = c.seq AND date_added > $1 AND date_added <= $2
+				ORDER BY date_added LIMIT $4) AS e
+			WHERE c.api_root = (SELECT api_root FROM collections WHERE seq = $3) AND c.seq <> $3
+			ORDER BY e.date_added LIMIT $4) AS e
 		JOIN objects AS o ON o.rid = e.object
-		WHERE c.api_root = (SELECT api_root FROM collections WHERE seq = $3) AND c.seq <> $3
-		ORDER BY e.date_added LIMIT $4
+		ORDER BY e.date_added
 		FOR KEY SHARE OF o`, after, end, fc.seq, backfillBatch)
 	if err != nil {
 		return 0, 0, err
