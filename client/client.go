@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"hail"
@@ -32,12 +33,19 @@ const (
 // (TAXII 2.1 §3.2: clients SHOULD send one).
 const DefaultUserAgent = "hail/" + hail.Version
 
-// Client talks to one TAXII 2.1 API root. It is safe for concurrent use.
+// Client talks to one TAXII 2.1 API root, or to a TAXII 2.0 one for
+// reading (see WithTAXII20). It is safe for concurrent use.
 type Client struct {
 	root      *url.URL // the API root, ending in "/"
 	hc        *http.Client
 	userAgent string
 	authz     string // the Authorization header; "" for none
+
+	// v20 is set once the client speaks TAXII 2.0 to the server: from the
+	// start with WithTAXII20 (fixedVersion), else once the server shows
+	// it speaks only that.
+	v20          atomic.Bool
+	fixedVersion bool
 
 	retries       int
 	minBackoff    time.Duration

@@ -1,7 +1,9 @@
 // Package client is a TAXII 2.1 client: it reads discovery, API root,
 // collection, manifest, object and version resources from any TAXII 2.1
 // server, adds objects and follows their status, and pages through a
-// collection with Walk.
+// collection with Walk. It reads TAXII 2.0 servers too (see WithTAXII20):
+// their resources, and their collections' objects as bundles paged by the
+// Range header.
 //
 // A Client is bound to one API root URL. Requests send Accept:
 // application/taxii+json;version=2.1 and the chosen credentials (HTTP Basic

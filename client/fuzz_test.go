@@ -3,6 +3,8 @@ package client
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -63,6 +65,32 @@ func FuzzErrorFromBody(f *testing.F) {
 		e := errorFromBody(status, body)
 		if !codes[e.Code] || e.Message == "" {
 			t.Errorf("errorFromBody(%d, %q) = %+v", status, body, e)
+		}
+	})
+}
+
+// FuzzContentRange checks that a TAXII 2.0 Content-Range either fails to
+// read or gives a span that makes sense, and that pageRange's next page
+// starts after it.
+func FuzzContentRange(f *testing.F) {
+	for _, s := range []string{"items 0-99/250", "items 10-19/*", "items=0-0/1", "items 5-4/10", "bytes 0-1/2", "items 0-9/9", " items  1 - 2 / 3 "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		first, last, total, err := contentRange(v)
+		if err != nil {
+			return
+		}
+		if first < 0 || last < first || (total != -1 && total <= last) {
+			t.Errorf("contentRange(%q) = %d, %d, %d", v, first, last, total)
+		}
+		resp := &http.Response{Header: http.Header{"Content-Range": {v}}}
+		var p Page
+		if err := pageRange(resp, 10, &p); err != nil {
+			t.Fatalf("pageRange(%q): %v, after contentRange read it", v, err)
+		}
+		if p.More && p.Next != strconv.Itoa(last+1) {
+			t.Errorf("pageRange(%q): next %q, want %d", v, p.Next, last+1)
 		}
 	})
 }

@@ -82,15 +82,26 @@ func (c *Client) Object(ctx context.Context, collectionID, objectID string, f Fi
 }
 
 // page reads an envelope and its headers.
+// A TAXII 2.0 server sends a bundle, whose objects are read the same way,
+// and pages by Range and Content-Range headers (see pageRange).
 func (c *Client) page(ctx context.Context, u *url.URL, f Filter) (Page, error) {
+	u20 := *u
 	u.RawQuery = f.query()
+	var h20 http.Header
+	u20.RawQuery, h20 = f.objects20()
 	var p Page
-	err := c.do(ctx, request{method: http.MethodGet, url: u}, func(resp *http.Response) error {
+	err := c.do(ctx, request{method: http.MethodGet, url: u, objects: true, url20: &u20, header20: h20}, func(resp *http.Response) error {
 		p = Page{
 			DateAddedFirst: headerTime(resp.Header, "X-TAXII-Date-Added-First"),
 			DateAddedLast:  headerTime(resp.Header, "X-TAXII-Date-Added-Last"),
 		}
-		return decodeEnvelope(resp.Body, resp.ContentLength, &p)
+		if err := decodeEnvelope(resp.Body, resp.ContentLength, &p); err != nil {
+			return err
+		}
+		if c.v20.Load() {
+			return pageRange(resp, f.Limit, &p)
+		}
+		return nil
 	})
 	return p, err
 }

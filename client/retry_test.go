@@ -254,18 +254,26 @@ func TestContentTypeChecked(t *testing.T) {
 	if err == nil || !bytes.Contains([]byte(err.Error()), []byte("text/html")) || s.count() != 1 {
 		t.Errorf("err %v after %d requests, want one naming text/html", err, s.count())
 	}
-	for header, ok := range map[string]bool{
-		taxii.MediaType:                       true,
-		"application/taxii+json; version=2.1": true,
-		"application/taxii+json":              true,
-		"application/json; charset=utf-8":     true,
-		"application/taxii+json;version=2.0":  false,
-		"application/stix+json;version=2.1":   false,
-		"":                                    false,
-		"text/html":                           false,
+	for header, want := range map[string]string{
+		taxii.MediaType:                                 "2.1",
+		"application/taxii+json; version=2.1":           "2.1",
+		"application/taxii+json":                        "2.1",
+		"application/json; charset=utf-8":               "2.1",
+		"application/vnd.oasis.taxii+json; version=2.0": "2.0",
+		"application/vnd.oasis.stix+json; version=2.0":  "2.0",
+		"application/vnd.oasis.stix+json":               "2.0",
+		"application/taxii+json;version=2.0":            "",
+		"application/vnd.oasis.taxii+json; version=2.1": "",
+		"application/stix+json;version=2.1":             "",
+		"":                                              "",
+		"text/html":                                     "",
 	} {
-		if err := checkContentType(header); (err == nil) != ok {
-			t.Errorf("checkContentType(%q) = %v, want ok %v", header, err, ok)
+		got := ""
+		if is20, err := checkContentType(header); err == nil {
+			got = map[bool]string{false: "2.1", true: "2.0"}[is20]
+		}
+		if got != want {
+			t.Errorf("checkContentType(%q) read as %q, want %q", header, got, want)
 		}
 	}
 }

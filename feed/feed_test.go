@@ -21,6 +21,7 @@ import (
 	"hail/auth"
 	"hail/client"
 	"hail/feed"
+	"hail/internal/taxii20test"
 	"hail/server"
 	"hail/stix"
 	"hail/store"
@@ -695,4 +696,23 @@ func TestJSONListFeed(t *testing.T) {
 	s, _ := scheduler(local)
 	runDue(t, s, "drop")
 	checkLastRun(t, local, "drop", counts{Read: 2, Added: 2}, "")
+}
+
+// TestTAXIIFeedFromTAXII20 runs a taxii21 feed whose source speaks only
+// TAXII 2.0: the client changes version, and the feed keeps its mark.
+func TestTAXIIFeedFromTAXII20(t *testing.T) {
+	src := taxii20test.Start(t)
+	src.Add(t, taxii20test.Indicator(1), taxii20test.Indicator(2))
+	local := openStore(t, localColl, "local")
+	mustCreate(t, local, store.Feed{Name: "old", Kind: store.FeedTAXII21, URL: src.URL, TAXIICollection: taxii20test.CollectionID})
+	s, c := scheduler(local)
+	runDue(t, s, "old")
+	f := checkLastRun(t, local, "old", counts{Read: 2, Added: 2}, "")
+	if !f.Mark.AddedAfter.Equal(src.DateAdded(1)) {
+		t.Errorf("mark %v, want the source's last date_added %v", f.Mark.AddedAfter, src.DateAdded(1))
+	}
+	src.Add(t, taxii20test.Indicator(3))
+	c.Advance(time.Hour)
+	runDue(t, s, "old")
+	checkLastRun(t, local, "old", counts{Read: 1, Added: 1}, "")
 }

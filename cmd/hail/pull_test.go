@@ -21,6 +21,7 @@ import (
 	"hail"
 	"hail/bootstrap"
 	"hail/internal/pkitest"
+	"hail/internal/taxii20test"
 	"hail/server"
 	"hail/stix"
 	"hail/store"
@@ -463,5 +464,58 @@ func TestPullAllVersions(t *testing.T) {
 		if got := localIDs(t, db, "default"); len(got) != tc.want || summaryValue(t, out, "added") != strconv.Itoa(tc.want) {
 			t.Errorf("pull %v stored %d versions (%v), want %d\n%s", tc.flags, len(got), got, tc.want, out)
 		}
+	}
+}
+
+// TestPullTAXII20 mirrors a TAXII 2.0 server's collection: the client
+// changes to 2.0 when the server refuses 2.1, pages by Range, and the STIX
+// 2.0 objects are stored converted to 2.1.
+func TestPullTAXII20(t *testing.T) {
+	srv := taxii20test.Start(t)
+	var want []string
+	for n := 0; n < 12; n++ {
+		srv.Add(t, taxii20test.Indicator(n))
+		want = append(want, fmt.Sprintf("indicator--%08x-1111-4222-8333-444444444444", n))
+	}
+	db := filepath.Join(t.TempDir(), "local.db")
+	args := []string{"--db", db, "--url", srv.URL, "--taxii-collection", taxii20test.CollectionID, "--limit", "5"}
+	out, errOut, err := pull(t, noenv, args...)
+	if err != nil {
+		t.Fatalf("pull: %v\n%s\n%s", err, out, errOut)
+	}
+	for name, v := range map[string]string{"fetched": "12", "added": "12", "rejected": "0"} {
+		if got := summaryValue(t, out, name); got != v {
+			t.Errorf("%s = %s, want %s\n%s", name, got, v, out)
+		}
+	}
+	if want := []string{"items 0-4", "items 5-9", "items 10-14"}; !slices.Equal(srv.Ranges(), want) {
+		t.Errorf("ranges asked %q, want %q", srv.Ranges(), want)
+	}
+	if got := localIDs(t, db, "default"); !reflect.DeepEqual(got, want) {
+		t.Errorf("local ids = %v\nwant %v", got, want)
+	}
+	st, err := sqlite.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c, err := st.Collection(context.Background(), bootstrap.APIRootName, "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := st.Objects(context.Background(), c.ID, store.Filter{IDs: want[:1]})
+	if err != nil || len(p.Entries) != 1 || p.Entries[0].Object.SpecVersion != "2.1" ||
+		!strings.Contains(string(p.Entries[0].Object.Raw), `"indicator_types":["malicious-activity"]`) {
+		t.Errorf("stored %+v, %v; want the indicator as STIX 2.1, its labels as indicator_types", p.Entries, err)
+	}
+
+	// From the high-water mark, only what the server added since.
+	srv.Add(t, taxii20test.Indicator(12))
+	out, errOut, err = pull(t, noenv, append(args, "--added-after", summaryValue(t, out, "high-water"))...)
+	if err != nil {
+		t.Fatalf("pull --added-after: %v\n%s", err, errOut)
+	}
+	if f, a := summaryValue(t, out, "fetched"), summaryValue(t, out, "added"); f != "1" || a != "1" {
+		t.Errorf("pull --added-after: fetched %s, added %s; want 1 and 1", f, a)
 	}
 }
