@@ -121,6 +121,9 @@ func runPull(ctx context.Context, env *environ, args []string) error {
 	if p.progressLine {
 		fmt.Fprintln(env.stderr)
 	}
+	if cl.TAXII20() {
+		fmt.Fprintln(env.stderr, "the server speaks TAXII 2.0: its STIX 2.0 objects were converted to 2.1")
+	}
 	p.summary(last, time.Since(start))
 	if err != nil {
 		resume := "run the same pull again to go on"

@@ -488,6 +488,9 @@ func TestPullTAXII20(t *testing.T) {
 			t.Errorf("%s = %s, want %s\n%s", name, got, v, out)
 		}
 	}
+	if !strings.Contains(errOut, "TAXII 2.0") {
+		t.Errorf("stderr does not say the server speaks TAXII 2.0:\n%s", errOut)
+	}
 	if want := []string{"items 0-4", "items 5-9", "items 10-14"}; !slices.Equal(srv.Ranges(), want) {
 		t.Errorf("ranges asked %q, want %q", srv.Ranges(), want)
 	}
