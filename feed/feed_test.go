@@ -716,3 +716,16 @@ func TestTAXIIFeedFromTAXII20(t *testing.T) {
 	runDue(t, s, "old")
 	checkLastRun(t, local, "old", counts{Read: 1, Added: 1}, "")
 }
+
+// TestTAXIIFeedFromDiscoveryURL runs a feed given the source's discovery
+// URL: it reads the default API root's collection.
+func TestTAXIIFeedFromDiscoveryURL(t *testing.T) {
+	src := newSource(t)
+	src.add(t, 0, 3)
+	local := openStore(t, localColl, "local")
+	mustCreate(t, local, store.Feed{Name: "peer", Kind: store.FeedTAXII21, URL: src.srv.URL + "/taxii2/",
+		TAXIICollection: "intel", Token: src.key})
+	s, _ := scheduler(local)
+	runDue(t, s, "peer")
+	checkLastRun(t, local, "peer", counts{Read: 3, Added: 3}, "")
+}

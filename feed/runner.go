@@ -147,7 +147,7 @@ func (r *Runner) runTAXII(ctx context.Context, f store.Feed, im *ingest.Importer
 	if err != nil {
 		return mark, err
 	}
-	collID, err := remoteCollection(ctx, cl, f.TAXIICollection)
+	cl, collID, err := remoteCollection(ctx, cl, f.TAXIICollection)
 	if err != nil {
 		return mark, err
 	}
@@ -178,23 +178,25 @@ func (r *Runner) runTAXII(ctx context.Context, f store.Feed, im *ingest.Importer
 
 // remoteCollection returns the id of the remote collection named by id or
 // alias: the collection the server lists with that id, else with that
-// alias, else the name as given, which hail and some servers also accept.
-func remoteCollection(ctx context.Context, cl *client.Client, idOrAlias string) (string, error) {
-	cols, err := cl.Collections(ctx)
+// alias, else the name as given, which hail and some servers also accept;
+// and the client of the API root that lists it: cl's, or the default one
+// of the discovery resource at cl's URL (client.FindCollections).
+func remoteCollection(ctx context.Context, cl *client.Client, idOrAlias string) (*client.Client, string, error) {
+	cl, cols, err := cl.FindCollections(ctx)
 	if err != nil && hail.ErrorCode(err) != hail.ENOTFOUND {
-		return "", fmt.Errorf("%s: %w", cl.URL(), err)
+		return cl, "", fmt.Errorf("%s: %w", cl.URL(), err)
 	}
 	for _, c := range cols {
 		if c.ID == idOrAlias {
-			return c.ID, nil
+			return cl, c.ID, nil
 		}
 	}
 	for _, c := range cols {
 		if c.Alias == idOrAlias {
-			return c.ID, nil
+			return cl, c.ID, nil
 		}
 	}
-	return idOrAlias, nil
+	return cl, idOrAlias, nil
 }
 
 // runHTTP fetches a STIX bundle, IOC list or MISP event with the

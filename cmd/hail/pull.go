@@ -83,9 +83,13 @@ func runPull(ctx context.Context, env *environ, args []string) error {
 	if local.Kind == store.KindFilter {
 		return fmt.Errorf("collection %q is a filter collection, which holds what matches its filter; pull into an explicit one", *coll)
 	}
-	rc, err := remoteCollection(ctx, cl, *remote)
+	given := cl.URL()
+	cl, rc, err := remoteCollection(ctx, cl, *remote)
 	if err != nil {
 		return remoteError(cl, err)
+	}
+	if cl.URL() != given {
+		fmt.Fprintf(env.stderr, "%s is a discovery URL: pulling from its API root %s\n", given, cl.URL())
 	}
 	name := local.Alias
 	if name == "" {
@@ -185,11 +189,13 @@ func pullOptions(env *environ, user, password, token string, insecure bool, tf t
 
 // remoteCollection finds the remote collection named by id or alias among
 // those the server lists, and asks for it directly when it is not listed:
-// hail and some other servers also answer to an alias in the URL.
-func remoteCollection(ctx context.Context, cl *client.Client, idOrAlias string) (taxii.Collection, error) {
-	cols, err := cl.Collections(ctx)
+// hail and some other servers also answer to an alias in the URL. It
+// returns the client of the API root it found it in: cl's, or the default
+// one of the discovery resource at cl's URL (client.FindCollections).
+func remoteCollection(ctx context.Context, cl *client.Client, idOrAlias string) (*client.Client, taxii.Collection, error) {
+	cl, cols, err := cl.FindCollections(ctx)
 	if err != nil && hail.ErrorCode(err) != hail.ENOTFOUND {
-		return taxii.Collection{}, err
+		return cl, taxii.Collection{}, err
 	}
 	found := -1
 	for i, c := range cols {
@@ -205,14 +211,14 @@ func remoteCollection(ctx context.Context, cl *client.Client, idOrAlias string) 
 	if found >= 0 {
 		c = cols[found]
 	} else if c, err = cl.Collection(ctx, idOrAlias); hail.ErrorCode(err) == hail.ENOTFOUND {
-		return c, fmt.Errorf("the server lists no collection %q that these credentials can see%s", idOrAlias, listed(cols))
+		return cl, c, fmt.Errorf("the server lists no collection %q that these credentials can see%s", idOrAlias, listed(cols))
 	} else if err != nil {
-		return c, err
+		return cl, c, err
 	}
 	if !c.CanRead {
-		return c, fmt.Errorf("the server's collection %q (%s) is not readable with these credentials", c.Title, c.ID)
+		return cl, c, fmt.Errorf("the server's collection %q (%s) is not readable with these credentials", c.Title, c.ID)
 	}
-	return c, nil
+	return cl, c, nil
 }
 
 // listed names the collections a server offers, for an error message.

@@ -522,3 +522,23 @@ func TestPullTAXII20(t *testing.T) {
 		t.Errorf("pull --added-after: fetched %s, added %s; want 1 and 1", f, a)
 	}
 }
+
+// TestPullFromDiscoveryURL: given the discovery URL where the API root
+// belongs, the pull reads from the discovery's default API root, and says
+// so.
+func TestPullFromDiscoveryURL(t *testing.T) {
+	r := newRemote(t)
+	want := r.add(t, pullIndicator(1), pullIndicator(2))
+	db := filepath.Join(t.TempDir(), "local.db")
+	discovery := strings.TrimSuffix(r.url, "api/")
+	out, errOut, err := pull(t, noenv, "--db", db, "--url", discovery, "--taxii-collection", "src", "--token", r.key)
+	if err != nil {
+		t.Fatalf("pull: %v\n%s\n%s", err, out, errOut)
+	}
+	if !strings.Contains(errOut, discovery+" is a discovery URL: pulling from its API root "+r.url) {
+		t.Errorf("stderr does not say the discovery URL was followed:\n%s", errOut)
+	}
+	if got := localIDs(t, db, "default"); !reflect.DeepEqual(got, want) {
+		t.Errorf("local ids = %v, want %v", got, want)
+	}
+}
