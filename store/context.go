@@ -46,6 +46,7 @@ type ContextUse struct {
 	now      time.Time
 	held     map[string]bool // context objects held, true once one of their versions matches
 	referred map[string]bool
+	pending  int // held, unmatched and not referred to: len(Candidates())
 }
 
 // NewContextUse starts a search of a collection with filter f at now.
@@ -55,8 +56,24 @@ func NewContextUse(f CollectionFilter, now time.Time) *ContextUse {
 
 // Hold records a version of a context object that the collection holds.
 func (u *ContextUse) Hold(o stix.Object, info ObjectInfo) {
-	u.held[o.ID] = u.held[o.ID] || u.filter.Match(o, info, u.now)
+	matched, seen := u.held[o.ID]
+	if matched {
+		return
+	}
+	now := u.filter.Match(o, info, u.now)
+	u.held[o.ID] = now
+	switch {
+	case u.referred[o.ID]:
+	case !seen && !now:
+		u.pending++
+	case seen && now:
+		u.pending--
+	}
 }
+
+// Pending returns how many context objects are candidates, without
+// listing them: the scan goes on while some are.
+func (u *ContextUse) Pending() int { return u.pending }
 
 // Candidates returns the context objects held, none of whose versions
 // Hold saw match, that no version See saw names: those still to be looked
@@ -80,7 +97,13 @@ func (u *ContextUse) See(o stix.Object, info ObjectInfo) {
 		return
 	}
 	for _, r := range info.ContextRefs() {
+		if u.referred[r] {
+			continue
+		}
 		u.referred[r] = true
+		if matched, ok := u.held[r]; ok && !matched {
+			u.pending--
+		}
 	}
 }
 
@@ -113,7 +136,7 @@ func (u *ContextUse) Scan(ctx context.Context, r ContextReader, after, end int64
 	for _, v := range held {
 		u.Hold(v.Object, v.Info)
 	}
-	for after < end && len(u.Candidates()) > 0 {
+	for after < end && u.pending > 0 {
 		vs, last, err := r.Range(ctx, after, end, limit)
 		if err != nil {
 			return err

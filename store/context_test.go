@@ -122,3 +122,43 @@ func TestContextUseScan(t *testing.T) {
 		t.Errorf("with the identity named by the third version: unnamed %v after %d reads, want none after 2", got, r.reads)
 	}
 }
+
+// TestContextUsePending checks Pending against Candidates whatever the
+// order of Hold and See.
+func TestContextUsePending(t *testing.T) {
+	ids := []string{"identity--7c3b6b5e-2f0b-4f7a-9d1e-0a8b2c4d6e8f", "identity--0f0e0d0c-0b0a-4909-8807-060504030201",
+		"marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"}
+	f, _ := ParseCollectionFilter("labels=c2")
+	type step struct {
+		hold    bool // else see
+		id      int
+		labeled bool // hold: a version with the label the filter matches
+	}
+	steps := []step{{true, 0, false}, {false, 1, false}, {true, 1, false}, {true, 2, false}, {true, 2, true},
+		{true, 0, false}, {false, 0, false}, {true, 2, false}}
+	u := NewContextUse(f, time.Now())
+	for i, s := range steps {
+		o := stix.Object{ID: ids[s.id]}
+		o.Type, _, _ = cut(o.ID)
+		if s.hold {
+			var info ObjectInfo
+			if s.labeled {
+				info.Labels = []string{"c2"}
+			}
+			u.Hold(o, info)
+		} else {
+			// An indicator naming ids[s.id].
+			ref := ObjectInfo{CreatedBy: ids[s.id]}
+			if ids[s.id][0] == 'm' {
+				ref = ObjectInfo{MarkingRefs: []string{ids[s.id]}}
+			}
+			u.See(stix.Object{ID: "indicator--7c3b6b5e-2f0b-4f7a-9d1e-0a8b2c4d6e8f", Type: "indicator"}, ref)
+		}
+		if got, want := u.Pending(), len(u.Candidates()); got != want {
+			t.Fatalf("after step %d %+v: Pending %d, Candidates %v", i, s, got, u.Candidates())
+		}
+	}
+	if got := u.Candidates(); len(got) != 0 {
+		t.Errorf("candidates %v, want none: the first named, the second named, the marking matched", got)
+	}
+}

@@ -24,7 +24,7 @@ func (db *DB) pruneContext(ctx context.Context, fc filterColl) error {
 		return err
 	}
 	u := store.NewContextUse(fc.filter, db.Now())
-	if err = u.Scan(ctx, heldReader{db.pool, fc.seq}, 0, mark, 5000); err != nil || len(u.Candidates()) == 0 {
+	if err = u.Scan(ctx, heldReader{db.pool, fc.seq}, 0, mark, 5000); err != nil || u.Pending() == 0 {
 		return err
 	}
 	if db.pruneScanned != nil {
