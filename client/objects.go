@@ -107,13 +107,19 @@ func (c *Client) page(ctx context.Context, u *url.URL, f Filter) (Page, error) {
 }
 
 // headerTime reads a timestamp header; zero when absent or unreadable.
+// One without a zone, as a server printing naive Python datetimes sends,
+// is read as UTC, the only zone TAXII timestamps have: refused, it would
+// leave a walk by added_after with no mark to go on from.
 func headerTime(h http.Header, name string) time.Time {
-	v := h.Get(name)
+	v := strings.TrimSpace(h.Get(name))
 	if v == "" {
 		return time.Time{}
 	}
 	t, err := taxii.ParseTimestamp(v)
 	if err != nil {
+		if naive, nerr := time.Parse("2006-01-02T15:04:05.999999999", v); nerr == nil {
+			return naive
+		}
 		return time.Time{}
 	}
 	return t

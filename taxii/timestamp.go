@@ -14,9 +14,7 @@ func FormatTimestamp(t time.Time) string { return t.UTC().Format(TimestampLayout
 
 // ParseTimestamp parses a timestamp leniently, as real clients send them:
 // seconds to nanoseconds, "Z" or a numeric offset, and a "+" that arrived as a
-// space because the client did not encode it in the query string. One with
-// no zone at all, as a naive Python datetime prints, is read as UTC, the
-// only zone TAXII timestamps have.
+// space because the client did not encode it in the query string.
 func ParseTimestamp(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if i := strings.LastIndexByte(s, ' '); i > 10 {
@@ -31,9 +29,6 @@ func ParseTimestamp(s string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		if naive, nerr := time.Parse("2006-01-02T15:04:05.999999999", s); nerr == nil {
-			return naive, nil
-		}
 		return time.Time{}, err
 	}
 	return t.UTC(), nil
