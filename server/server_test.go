@@ -43,6 +43,7 @@ const (
 // env is a running test server over a real SQLite store.
 type env struct {
 	db   *sqlite.DB
+	h    *server.Server
 	srv  *httptest.Server
 	keys map[string]string // key name → secret
 	log  *syncBuffer
@@ -123,7 +124,8 @@ func newEnv(tb testing.TB, cfg server.Config, public bool) *env {
 		cfg.Title = "hail test"
 	}
 	logger := slog.New(slog.NewJSONHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e.srv = httptest.NewServer(server.New(cfg, db, logger))
+	e.h = server.New(cfg, db, logger)
+	e.srv = httptest.NewServer(e.h)
 	tb.Cleanup(e.srv.Close)
 	return e
 }

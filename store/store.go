@@ -59,7 +59,8 @@ type Store interface {
 	// ParseCollectionFilter) and makes what it holds follow: the versions
 	// the new filter does not match leave it, but for identities and
 	// marking definitions, then the API root's versions it now matches
-	// join it with their context, as CreateCollection fills a new one.
+	// join it with their context, as CreateCollection fills a new one, and
+	// last it prunes the collection (PruneCollection).
 	// Versions that stay keep their date_added; those that join get new
 	// ones, so pollers receive them as new. The work runs in batches, each
 	// its own transaction, after the new filter is stored, and versions
@@ -69,6 +70,16 @@ type Store interface {
 	// collection does not exist, EINVALID if it is not a filter collection
 	// or the filter does not parse.
 	RefilterCollection(ctx context.Context, id, filter string) error
+	// PruneCollection deletes from filter collection id the identities and
+	// marking definitions that its filter does not match and that no
+	// other version it holds names as creator or marking: the context
+	// left behind once the versions that brought it have left, by a
+	// refilter or a deletion from the API root's explicit collections. It
+	// reads the collection in batches without blocking writers, then
+	// deletes in one transaction, and returns how many objects left.
+	// Returns ENOTFOUND if the collection does not exist, EINVALID if it
+	// is not a filter collection.
+	PruneCollection(ctx context.Context, id string) (int, error)
 	// DeleteCollection removes a collection with its entries and the object
 	// versions no other collection holds. The versions of an explicit
 	// collection leave the filter collections of its API root too, unless

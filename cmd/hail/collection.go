@@ -267,6 +267,17 @@ func collectionRemove(ctx context.Context, env *environ, args []string) error {
 		return err
 	}
 	fmt.Fprintf(env.stdout, "removed collection %s (alias %q)\n", c.ID, c.Alias)
+	if c.Kind != store.KindFilter {
+		// Its versions left the root's filter collections; the creators
+		// and markings only they named go too.
+		n, err := store.PruneAPIRoot(ctx, st, c.APIRoot)
+		if err != nil {
+			return fmt.Errorf("prune the filter collections of API root %q: %w", c.APIRoot, err)
+		}
+		if n > 0 {
+			fmt.Fprintf(env.stdout, "pruned %d identities and marking definitions that nothing left names from the filter collections\n", n)
+		}
+	}
 	return nil
 }
 

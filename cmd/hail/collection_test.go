@@ -138,3 +138,28 @@ func TestCollectionSet(t *testing.T) {
 		}
 	}
 }
+
+// TestCollectionRemovePrunes removes the collection holding the only
+// indicators with IP addresses: the identity they named, which another
+// collection still holds, leaves the ips filter collection too.
+func TestCollectionRemovePrunes(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "hail.db")
+	ips, domains := filepath.Join(dir, "ips.txt"), filepath.Join(dir, "domains.txt")
+	os.WriteFile(ips, []byte("198.51.100.1\n198.51.100.2\n"), 0o600)
+	os.WriteFile(domains, []byte("evil.example\n"), 0o600)
+	mustHail(t, "collection", "add", "--db", db, "--alias", "b", "--title", "B")
+	mustHail(t, "import", "--db", db, "--collection", "b", "--source", "ACME", ips)
+	mustHail(t, "import", "--db", db, "--source", "ACME", domains)
+	if out := mustHail(t, "collection", "list", "--db", db); !regexp.MustCompile(`ips\s.*\s3\s+3\s`).MatchString(out) {
+		t.Fatalf("ips does not hold the two indicators and their creator:\n%s", out)
+	}
+	out := mustHail(t, "collection", "rm", "--db", db, "b")
+	if !strings.Contains(out, "pruned 1 identities and marking definitions") {
+		t.Errorf("collection rm said:\n%s\nwant one identity pruned", out)
+	}
+	out = mustHail(t, "collection", "list", "--db", db)
+	if !regexp.MustCompile(`ips\s.*\s0\s+0\s`).MatchString(out) || !regexp.MustCompile(`domains\s.*\s2\s+2\s`).MatchString(out) {
+		t.Errorf("after rm: ips should hold nothing, domains the indicator and its creator:\n%s", out)
+	}
+}

@@ -85,6 +85,7 @@ func runServe(ctx context.Context, env *environ, args []string) error {
 	defer startFeeds(ctx, st, logger, *runFeeds)() // before st.Close: a run records itself first
 	// Stopped before st.Close, as feeds are: an attempt records itself first.
 	defer startWebhooks(ctx, st, notifier, sender, *webhookPoll, logger, *runWebhooks)()
+	defer startPrunes(ctx, h, logger)()
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -157,4 +158,30 @@ func printWelcome(ctx context.Context, env *environ, st store.Store, base string
 		fmt.Fprintln(w, "Make keys with less power with: hail key add --name NAME --read ALIAS[,ALIAS] [--write ALIAS]")
 	}
 	return nil
+}
+
+// startPrunes prunes, every server.PruneInterval, the filter collections
+// of the API roots that objects were deleted from. stop ends it and waits.
+func startPrunes(ctx context.Context, h *server.Server, logger *slog.Logger) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(server.PruneInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if _, err := h.PruneDue(ctx); err != nil && ctx.Err() == nil {
+					logger.Warn("prune filter collections", "err", err)
+				}
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }

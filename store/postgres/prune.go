@@ -2,30 +2,59 @@ package postgres
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math"
 
 	"github.com/jackc/pgx/v5"
 
+	"hail"
 	"hail/store"
 )
 
+// PruneCollection deletes the context objects that nothing in filter
+// collection id names any more (see store.Store).
+func (db *DB) PruneCollection(ctx context.Context, id string) (int, error) {
+	var seq int64
+	var kind, filter string
+	err := db.pool.QueryRow(ctx, `SELECT seq, kind, filter FROM collections WHERE id = $1`, id).Scan(&seq, &kind, &filter)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, collectionNotFound(id)
+	}
+	if err != nil {
+		return 0, dbError("prune collection", err)
+	}
+	if kind != store.KindFilter {
+		return 0, hail.Errorf(hail.EINVALID, "Collection %q is not a filter collection: what it holds was added to it, not matched.", id)
+	}
+	f, err := store.ParseCollectionFilter(filter)
+	if err != nil {
+		return 0, fmt.Errorf("prune collection: stored filter: %w", err)
+	}
+	n, err := db.pruneContext(ctx, filterColl{seq: seq, filter: f})
+	if err != nil {
+		return n, dbError("prune collection", err)
+	}
+	return n, nil
+}
+
 // pruneContext is the last step of a refilter: the identities and marking
 // definitions of filter collection fc that no version left in it names
-// leave it (store.ContextUse says which). The scan up to the committed
+// leave it (store.ContextUse says which); it returns how many. The scan up to the committed
 // clock runs on the pool, 5,000 entries a read, without locks; every entry
 // at or below it is committed, since adders move the clock in the
 // transaction that adds their entries. What arrived after it is read, and
 // the unnamed are deleted, in one transaction under the clock lock, which
 // keeps adders out meanwhile; those after it bring back what they name.
-func (db *DB) pruneContext(ctx context.Context, fc filterColl) error {
+func (db *DB) pruneContext(ctx context.Context, fc filterColl) (int, error) {
 	var mark int64
 	err := db.pool.QueryRow(ctx, `SELECT last_date_added FROM clock WHERE id = 1`).Scan(&mark)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	u := store.NewContextUse(fc.filter, db.Now())
 	if err = u.Scan(ctx, heldReader{db.pool, fc.seq}, 0, mark, 5000); err != nil || u.Pending() == 0 {
-		return err
+		return 0, err
 	}
 	if db.pruneScanned != nil {
 		db.pruneScanned()
@@ -33,39 +62,39 @@ func (db *DB) pruneContext(ctx context.Context, fc filterColl) error {
 
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer tx.Rollback(context.Background())
 	// The clock lock keeps adders out until the deletion commits; KEY
 	// SHARE on fc's row keeps a DeleteCollection out.
 	if _, err := tx.Exec(ctx, `SELECT FROM clock WHERE id = 1 FOR UPDATE`); err != nil {
-		return err
+		return 0, err
 	}
 	if _, err := tx.Exec(ctx, `SELECT FROM collections WHERE seq = $1 FOR KEY SHARE`, fc.seq); err != nil {
-		return err
+		return 0, err
 	}
 	// The arrivals since mark: new versions of the candidates themselves
 	// (one may now match the filter), and versions that may name them.
 	if err := u.Scan(ctx, heldReader{tx, fc.seq}, mark, math.MaxInt64, 0); err != nil {
-		return err
+		return 0, err
 	}
 	unused := u.Candidates()
 	if len(unused) == 0 {
-		return nil
+		return 0, nil
 	}
 	rows, err := tx.Query(ctx, `DELETE FROM entries WHERE collection = $1 AND stix_id = ANY($2) RETURNING object`, fc.seq, unused)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	rids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 	if err != nil {
-		return err
+		return 0, err
 	}
 	// A version only this collection held would be left unreachable.
 	if err := deleteOrphans(ctx, tx, rids); err != nil {
-		return err
+		return 0, err
 	}
-	return tx.Commit(ctx)
+	return len(unused), tx.Commit(ctx)
 }
 
 // heldReader is a store.ContextReader of collection seq.

@@ -58,7 +58,7 @@ func (db *DB) RefilterCollection(ctx context.Context, id, filter string) error {
 	if err := db.backfill(ctx, fc); err != nil {
 		return err
 	}
-	if err := db.pruneContext(ctx, fc); err != nil {
+	if _, err := db.pruneContext(ctx, fc); err != nil {
 		return dbError("refilter collection", err)
 	}
 	return nil

@@ -4,13 +4,41 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"math"
 
+	"hail"
 	"hail/store"
 )
 
 // pruneBatch is how many entries one read of pruneContext's scan takes.
 var pruneBatch = 5000
+
+// PruneCollection deletes the context objects that nothing in filter
+// collection id names any more (see store.Store).
+func (db *DB) PruneCollection(ctx context.Context, id string) (int, error) {
+	var seq int64
+	var kind, filter string
+	err := db.read.QueryRowContext(ctx, `SELECT seq, kind, filter FROM collections WHERE id = ?`, id).Scan(&seq, &kind, &filter)
+	if err == sql.ErrNoRows {
+		return 0, collectionNotFound(id)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("prune collection: %w", err)
+	}
+	if kind != store.KindFilter {
+		return 0, hail.Errorf(hail.EINVALID, "Collection %q is not a filter collection: what it holds was added to it, not matched.", id)
+	}
+	f, err := store.ParseCollectionFilter(filter)
+	if err != nil {
+		return 0, fmt.Errorf("prune collection: stored filter: %w", err)
+	}
+	n, err := db.pruneContext(ctx, filterColl{seq: seq, filter: f})
+	if err != nil {
+		return n, fmt.Errorf("prune collection: %w", err)
+	}
+	return n, nil
+}
 
 // pruneContext deletes from filter collection fc the identities and
 // marking definitions that nothing it holds names any more (see
@@ -19,15 +47,16 @@ var pruneBatch = 5000
 // when it starts, in batches and without the write lock; then, in one
 // write transaction, it reads what arrived since and deletes the context
 // objects still unnamed. A version added after that transaction finds its
-// context missing and brings it back, as any arrival does.
-func (db *DB) pruneContext(ctx context.Context, fc filterColl) error {
+// context missing and brings it back, as any arrival does. It returns how
+// many objects left.
+func (db *DB) pruneContext(ctx context.Context, fc filterColl) (int, error) {
 	var mark int64
 	if err := db.read.QueryRowContext(ctx, `SELECT last_date_added FROM clock WHERE id = 1`).Scan(&mark); err != nil {
-		return err
+		return 0, err
 	}
 	u := store.NewContextUse(fc.filter, db.Now())
 	if err := u.Scan(ctx, heldReader{db.read, fc.seq}, 0, mark, pruneBatch); err != nil || u.Pending() == 0 {
-		return err
+		return 0, err
 	}
 	if db.pruneScanned != nil {
 		db.pruneScanned()
@@ -35,51 +64,51 @@ func (db *DB) pruneContext(ctx context.Context, fc filterColl) error {
 
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer tx.Rollback()
 	// The arrivals since mark: new versions of the candidates themselves
 	// (one may now match the filter), and versions that may name them.
 	if err := u.Scan(ctx, heldReader{tx, fc.seq}, mark, math.MaxInt64, 0); err != nil {
-		return err
+		return 0, err
 	}
 	unused := u.Candidates()
 	if len(unused) == 0 {
-		return nil
+		return 0, nil
 	}
 	list, err := json.Marshal(unused)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	rows, err := tx.QueryContext(ctx, `DELETE FROM entries WHERE date_added IN (
 		SELECT e.date_added FROM json_each(?2) AS j CROSS JOIN objects AS o ON o.stix_id = j.value
 			CROSS JOIN entries AS e ON e.object = o.rid AND e.collection = ?1)
 		RETURNING object`, fc.seq, string(list))
 	if err != nil {
-		return err
+		return 0, err
 	}
 	var rids []int64
 	for rows.Next() {
 		var rid int64
 		if err := rows.Scan(&rid); err != nil {
 			rows.Close()
-			return err
+			return 0, err
 		}
 		rids = append(rids, rid)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return err
+		return 0, err
 	}
 	// A version only this collection held would be left unreachable.
 	if err := deleteOrphans(ctx, tx, rids); err != nil {
-		return err
+		return 0, err
 	}
 	if err := tx.Commit(); err != nil {
-		return err
+		return 0, err
 	}
 	db.boundWAL(ctx)
-	return nil
+	return len(unused), nil
 }
 
 // contextQuery reads the versions of identities and marking definitions

@@ -55,7 +55,7 @@ func (db *DB) RefilterCollection(ctx context.Context, id, filter string) error {
 	if err := db.backfill(ctx, root, fc); err != nil {
 		return err
 	}
-	if err := db.pruneContext(ctx, fc); err != nil {
+	if _, err := db.pruneContext(ctx, fc); err != nil {
 		return fmt.Errorf("refilter collection: %w", err)
 	}
 	return nil
