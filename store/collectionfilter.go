@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -265,4 +266,23 @@ func PrepareCollection(c Collection) (Collection, *CollectionFilter, error) {
 		return c, &f, nil
 	}
 	return c, nil, hail.Errorf(hail.EINVALID, "Collection kind %q is neither %q nor %q.", c.Kind, KindExplicit, KindFilter)
+}
+
+// StoredFilter returns the filter of collection id, of kind and filter as
+// stored: NotFilterCollection for an explicit collection.
+func StoredFilter(id, kind, filter string) (CollectionFilter, error) {
+	if kind != KindFilter {
+		return CollectionFilter{}, NotFilterCollection(id)
+	}
+	f, err := ParseCollectionFilter(filter)
+	if err != nil {
+		return f, fmt.Errorf("collection %s: stored filter: %w", id, err)
+	}
+	return f, nil
+}
+
+// NotFilterCollection is the error of a refilter or prune asked of
+// collection id, an explicit collection.
+func NotFilterCollection(id string) error {
+	return hail.Errorf(hail.EINVALID, "Collection %q is not a filter collection: what it holds was added to it, not matched.", id)
 }

@@ -3,12 +3,10 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math"
 
 	"github.com/jackc/pgx/v5"
 
-	"hail"
 	"hail/store"
 )
 
@@ -24,12 +22,9 @@ func (db *DB) PruneCollection(ctx context.Context, id string) (int, error) {
 	if err != nil {
 		return 0, dbError("prune collection", err)
 	}
-	if kind != store.KindFilter {
-		return 0, hail.Errorf(hail.EINVALID, "Collection %q is not a filter collection: what it holds was added to it, not matched.", id)
-	}
-	f, err := store.ParseCollectionFilter(filter)
+	f, err := store.StoredFilter(id, kind, filter)
 	if err != nil {
-		return 0, fmt.Errorf("prune collection: stored filter: %w", err)
+		return 0, err
 	}
 	n, err := db.pruneContext(ctx, filterColl{seq: seq, filter: f})
 	if err != nil {
@@ -38,10 +33,11 @@ func (db *DB) PruneCollection(ctx context.Context, id string) (int, error) {
 	return n, nil
 }
 
-// pruneContext is the last step of a refilter: the identities and marking
-// definitions of filter collection fc that no version left in it names
-// leave it (store.ContextUse says which); it returns how many. The scan up to the committed
-// clock runs on the pool, 5,000 entries a read, without locks; every entry
+// pruneContext is the last step of a refilter, and PruneCollection's
+// work: the identities and marking definitions of filter collection fc
+// that no version left in it names leave it (store.ContextUse says which);
+// it returns how many. The scan up to the committed clock runs on the
+// pool, 5,000 entries a read, without locks; every entry
 // at or below it is committed, since adders move the clock in the
 // transaction that adds their entries. What arrived after it is read, and
 // the unnamed are deleted, in one transaction under the clock lock, which
@@ -65,12 +61,7 @@ func (db *DB) pruneContext(ctx context.Context, fc filterColl) (int, error) {
 		return 0, err
 	}
 	defer tx.Rollback(context.Background())
-	// The clock lock keeps adders out until the deletion commits; KEY
-	// SHARE on fc's row keeps a DeleteCollection out.
-	if _, err := tx.Exec(ctx, `SELECT FROM clock WHERE id = 1 FOR UPDATE`); err != nil {
-		return 0, err
-	}
-	if _, err := tx.Exec(ctx, `SELECT FROM collections WHERE seq = $1 FOR KEY SHARE`, fc.seq); err != nil {
+	if err := lockFilterChange(ctx, tx, fc.seq); err != nil {
 		return 0, err
 	}
 	// The arrivals since mark: new versions of the candidates themselves

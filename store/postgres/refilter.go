@@ -6,7 +6,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"hail"
 	"hail/store"
 )
 
@@ -39,7 +38,7 @@ func (db *DB) RefilterCollection(ctx context.Context, id, filter string) error {
 		return dbError("refilter collection", err)
 	}
 	if kind != store.KindFilter {
-		return hail.Errorf(hail.EINVALID, "Collection %q is not a filter collection: what it holds was added to it, not matched.", id)
+		return store.NotFilterCollection(id)
 	}
 	var end int64
 	if err := tx.QueryRow(ctx, `UPDATE collections SET filter = $1 WHERE seq = $2
@@ -75,13 +74,7 @@ func (db *DB) unfillBatch(ctx context.Context, fc filterColl, after, end int64) 
 		return 0, err
 	}
 	defer tx.Rollback(context.Background())
-	// The clock lock, which adders hold, keeps a new version of an object
-	// from being added while the flags of its versions here are redone;
-	// KEY SHARE on fc's row keeps a DeleteCollection out.
-	if _, err := tx.Exec(ctx, `SELECT FROM clock WHERE id = 1 FOR UPDATE`); err != nil {
-		return 0, err
-	}
-	if _, err := tx.Exec(ctx, `SELECT FROM collections WHERE seq = $1 FOR KEY SHARE`, fc.seq); err != nil {
+	if err := lockFilterChange(ctx, tx, fc.seq); err != nil {
 		return 0, err
 	}
 	rows, err := tx.Query(ctx, `SELECT `+storedColumns+`
@@ -120,4 +113,17 @@ func (db *DB) unfillBatch(ctx context.Context, fc filterColl, after, end int64) 
 		}
 	}
 	return last, tx.Commit(ctx)
+}
+
+// lockFilterChange takes, for a transaction that deletes from filter
+// collection seq, the clock lock that adders hold, which keeps new versions
+// out until it commits (none can be added while the flags of its versions
+// are redone, or name a context object being deleted), and KEY SHARE on
+// the collection's row, which keeps a DeleteCollection out.
+func lockFilterChange(ctx context.Context, tx pgx.Tx, seq int64) error {
+	if _, err := tx.Exec(ctx, `SELECT FROM clock WHERE id = 1 FOR UPDATE`); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `SELECT FROM collections WHERE seq = $1 FOR KEY SHARE`, seq)
+	return err
 }

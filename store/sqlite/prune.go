@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 
-	"hail"
 	"hail/store"
 )
 
@@ -26,12 +25,9 @@ func (db *DB) PruneCollection(ctx context.Context, id string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("prune collection: %w", err)
 	}
-	if kind != store.KindFilter {
-		return 0, hail.Errorf(hail.EINVALID, "Collection %q is not a filter collection: what it holds was added to it, not matched.", id)
-	}
-	f, err := store.ParseCollectionFilter(filter)
+	f, err := store.StoredFilter(id, kind, filter)
 	if err != nil {
-		return 0, fmt.Errorf("prune collection: stored filter: %w", err)
+		return 0, err
 	}
 	n, err := db.pruneContext(ctx, filterColl{seq: seq, filter: f})
 	if err != nil {

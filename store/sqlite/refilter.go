@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"hail"
 	"hail/store"
 )
 
@@ -38,7 +37,7 @@ func (db *DB) RefilterCollection(ctx context.Context, id, filter string) error {
 		return fmt.Errorf("refilter collection: %w", err)
 	}
 	if kind != store.KindFilter {
-		return hail.Errorf(hail.EINVALID, "Collection %q is not a filter collection: what it holds was added to it, not matched.", id)
+		return store.NotFilterCollection(id)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE collections SET filter = ? WHERE seq = ?`, f.String(), seq); err != nil {
 		return fmt.Errorf("refilter collection: %w", err)
