@@ -380,7 +380,8 @@ func (w *writer) write(ctx context.Context, tx pgx.Tx) error {
 var backfillBatch = 500
 
 // backfill adds to the new filter collection fc the object versions the
-// other collections of API root root hold, oldest date_added first, one
+// explicit collections of its API root hold (what a filter collection
+// holds, one of them holds too), oldest date_added first, one
 // batch per transaction. It stops at the last date_added assigned when it
 // starts, read under the clock lock: every adder that committed before
 // then is included, and every later one saw fc and filled it itself.
@@ -424,11 +425,11 @@ func (db *DB) backfillBatch(ctx context.Context, fc filterColl, after, end int64
 			CROSS JOIN LATERAL (SELECT * FROM entries
 				WHERE collection = c.seq AND date_added > $1 AND date_added <= $2
 				ORDER BY date_added LIMIT $4) AS e
-			WHERE c.api_root = (SELECT api_root FROM collections WHERE seq = $3) AND c.seq <> $3
+			WHERE c.api_root = (SELECT api_root FROM collections WHERE seq = $3) AND c.kind <> $5
 			ORDER BY e.date_added LIMIT $4) AS e
 		JOIN objects AS o ON o.rid = e.object
 		ORDER BY e.date_added
-		FOR KEY SHARE OF o`, after, end, fc.seq, backfillBatch)
+		FOR KEY SHARE OF o`, after, end, fc.seq, backfillBatch, store.KindFilter)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -213,7 +213,7 @@ func (w *writer) readLatestVersions(root string, ids []string) error {
 var backfillBatch = 500
 
 // backfill adds to the new filter collection fc the object versions the
-// other collections of API root root hold, oldest date_added first, one
+// explicit collections of API root root hold, oldest date_added first, one
 // batch per transaction. It stops at the last date_added assigned when it
 // starts: later versions went through AddObjects, which saw fc.
 func (db *DB) backfill(ctx context.Context, root string, fc filterColl) error {
@@ -239,7 +239,7 @@ func (db *DB) backfillBatch(ctx context.Context, root string, fc filterColl, aft
 		return 0, err
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, backfillQuery, after, end, root, fc.seq, backfillBatch)
+	rows, err := tx.QueryContext(ctx, backfillQuery, after, end, root, store.KindFilter, backfillBatch)
 	if err != nil {
 		return 0, err
 	}
@@ -276,7 +276,11 @@ const storedColumns = `e.date_added, e.object, e.stix_id, e.type, e.spec_version
 	o.created, o.modified, o.revoked, o.raw`
 
 // backfillQuery reads the next ?5 entries with date_added in (?1, ?2] of
-// the collections of API root ?3 other than ?4.
+// the collections of API root ?3 not of kind ?4 (store.KindFilter): what a
+// filter collection holds, an explicit collection of its root holds too,
+// so reading the others' entries would only find the same versions again
+// (a refilter of a 200,000-version store's ips collection read 2.8 times
+// as many entries).
 //
 // NOT INDEXED walks date_added, the rowid, from ?1: with the index on
 // (collection, date_added) for the IN list, SQLite read and sorted every
@@ -285,7 +289,7 @@ const storedColumns = `e.date_added, e.object, e.stix_id, e.type, e.spec_version
 const backfillQuery = `SELECT ` + storedColumns + `
 		FROM entries AS e NOT INDEXED JOIN objects AS o ON o.rid = e.object
 		WHERE e.date_added > ?1 AND e.date_added <= ?2
-			AND e.collection IN (SELECT seq FROM collections WHERE api_root = ?3 AND seq <> ?4)
+			AND e.collection IN (SELECT seq FROM collections WHERE api_root = ?3 AND kind <> ?4)
 		ORDER BY e.date_added LIMIT ?5`
 
 // rangeQuery reads the next ?4 entries with date_added in (?2, ?3] that

@@ -148,7 +148,7 @@ func TestFilterCollectionPlans(t *testing.T) {
 		args  []any
 		want  []string
 	}{
-		{"backfill", backfillQuery, []any{0, 100, "api", 2, 500}, []string{"SEARCH e USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"}},
+		{"backfill", backfillQuery, []any{0, 100, "api", "filter", 500}, []string{"SEARCH e USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"}},
 		{"range", rangeQuery, []any{1, 0, 100, 500}, []string{"entries_collection (collection=? AND date_added>? AND date_added<?)"}},
 		{"context", contextQuery, []any{1, 0, 100}, []string{"entries_type (collection=? AND type=? AND date_added>? AND date_added<?)"}},
 	} {
