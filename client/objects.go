@@ -98,6 +98,12 @@ func (c *Client) page(ctx context.Context, u *url.URL, f Filter) (Page, error) {
 		if err := decodeEnvelope(resp.Body, resp.ContentLength, &p); err != nil {
 			return err
 		}
+		if !c.v20.Load() && resp.StatusCode == http.StatusPartialContent && resp.Header.Get("Content-Range") != "" {
+			// Only TAXII 2.0 pages by Content-Range: a server that
+			// answers a 2.1 request so speaks 2.0, whatever its
+			// Content-Type said.
+			c.v20.Store(true)
+		}
 		if c.v20.Load() {
 			return pageRange(resp, f.Limit, &p)
 		}

@@ -105,3 +105,25 @@ func TestTAXII20NotEither(t *testing.T) {
 		t.Errorf("Collections: %v after %d requests, TAXII 2.0 %v; want the first refusal after 2, still 2.1", err, len(accepts), cl.TAXII20())
 	}
 }
+
+// TestTAXII20Lenient walks a TAXII 2.0 server that answers the 2.1 media
+// type with application/json and pages with 206 and Content-Range on its
+// own: the first such page changes the client to 2.0.
+func TestTAXII20Lenient(t *testing.T) {
+	srv := taxii20test.Start(t)
+	srv.Lenient, srv.MaxPage = true, 10
+	for n := 0; n < 25; n++ {
+		srv.Add(t, taxii20test.Indicator(n))
+	}
+	cl, err := client.New(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, sizes, _ := walkAll(t, cl, taxii20test.CollectionID, client.Filter{})
+	if len(ids) != 25 || !slices.Equal(sizes, []int{10, 10, 5}) || !cl.TAXII20() {
+		t.Errorf("walk read %d objects in pages of %v, TAXII 2.0 %v; want 25 in 10, 10, 5, then 2.0", len(ids), sizes, cl.TAXII20())
+	}
+	if want := []string{"", "items 10-19", "items 20-29"}; !slices.Equal(srv.Ranges(), want) {
+		t.Errorf("ranges asked %q, want %q", srv.Ranges(), want)
+	}
+}

@@ -33,6 +33,12 @@ type Server struct {
 	// IgnoreRange makes the server answer every objects request with all
 	// it selects, as some 2.0 servers do.
 	IgnoreRange bool
+	// Lenient makes the server answer any Accept header, with
+	// application/json, as some 2.0 servers do.
+	Lenient bool
+	// MaxPage, when set, is the most objects the server sends at once,
+	// with a 206 and a Content-Range even to a request without Range.
+	MaxPage int
 
 	mu      sync.Mutex
 	objects []json.RawMessage
@@ -103,21 +109,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	accept := r.Header.Get("Accept")
 	s.accepts = append(s.accepts, accept)
 	fail := func(status int, title string) {
-		w.Header().Set("Content-Type", MediaType)
+		w.Header().Set("Content-Type", s.contentType(MediaType))
 		w.WriteHeader(status)
 		fmt.Fprintf(w, `{"title":%q}`, title)
 	}
 	switch r.URL.Path {
 	case "/api/collections/":
-		if accept != MediaType {
+		if accept != MediaType && !s.Lenient {
 			fail(http.StatusNotAcceptable, "The Accept header must be "+MediaType)
 			return
 		}
-		w.Header().Set("Content-Type", MediaType)
+		w.Header().Set("Content-Type", s.contentType(MediaType))
 		fmt.Fprintf(w, `{"collections":[{"id":%q,"title":"Indicators","can_read":true,"can_write":false,"media_types":[%q]}]}`,
 			CollectionID, STIXMediaType)
 	case "/api/collections/" + CollectionID + "/objects/":
-		if accept != STIXMediaType {
+		if accept != STIXMediaType && !s.Lenient {
 			fail(http.StatusNotAcceptable, "The Accept header must be "+STIXMediaType)
 			return
 		}
@@ -156,11 +162,14 @@ func (s *Server) serveObjects(w http.ResponseWriter, r *http.Request, fail func(
 		}
 		first, last, partial = lo, min(hi, len(picked)-1), true
 	}
+	if s.MaxPage > 0 && last-first+1 > s.MaxPage {
+		last, partial = first+s.MaxPage-1, true
+	}
 	var objs []string
 	for _, i := range picked[first : last+1] {
 		objs = append(objs, string(s.objects[i]))
 	}
-	w.Header().Set("Content-Type", STIXMediaType)
+	w.Header().Set("Content-Type", s.contentType(STIXMediaType))
 	if len(objs) > 0 {
 		w.Header().Set("X-TAXII-Date-Added-First", s.added[picked[first]].Format("2006-01-02T15:04:05.000000Z"))
 		w.Header().Set("X-TAXII-Date-Added-Last", s.added[picked[last]].Format("2006-01-02T15:04:05.000000Z"))
@@ -171,4 +180,12 @@ func (s *Server) serveObjects(w http.ResponseWriter, r *http.Request, fail func(
 	}
 	fmt.Fprintf(w, `{"type":"bundle","id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d","spec_version":"2.0","objects":[%s]}`,
 		strings.Join(objs, ","))
+}
+
+// contentType is the Content-Type of an answer of media type mt.
+func (s *Server) contentType(mt string) string {
+	if s.Lenient {
+		return "application/json"
+	}
+	return mt
 }
