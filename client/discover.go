@@ -30,8 +30,8 @@ func (c *Client) FindCollections(ctx context.Context) (*Client, []taxii.Collecti
 
 // discoveredRoot reads the client's URL as a discovery resource (TAXII 2.1
 // §4.1) and returns a client for the API root it names by default, or for
-// its only one. An API root on another host is refused: the credentials
-// were given for this one.
+// its only one. An API root on another host, or reached over http from
+// https, is refused: the credentials were given for this one.
 func (c *Client) discoveredRoot(ctx context.Context) (*Client, error) {
 	var d taxii.Discovery
 	if err := c.getJSON(ctx, c.endpoint(), &d); err != nil {
@@ -48,7 +48,11 @@ func (c *Client) discoveredRoot(ctx context.Context) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the discovery resource's API root %q: %w", root, err)
 	}
-	if u.Scheme != c.root.Scheme || !strings.EqualFold(u.Host, c.root.Host) {
+	sameServer := u.Scheme == c.root.Scheme && strings.EqualFold(u.Host, c.root.Host)
+	// From http to https on the same host name: the credentials are then
+	// better kept, not sent elsewhere.
+	upgrade := c.root.Scheme == "http" && u.Scheme == "https" && strings.EqualFold(u.Hostname(), c.root.Hostname())
+	if !sameServer && !upgrade {
 		return nil, fmt.Errorf("the discovery resource's API root %s is on another server", u.Redacted())
 	}
 	return c.withRoot(u)

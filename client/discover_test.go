@@ -77,3 +77,29 @@ func hasCollection(cols []taxii.Collection, id string) bool {
 	}
 	return false
 }
+
+// TestFindCollectionsUpgrade: a discovery resource served over http whose
+// default API root is the same host over https is followed.
+func TestFindCollectionsUpgrade(t *testing.T) {
+	e := newHail(t, true, nil) // the API root over TLS
+	tlsRoot := e.root
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", taxii.MediaType)
+		if r.URL.Path == "/taxii2/" {
+			// The TLS server's port: the same host name, another scheme.
+			w.Write([]byte(`{"title":"Plain","default":"` + tlsRoot + `"}`))
+			return
+		}
+		w.WriteHeader(http.StatusNotFound)
+		w.Write([]byte(`{"title":"Not found"}`))
+	}))
+	defer plain.Close()
+	c, err := client.New(plain.URL+"/taxii2/", client.WithBasicAuth("apikey", e.keys["admin"]), client.WithHTTPClient(e.srv.Client()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, cols, err := c.FindCollections(context.Background())
+	if err != nil || got.URL() != tlsRoot || !hasCollection(cols, e.defID) {
+		t.Errorf("FindCollections = %s, %d collections, %v; want %s", got.URL(), len(cols), err, tlsRoot)
+	}
+}
