@@ -19,7 +19,7 @@ import (
 
 func runCollection(ctx context.Context, env *environ, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: hail collection add|list|set|rm")
+		return errors.New("usage: hail collection add|list|set|rm|prune")
 	}
 	switch args[0] {
 	case "add":
@@ -30,8 +30,45 @@ func runCollection(ctx context.Context, env *environ, args []string) error {
 		return collectionSet(ctx, env, args[1:])
 	case "rm", "remove", "delete":
 		return collectionRemove(ctx, env, args[1:])
+	case "prune":
+		return collectionPrune(ctx, env, args[1:])
 	}
-	return fmt.Errorf("unknown collection command %q (want add, list, set or rm)", args[0])
+	return fmt.Errorf("unknown collection command %q (want add, list, set, rm or prune)", args[0])
+}
+
+// collectionPrune prunes one filter collection, or every filter collection
+// of the API root (store.Store.PruneCollection): what hail serve does a
+// minute after deletions, for a server restarted meanwhile, or deletions
+// made elsewhere.
+func collectionPrune(ctx context.Context, env *environ, args []string) error {
+	var db dbFlags
+	fs := newFlagSet(env, "collection prune", &db)
+	root := fs.String("api-root", bootstrap.APIRootName, "API root")
+	if err := parse(fs, env, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 1 {
+		return errors.New("usage: hail collection prune [ALIAS|ID]")
+	}
+	st, err := db.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var n int
+	if fs.NArg() == 0 {
+		n, err = store.PruneAPIRoot(ctx, st, *root)
+	} else {
+		var c store.Collection
+		if c, err = st.Collection(ctx, *root, fs.Arg(0)); err == nil {
+			n, err = st.PruneCollection(ctx, c.ID)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "pruned %d identities and marking definitions that nothing left names\n", n)
+	return nil
 }
 
 func collectionAdd(ctx context.Context, env *environ, args []string) error {

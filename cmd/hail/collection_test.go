@@ -162,4 +162,13 @@ func TestCollectionRemovePrunes(t *testing.T) {
 	if !regexp.MustCompile(`ips\s.*\s0\s+0\s`).MatchString(out) || !regexp.MustCompile(`domains\s.*\s2\s+2\s`).MatchString(out) {
 		t.Errorf("after rm: ips should hold nothing, domains the indicator and its creator:\n%s", out)
 	}
+	// Nothing is left to prune, in one collection or in the root.
+	for _, args := range [][]string{{"ips"}, nil} {
+		if out := mustHail(t, append([]string{"collection", "prune", "--db", db}, args...)...); !strings.Contains(out, "pruned 0 ") {
+			t.Errorf("collection prune %v said:\n%s", args, out)
+		}
+	}
+	if _, err := runHail(t, "collection", "prune", "--db", db, "default"); err == nil || !strings.Contains(err.Error(), "not a filter collection") {
+		t.Errorf("collection prune of an explicit collection: %v", err)
+	}
 }
