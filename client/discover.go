@@ -60,11 +60,11 @@ func (c *Client) discoveredRoot(ctx context.Context) (*Client, error) {
 
 // withRoot returns a client with c's settings for the API root at u.
 func (c *Client) withRoot(u *url.URL) (*Client, error) {
-	n, err := New(u.String())
+	n, err := New(u.String(), WithHTTPClient(c.hc))
 	if err != nil {
 		return nil, err
 	}
-	n.hc, n.userAgent, n.authz = c.hc, c.userAgent, c.authz
+	n.userAgent, n.authz = c.userAgent, c.authz
 	n.retries, n.minBackoff, n.maxBackoff, n.maxRetryAfter, n.timeout = c.retries, c.minBackoff, c.maxBackoff, c.maxRetryAfter, c.timeout
 	n.tls, n.sleep, n.fixedVersion = c.tls, c.sleep, c.fixedVersion
 	n.v20.Store(c.v20.Load())

@@ -101,9 +101,11 @@ func (db *DB) Feed(ctx context.Context, name string) (store.Feed, error) {
 	return feedIn(ctx, db.read, name)
 }
 
-// queryer is what feedIn needs of a *sql.DB or *sql.Tx.
+// queryer is what a *sql.DB (the read pool) and a *sql.Tx share, for reads
+// that run on either.
 type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
 func feedIn(ctx context.Context, q queryer, name string) (store.Feed, error) {

@@ -114,15 +114,9 @@ const contextQuery = `SELECT ` + storedColumns + `
 		WHERE e.collection = ?1 AND e.type IN ('identity', 'marking-definition')
 			AND e.date_added > ?2 AND e.date_added <= ?3`
 
-// querier is what heldReader reads through: the read pool or the write
-// transaction.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
 // heldReader is a store.ContextReader of collection seq.
 type heldReader struct {
-	q   querier
+	q   queryer // the read pool or the write transaction
 	seq int64
 }
 
