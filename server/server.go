@@ -82,8 +82,6 @@ type Server struct {
 	reads readGroup
 	// mux names the route of a request refused before routing (metrics.go).
 	mux *http.ServeMux
-	// prunes holds the API roots to prune at the next PruneDue (prune.go).
-	prunes prunes
 }
 
 // New returns a Server that serves st. A nil logger discards the log.

@@ -135,7 +135,6 @@ func (s *Server) handleObjectDelete(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	s.notePrune(c.APIRoot)
 	w.WriteHeader(http.StatusOK)
 }
 

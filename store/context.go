@@ -150,25 +150,3 @@ func (u *ContextUse) Scan(ctx context.Context, r ContextReader, after, end int64
 	}
 	return nil
 }
-
-// PruneAPIRoot prunes every filter collection of API root root (see
-// Store.PruneCollection), as a deletion from one of its explicit
-// collections calls for, and returns how many objects left them.
-func PruneAPIRoot(ctx context.Context, st Store, root string) (int, error) {
-	cols, err := st.Collections(ctx, root)
-	if err != nil {
-		return 0, err
-	}
-	total := 0
-	for _, c := range cols {
-		if c.Kind != KindFilter {
-			continue
-		}
-		n, err := st.PruneCollection(ctx, c.ID)
-		total += n
-		if err != nil {
-			return total, err
-		}
-	}
-	return total, nil
-}

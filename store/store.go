@@ -80,6 +80,16 @@ type Store interface {
 	// Returns ENOTFOUND if the collection does not exist, EINVALID if it
 	// is not a filter collection.
 	PruneCollection(ctx context.Context, id string) (int, error)
+	// PrunesDue returns the API roots whose filter collections are due a
+	// prune (see PruneAPIRoot), each with its mark: DeleteObject, and
+	// DeleteCollection of an explicit collection, make the collection's
+	// root due in their own transaction, so that a restart forgets none,
+	// and each such deletion changes the root's mark.
+	PrunesDue(ctx context.Context) (map[string]int64, error)
+	// PruneDone ends the due prune of API root root if its mark is still
+	// mark, which PrunesDue returned before the prune began; a deletion
+	// since then leaves it due. A root that is not due is left as it is.
+	PruneDone(ctx context.Context, root string, mark int64) error
 	// DeleteCollection removes a collection with its entries and the object
 	// versions no other collection holds. The versions of an explicit
 	// collection leave the filter collections of its API root too, unless

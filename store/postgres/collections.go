@@ -150,6 +150,11 @@ func (db *DB) DeleteCollection(ctx context.Context, id string) error {
 		if _, err := tx.Exec(ctx, `SELECT FROM clock WHERE id = 1 FOR UPDATE`); err != nil {
 			return dbError("delete collection", err)
 		}
+		// The filter collections may be left holding context only the
+		// collection's versions named.
+		if _, err := tx.Exec(ctx, markPruneSQL, seq); err != nil {
+			return dbError("delete collection", err)
+		}
 	}
 	// Entries go in slices, each followed by its orphans, so that memory
 	// does not grow with the collection.

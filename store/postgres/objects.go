@@ -522,6 +522,10 @@ func (db *DB) DeleteObject(ctx context.Context, collectionID, objectID string, f
 	if _, err := tx.Exec(ctx, refreshFlagsSQL, seq, []string{objectID}); err != nil {
 		return dbError("delete object", err)
 	}
+	// The filter collections may now hold context only those versions named.
+	if _, err := tx.Exec(ctx, markPruneSQL, seq); err != nil {
+		return dbError("delete object", err)
+	}
 	root, err := explicitRoot(ctx, tx, seq)
 	if err != nil {
 		return dbError("delete object", err)

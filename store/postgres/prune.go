@@ -134,3 +134,33 @@ func scanHeld(rows pgx.Rows) ([]store.HeldVersion, int64, error) {
 	}
 	return held, last, nil
 }
+
+// markPruneSQL makes the API root of collection $1 due a prune (see
+// store.Store.PrunesDue), in the transaction of a deletion from it.
+const markPruneSQL = `UPDATE api_roots SET prune_due = prune_due + 1
+	WHERE name = (SELECT api_root FROM collections WHERE seq = $1)`
+
+// PrunesDue returns the API roots due a prune, with their marks.
+func (db *DB) PrunesDue(ctx context.Context) (map[string]int64, error) {
+	rows, err := db.pool.Query(ctx, `SELECT name, prune_due FROM api_roots WHERE prune_due > 0`)
+	if err != nil {
+		return nil, dbError("prunes due", err)
+	}
+	due := make(map[string]int64)
+	var root string
+	var mark int64
+	_, err = pgx.ForEachRow(rows, []any{&root, &mark}, func() error {
+		due[root] = mark
+		return nil
+	})
+	if err != nil {
+		return nil, dbError("prunes due", err)
+	}
+	return due, nil
+}
+
+// PruneDone ends root's due prune if its mark is still mark.
+func (db *DB) PruneDone(ctx context.Context, root string, mark int64) error {
+	_, err := db.pool.Exec(ctx, `UPDATE api_roots SET prune_due = 0 WHERE name = $1 AND prune_due = $2`, root, mark)
+	return dbError("prune done", err)
+}

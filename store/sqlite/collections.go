@@ -212,6 +212,11 @@ func withdrawCollection(ctx context.Context, tx *sql.Tx, seq int64) error {
 	if err != nil || root == "" {
 		return err
 	}
+	// The filter collections may be left holding context only the
+	// collection's versions named.
+	if _, err := tx.ExecContext(ctx, markPruneQuery, seq); err != nil {
+		return err
+	}
 	after := int64(math.MinInt64)
 	for {
 		rows, err := tx.QueryContext(ctx, `SELECT date_added, stix_id, version FROM entries

@@ -599,6 +599,10 @@ func (db *DB) DeleteObject(ctx context.Context, collectionID, objectID string, f
 	if len(rids) == 0 {
 		return hail.Errorf(hail.ENOTFOUND, "Object %q not found.", objectID)
 	}
+	// The filter collections may now hold context only those versions named.
+	if _, err := tx.ExecContext(ctx, markPruneQuery, seq); err != nil {
+		return fmt.Errorf("delete object: %w", err)
+	}
 	root, err := explicitRoot(ctx, tx, seq)
 	if err != nil {
 		return fmt.Errorf("delete object: %w", err)

@@ -153,3 +153,39 @@ func scanHeld(rows *sql.Rows) ([]store.HeldVersion, int64, error) {
 	}
 	return held, last, nil
 }
+
+// markPruneQuery makes the API root of collection ?1 due a prune (see
+// store.Store.PrunesDue), in the transaction of a deletion from it.
+const markPruneQuery = `UPDATE api_roots SET prune_due = prune_due + 1
+	WHERE name = (SELECT api_root FROM collections WHERE seq = ?1)`
+
+// PrunesDue returns the API roots due a prune, with their marks.
+func (db *DB) PrunesDue(ctx context.Context) (map[string]int64, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT name, prune_due FROM api_roots WHERE prune_due > 0`)
+	if err != nil {
+		return nil, fmt.Errorf("prunes due: %w", err)
+	}
+	defer rows.Close()
+	due := make(map[string]int64)
+	for rows.Next() {
+		var root string
+		var mark int64
+		if err := rows.Scan(&root, &mark); err != nil {
+			return nil, fmt.Errorf("prunes due: %w", err)
+		}
+		due[root] = mark
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("prunes due: %w", err)
+	}
+	return due, nil
+}
+
+// PruneDone ends root's due prune if its mark is still mark.
+func (db *DB) PruneDone(ctx context.Context, root string, mark int64) error {
+	if _, err := db.write.ExecContext(ctx, `UPDATE api_roots SET prune_due = 0 WHERE name = ? AND prune_due = ?`,
+		root, mark); err != nil {
+		return fmt.Errorf("prune done: %w", err)
+	}
+	return nil
+}

@@ -112,6 +112,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opt Options) {
 		sub(t, "MixedBatch", testFilterCollectionMixedBatch)
 		sub(t, "Refilter", testFilterCollectionRefilter)
 		sub(t, "Prune", testFilterCollectionPrune)
+		sub(t, "PruneDue", testPruneDue)
 		sub(t, "Backfill", testFilterCollectionBackfill)
 		sub(t, "MaxAge", testFilterCollectionMaxAge)
 		sub(t, "Delete", testFilterCollectionDelete)
