@@ -73,7 +73,7 @@ func TestWriteCache(t *testing.T) {
 		wantWrite string
 	}{
 		{Options{}, "-65536"},
-		{Options{WriteCache: BulkWriteCache}, "-262144"},
+		{Options{WriteCache: BulkWriteCache}, "-131072"},
 	} {
 		db, err := OpenWith(path, tc.o)
 		if err != nil {
