@@ -22,7 +22,9 @@ func PruneAPIRoot(ctx context.Context, st Store, root string) (int, error) {
 
 // PruneDue prunes the filter collections of the API roots that are due
 // (Store.PrunesDue) and returns how many objects left each root's. A
-// root whose prune fails stays due, for the next call.
+// root whose prune fails stays due, for the next call. Each root's mark
+// is read again just before its prune, so that replicas calling PruneDue
+// in turn do not prune again what another has just pruned.
 func PruneDue(ctx context.Context, st Store) (map[string]int, error) {
 	due, err := st.PrunesDue(ctx)
 	if err != nil {
@@ -30,7 +32,15 @@ func PruneDue(ctx context.Context, st Store) (map[string]int, error) {
 	}
 	pruned := make(map[string]int, len(due))
 	var errs []error
-	for _, root := range slices.Sorted(maps.Keys(due)) {
+	for i, root := range slices.Sorted(maps.Keys(due)) {
+		if i > 0 {
+			if due, err = st.PrunesDue(ctx); err != nil {
+				return pruned, errors.Join(append(errs, err)...)
+			}
+		}
+		if due[root] == 0 {
+			continue
+		}
 		n, err := pruneRoot(ctx, st, root, due[root])
 		pruned[root] = n
 		if err != nil {

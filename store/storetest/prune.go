@@ -144,6 +144,29 @@ func testPruneDue(t *testing.T, s store.Store) {
 	}
 	due("after PruneAPIRoot")
 
+	// Two roots due at once are both pruned.
+	const otherColl = "5a0e9f7d-4b6c-4d3e-9c0b-b0c9d8e7f6a5"
+	if err := s.CreateCollection(ctx, store.Collection{ID: otherColl, APIRoot: "other", Title: "Other"}); err != nil {
+		t.Fatalf("CreateCollection: %v", err)
+	}
+	ip4 := ind(t, 4, "2024-02-01T00:00:00.000Z", "[ipv4-addr:value = '198.51.100.4']", by)
+	mustAdd(t, s, otherColl, ip4)
+	mustAdd(t, s, coll1, ip4)
+	for _, c := range []string{otherColl, coll1} {
+		if err := s.DeleteObject(ctx, c, ip4.ID, store.Filter{}); err != nil {
+			t.Fatalf("DeleteObject: %v", err)
+		}
+	}
+	due("after deletions in two API roots", "api", "other")
+	pruned, err = store.PruneDue(ctx, s)
+	if err != nil {
+		t.Fatalf("PruneDue: %v", err)
+	}
+	if !reflect.DeepEqual(pruned, map[string]int{"api": 1, "other": 0}) {
+		t.Errorf("PruneDue pruned %v, want the creator from api's ips and nothing from other", pruned)
+	}
+	due("after PruneDue of two roots")
+
 	// Deleting a filter collection leaves nothing to prune; deleting an
 	// explicit one may.
 	if err := s.DeleteCollection(ctx, collNone); err != nil {
