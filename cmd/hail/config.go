@@ -69,7 +69,7 @@ func (d dbFlags) open(ctx context.Context) (store.Store, error) {
 // openBulk opens the store for a command that only writes in bulk
 // (import, pull, feed run, copy): on SQLite with a larger writer cache.
 func (d dbFlags) openBulk(ctx context.Context) (store.Store, error) {
-	return d.openWith(ctx, sqlite.Options{WriteCache: sqlite.BulkWriteCache})
+	return d.openWith(ctx, sqlite.Bulk)
 }
 
 func (d dbFlags) openWith(ctx context.Context, o sqlite.Options) (store.Store, error) {

@@ -66,27 +66,32 @@ func TestPragmas(t *testing.T) {
 
 func TestWriteCache(t *testing.T) {
 	// The writer's page cache is the server's by default and a bulk
-	// writer's when asked; the readers' are SQLite's own either way.
+	// writer's when asked, and only a bulk writer keeps its temporary
+	// store in memory; the readers' are SQLite's own either way.
 	path := filepath.Join(t.TempDir(), "hail.db")
 	for _, tc := range []struct {
-		o         Options
-		wantWrite string
+		o                   Options
+		wantCache, wantTemp string
 	}{
-		{Options{}, "-65536"},
-		{Options{WriteCache: BulkWriteCache}, "-131072"},
+		{Options{}, "-65536", "0"},
+		{Bulk, "-131072", "2"},
 	} {
 		db, err := OpenWith(path, tc.o)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var w, r string
+		var w, temp, r string
 		err = db.write.QueryRow("PRAGMA cache_size").Scan(&w)
+		if err == nil {
+			err = db.write.QueryRow("PRAGMA temp_store").Scan(&temp)
+		}
 		if err == nil {
 			err = db.read.QueryRow("PRAGMA cache_size").Scan(&r)
 		}
 		db.Close()
-		if err != nil || w != tc.wantWrite || r != "-2000" {
-			t.Errorf("%+v: cache_size %s for the writer, %s for readers (%v); want %s and SQLite's -2000", tc.o, w, r, err, tc.wantWrite)
+		if err != nil || w != tc.wantCache || temp != tc.wantTemp || r != "-2000" {
+			t.Errorf("%+v: cache_size %s and temp_store %s for the writer, cache_size %s for readers (%v); want %s, %s and SQLite's -2000",
+				tc.o, w, temp, r, err, tc.wantCache, tc.wantTemp)
 		}
 	}
 }
