@@ -78,7 +78,7 @@ func newBackend(ctx context.Context, dir, pgDSN string) (*backend, error) {
 			// The bulk import is `hail import`'s, which opens the store
 			// with a bulk writer's cache.
 			open: func(context.Context) (store.Store, error) {
-				return sqlite.OpenWith(path, sqlite.Bulk)
+				return sqlite.OpenWith(path, sqlite.ImportOptions)
 			},
 			size: func(ctx context.Context) (int64, error) {
 				// What the import left in the WAL is copied into the

@@ -69,7 +69,13 @@ func (d dbFlags) open(ctx context.Context) (store.Store, error) {
 // openBulk opens the store for a command that only writes in bulk
 // (import, pull, feed run, copy): on SQLite with a larger writer cache.
 func (d dbFlags) openBulk(ctx context.Context) (store.Store, error) {
-	return d.openWith(ctx, sqlite.Bulk)
+	return d.openWith(ctx, sqlite.BulkOptions)
+}
+
+// openImport is openBulk for hail import, which on SQLite also adds
+// entries row by row (sqlite.Options.RowByRow).
+func (d dbFlags) openImport(ctx context.Context) (store.Store, error) {
+	return d.openWith(ctx, sqlite.ImportOptions)
 }
 
 func (d dbFlags) openWith(ctx context.Context, o sqlite.Options) (store.Store, error) {

@@ -54,7 +54,7 @@ func runImport(ctx context.Context, env *environ, args []string) error {
 	opt.Labels = splitList(*labels)
 	opt.Columns = splitList(*columns)
 
-	st, err := db.openBulk(ctx)
+	st, err := db.openImport(ctx)
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,9 @@ const copyEntriesQuery = `INSERT INTO entries (date_added, collection, object, s
 // addAll adds vs in order, as add does one by one, and returns their
 // results. A run of versions of objects the collection holds no version of
 // yet, the usual case, gets its objects rows as it goes and its entries
-// with one copyEntriesQuery; the others go through add.
+// with one copyEntriesQuery; the others go through add, as every version
+// does for a writer opened with Options.RowByRow (the statement journal of
+// a long run outweighs what it saves as a store grows).
 func (a *adder) addAll(vs []*arrival) ([]store.AddResult, error) {
 	results := make([]store.AddResult, len(vs))
 	var rids []byte // the run, as a JSON list
@@ -40,7 +42,7 @@ func (a *adder) addAll(vs []*arrival) ([]store.AddResult, error) {
 			return nil, err
 		}
 		o := v.obj
-		if len(a.known[o.ID]) > 0 {
+		if a.w.rowByRow || len(a.known[o.ID]) > 0 {
 			// Other versions to compare with, or a duplicate: the run
 			// goes in first, so that date_added follows vs.
 			if err := flush(); err != nil {

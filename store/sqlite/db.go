@@ -42,13 +42,16 @@ type DB struct {
 	// replace it before the first call.
 	Now func() time.Time
 
-	write   *sql.DB // one connection: SQLite has a single writer
-	walPath string  // the WAL file (see boundWAL)
-	read    *sql.DB
-	add     addStmts
-	groups  groups    // AddObjects calls, gathered into shared transactions
-	reads   stmtCache // prepared read queries, by text (see ioc.go)
-	ckpt    *checkpointer
+	write *sql.DB // one connection: SQLite has a single writer
+	// rowByRow inserts each new entry with a statement of its own
+	// (Options.RowByRow).
+	rowByRow bool
+	walPath  string // the WAL file (see boundWAL)
+	read     *sql.DB
+	add      addStmts
+	groups   groups    // AddObjects calls, gathered into shared transactions
+	reads    stmtCache // prepared read queries, by text (see ioc.go)
+	ckpt     *checkpointer
 
 	pruneScanned func() // tests: called between pruneContext's scan and its transaction
 
@@ -85,7 +88,7 @@ func dsn(path string, write bool, o Options) string {
 		// A larger page cache for the writer keeps the random-order index
 		// (stix id) of a big store in memory during imports.
 		q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", o.writeCache()>>10))
-		if o.TempInMemory {
+		if o.Bulk {
 			q.Add("_pragma", "temp_store(MEMORY)")
 		}
 		// Checkpoints run in the background (see checkpointer).
@@ -144,20 +147,36 @@ type Options struct {
 	// random-order indexes, which outgrow 64 MiB past about 500,000
 	// objects.
 	WriteCache int64
-	// TempInMemory keeps the writer's temporary store, the statement
-	// journals of its multi-row statements above all, in memory
-	// (temp_store=MEMORY) rather than in temporary files, which SQLite
-	// holds in memory up to 64 KiB. A bulk import of 1,000,000 versions
-	// took 48.2–50.1 s with it and 53.7–54.1 s without, but peaked at
-	// 541–634 MiB of RSS against 350; in `hail serve` it raised the peak
-	// RSS of a hail-bench run at 1,000,000 from 123–126 MiB to 167–171, and
-	// of its feed run from 169–170 MiB to 192–197, for no measurable gain.
-	TempInMemory bool
+	// Bulk tunes the writer for a process that does nothing but write in
+	// bulk (`hail import`, `hail pull`, `hail feed run`, `hail copy`): it
+	// keeps its temporary store in memory (temp_store=MEMORY), the
+	// statement journals of its multi-row statements above all. On disk
+	// (SQLite's default, which keeps the first 64 KiB in memory), they
+	// doubled a bulk import's system time; in `hail serve` they cost
+	// nothing measurable there, and in memory they took the peak RSS of a
+	// hail-bench run at 1,000,000 from 123–126 MiB to 167–171.
+	Bulk bool
+	// RowByRow inserts each new entry with a statement of its own. The
+	// writer otherwise inserts the entries of a run of new objects with
+	// one INSERT … SELECT, which binds nothing per row
+	// (BenchmarkAddObjects: 16–18 ms of CPU for 1,000 objects, against
+	// 19–24 row by row; `hail pull` of 165,830 objects into a new store:
+	// 5.9–6.0 s against 6.6–6.8). But a statement that writes many rows
+	// into a table with foreign keys needs a statement journal, where each
+	// index page it changes is first copied: 10.6 GB for a bulk import of
+	// 200,000 versions. Kept in memory, as Bulk keeps it, that took the
+	// peak RSS of `hail import` of 1,000,000 versions to 490–635 MiB; row
+	// by row it is 344–349 MiB, in the same 44–50 s.
+	RowByRow bool
 }
 
-// Bulk are the options of a process that does nothing but write in bulk
-// (`hail import`, `hail pull`, `hail feed run`, `hail copy`).
-var Bulk = Options{WriteCache: BulkWriteCache, TempInMemory: true}
+// BulkOptions are the options of a process that does nothing but write in
+// bulk.
+var BulkOptions = Options{WriteCache: BulkWriteCache, Bulk: true}
+
+// ImportOptions are the options of `hail import`, whose bulk writes grow a
+// large store.
+var ImportOptions = Options{WriteCache: BulkWriteCache, Bulk: true, RowByRow: true}
 
 // DefaultWriteCache is the writer's page cache of a server: with the
 // readers' caches, it keeps the resident set of `hail serve` under 200 MiB.
@@ -168,9 +187,8 @@ const DefaultWriteCache = 64 << 20
 // import` of hail-bench's 1,000,000 versions as a bundle, alternating
 // runs: 64 MiB took 53.0–54.4 s at a peak RSS of 366–392 MiB, 128 MiB
 // 48.2–50.9 s at 541–634 MiB, 256 MiB 47.7–53.4 s at 877–1,089 MiB. The
-// resident set grows by three to four times what the cache grows by, most
-// of it the in-memory temporary store (temp_store): with it on disk, 128
-// MiB peaked at 350 MiB, but took 53.7–54.1 s.
+// resident set grew by three to four times what the cache grew by, most
+// of it the statement journals Options.RowByRow now avoids.
 const BulkWriteCache = 128 << 20
 
 func (o Options) writeCache() int64 {
@@ -198,7 +216,7 @@ func OpenWith(path string, o Options) (*DB, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	db := &DB{Now: time.Now, write: w, walPath: path + "-wal"}
+	db := &DB{Now: time.Now, write: w, walPath: path + "-wal", rowByRow: o.RowByRow}
 	db.groups = newGroups(db.addGroup)
 	if err := db.migrate(context.Background()); err != nil {
 		w.Close()

@@ -30,6 +30,19 @@ func TestConformance(t *testing.T) {
 		PruneScanned: func(s store.Store, hook func()) { s.(*DB).pruneScanned = hook }})
 }
 
+// TestConformanceBulk runs the suite on stores opened as hail import opens
+// them, which add entries by another path (Options.RowByRow).
+func TestConformanceBulk(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		db, err := OpenWith(filepath.Join(t.TempDir(), "hail.db"), ImportOptions)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}, storetest.Options{})
+}
+
 // TestPragmas checks that both pools got their pragmas: modernc ignores
 // settings it does not recognise, so a typo would go unnoticed.
 func TestPragmas(t *testing.T) {
@@ -74,7 +87,7 @@ func TestWriteCache(t *testing.T) {
 		wantCache, wantTemp string
 	}{
 		{Options{}, "-65536", "0"},
-		{Bulk, "-131072", "2"},
+		{BulkOptions, "-131072", "2"},
 	} {
 		db, err := OpenWith(path, tc.o)
 		if err != nil {

@@ -278,6 +278,7 @@ type writer struct {
 	copyEntries                      *sql.Stmt
 	iocs                             *iocWriter
 	adders                           map[int64]*adder // by collection
+	rowByRow                         bool             // see Options.RowByRow
 	// latest holds the newest version in API root latestRoot of the
 	// context objects the fan-out looked up (see latestVersions).
 	latest     map[string]*arrival
@@ -298,6 +299,7 @@ func (db *DB) begin(ctx context.Context, tx *sql.Tx) (*writer, error) {
 		copyEntries: tx.StmtContext(sctx, db.add.copyEntries),
 		setFlags:    tx.StmtContext(sctx, db.add.setFlags),
 		iocs:        &iocWriter{ctx: sctx, tx: tx},
+		rowByRow:    db.rowByRow,
 	}, nil
 }
 

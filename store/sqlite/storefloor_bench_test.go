@@ -72,7 +72,7 @@ func storeFloorRun(b *testing.B, src, entries string) (time.Duration, int64, int
 		b.Fatal(err)
 	}
 	db.Close()
-	w, err := sql.Open("sqlite", dsn(path, true, Bulk))
+	w, err := sql.Open("sqlite", dsn(path, true, BulkOptions))
 	if err != nil {
 		b.Fatal(err)
 	}
