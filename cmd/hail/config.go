@@ -67,7 +67,8 @@ func (d dbFlags) open(ctx context.Context) (store.Store, error) {
 }
 
 // openBulk opens the store for a command that only writes in bulk
-// (import, pull, feed run, copy): on SQLite with a larger writer cache.
+// (pull, feed run, copy): on SQLite with a larger writer cache and the
+// temporary store in memory (sqlite.BulkOptions).
 func (d dbFlags) openBulk(ctx context.Context) (store.Store, error) {
 	return d.openWith(ctx, sqlite.BulkOptions)
 }
