@@ -25,8 +25,8 @@ func (s *Server) FlushActivity(ctx context.Context) error {
 
 // recordActivity counts a request made with a key in its key's activity.
 func (s *Server) recordActivity(r *http.Request, sw *statusWriter, ri *requestInfo) {
-	if ri.key == "" {
-		return
+	if ri.key == "" || isUI(r) {
+		return // the record is of what consumers polled, not of dashboard views
 	}
 	q := r.URL.Query()
 	e := limit.Event{

@@ -57,6 +57,10 @@ func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 	rest := isREST(r)
 	var te *transportError
 	if errors.As(err, &te) {
+		if isUI(r) && s.ui != nil {
+			s.uiFail(w, r, te.status, "", te.message)
+			return
+		}
 		if rest {
 			writeRESTError(w, te.status, strings.ReplaceAll(strings.ToLower(http.StatusText(te.status)), " ", "_"), te.message)
 			return
@@ -75,6 +79,14 @@ func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 		} else {
 			s.logger.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 		}
+	}
+	if isUI(r) && s.ui != nil {
+		message := hail.ErrorMessage(err)
+		if code == hail.EINTERNAL {
+			message = "Internal error; the failure is logged."
+		}
+		s.uiFail(w, r, c.status, code, message)
+		return
 	}
 	if rest {
 		if code == hail.EUNAUTHENTICATED {

@@ -140,14 +140,20 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 }
 
 // authenticate finds the API key a request carries (auth.Credentials lists
-// the places clients put it) and stores it in the context. A request without
-// credentials goes on anonymously: handlers decide what it may see. Wrong
-// credentials are refused with 401 at once, so that a mistyped key is
-// reported as such rather than as a missing collection.
+// the places clients put it; the dashboard's cookie is one more on /ui/) and
+// stores it in the context. A request without credentials goes on
+// anonymously: handlers decide what it may see. Wrong credentials are
+// refused with 401 at once, so that a mistyped key is reported as such
+// rather than as a missing collection.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	next = s.enforcePlan(next) // plan.go
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		creds := auth.Credentials(r)
+		if len(creds) == 0 && r.Header.Get("Authorization") == "" {
+			if c := uiCookieKey(r); c != "" {
+				creds = []string{c}
+			}
+		}
 		if len(creds) == 0 {
 			if r.Header.Get("Authorization") != "" {
 				s.error(w, r, errBadCredentials)
@@ -157,22 +163,57 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		for _, c := range creds {
-			h := auth.Hash(c)
-			k, err := s.store.KeyByHash(r.Context(), h)
-			if hail.ErrorCode(err) == hail.ENOTFOUND {
-				continue
-			}
+			k, err := s.lookupKey(r.Context(), c)
 			if err != nil {
-				s.error(w, r, fmt.Errorf("look up key: %w", err))
+				s.error(w, r, err)
 				return
 			}
-			if !auth.Equal(k.Hash, h) || !k.Revoked.IsZero() {
+			if k == nil {
 				continue
 			}
 			info(r.Context()).key = k.Name
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyContextKey, &k)))
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyContextKey, k)))
 			return
 		}
 		s.error(w, r, errBadCredentials)
 	})
+}
+
+// lookupKey returns the valid, unrevoked key whose secret is cred, or nil
+// when there is none.
+func (s *Server) lookupKey(ctx context.Context, cred string) (*store.Key, error) {
+	h := auth.Hash(cred)
+	k, err := s.store.KeyByHash(ctx, h)
+	if hail.ErrorCode(err) == hail.ENOTFOUND {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up key: %w", err)
+	}
+	if !auth.Equal(k.Hash, h) || !k.Revoked.IsZero() {
+		return nil, nil
+	}
+	return &k, nil
+}
+
+// checkKey returns the key whose secret is cred if a request from r may use
+// it now, as authenticate and enforcePlan would decide; the dashboard's
+// login asks before it keeps the key in a cookie.
+func (s *Server) checkKey(r *http.Request, cred string) (*store.Key, error) {
+	k, err := s.lookupKey(r.Context(), cred)
+	if err != nil {
+		return nil, err
+	}
+	if k == nil {
+		return nil, errBadCredentials
+	}
+	if err := s.keyUsable(r, k, s.cfg.Now()); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// withoutKey returns ctx with no key in it.
+func withoutKey(ctx context.Context) context.Context {
+	return context.WithValue(ctx, keyContextKey, (*store.Key)(nil))
 }

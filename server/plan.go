@@ -187,12 +187,8 @@ func (s *Server) enforcePlan(next http.Handler) http.Handler {
 			return
 		}
 		now := s.cfg.Now()
-		if !k.Expires.IsZero() && !now.Before(k.Expires) {
-			s.error(w, r, hail.Errorf(hail.EUNAUTHENTICATED, "The API key expired at %s.", k.Expires.UTC().Format(time.RFC3339)))
-			return
-		}
-		if !limit.AllowedFrom(k.AllowIPs, r.RemoteAddr) {
-			s.error(w, r, hail.Errorf(hail.EFORBIDDEN, "The API key may not be used from this address."))
+		if err := s.keyUsable(r, k, now); err != nil {
+			s.error(w, r, err)
 			return
 		}
 		if k.Plan == "" {
@@ -219,6 +215,18 @@ func (s *Server) enforcePlan(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// keyUsable refuses a key that has expired or is used from an address it
+// may not come from.
+func (s *Server) keyUsable(r *http.Request, k *store.Key, now time.Time) error {
+	if !k.Expires.IsZero() && !now.Before(k.Expires) {
+		return hail.Errorf(hail.EUNAUTHENTICATED, "The API key expired at %s.", k.Expires.UTC().Format(time.RFC3339))
+	}
+	if !limit.AllowedFrom(k.AllowIPs, r.RemoteAddr) {
+		return hail.Errorf(hail.EFORBIDDEN, "The API key may not be used from this address.")
+	}
+	return nil
 }
 
 // tooMany is a refusal for a limit, with the wait for Retry-After.

@@ -63,6 +63,8 @@ type Config struct {
 	Notifier notify.Notifier
 	// Stream tunes the stream endpoint.
 	Stream StreamConfig
+	// NoDashboard leaves out the web dashboard served under /ui/.
+	NoDashboard bool
 	// Metrics records requests, objects and throttling, and is served to
 	// admin keys at GET /metrics (server/metrics.go). Nil records nothing.
 	Metrics *metrics.Metrics
@@ -82,6 +84,8 @@ type Server struct {
 	reads readGroup
 	// mux names the route of a request refused before routing (metrics.go).
 	mux *http.ServeMux
+	// ui is the dashboard (ui.go); nil when Config.NoDashboard is set.
+	ui *ui
 }
 
 // New returns a Server that serves st. A nil logger discards the log.
@@ -112,7 +116,23 @@ func New(cfg Config, st store.Store, logger *slog.Logger) *Server {
 	s := &Server{cfg: cfg, store: st, logger: logger}
 	s.plans = newPlanState(s)
 	s.initStream()
-	s.handler = s.logRequests(s.recoverPanics(s.negotiate(s.authenticate(s.routes()))))
+	api := s.negotiate(s.authenticate(s.routes()))
+	if cfg.NoDashboard {
+		s.handler = s.logRequests(s.recoverPanics(api))
+	} else {
+		dashboard := s.initUI()
+		s.handler = s.logRequests(s.recoverPanics(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch {
+			case isUI(r):
+				dashboard.ServeHTTP(w, r)
+			case r.URL.Path == "/" && r.Method == http.MethodGet && wantsHTML(r):
+				// A browser pointed at the server's address.
+				http.Redirect(w, r, uiPrefix, http.StatusSeeOther)
+			default:
+				api.ServeHTTP(w, r)
+			}
+		})))
+	}
 	return s
 }
 

@@ -32,6 +32,7 @@ func runServe(ctx context.Context, env *environ, args []string) error {
 	runWebhooks := fs.Bool("webhooks", true, "deliver webhooks (hail webhook); replicas sharing a database deliver each from one at a time")
 	webhookPrivate := fs.Bool("webhook-allow-private", false, "let webhooks reach loopback, private and link-local addresses (receivers on this network)")
 	webhookPoll := fs.Duration("webhook-poll", webhook.DefaultPoll, "how often webhooks look for objects written without a wake-up, e.g. by hail import")
+	dashboard := fs.Bool("dashboard", true, "serve the web dashboard at /ui/ (sign in with an API key)")
 	metricsAddr := fs.String("metrics-addr", "", "listen address of a separate, unauthenticated Prometheus /metrics endpoint, e.g. 127.0.0.1:9464; empty for none (env HAIL_METRICS_ADDR). Admin keys can read GET /metrics on --addr")
 	if err := parse(fs, env, args); err != nil {
 		return err
@@ -81,7 +82,7 @@ func runServe(ctx context.Context, env *environ, args []string) error {
 	// Requests find their key and collection through a short-lived cache;
 	// a change made by another process is seen within cache.DefaultTTL.
 	cached := cache.New(st, cache.Options{})
-	h := server.New(server.Config{PublicURL: *publicURL, StrictEmpty: *strictEmpty, MaxImportSize: *maxImport, Notifier: notifier, Webhooks: sender, Metrics: m}, cached, logger)
+	h := server.New(server.Config{PublicURL: *publicURL, StrictEmpty: *strictEmpty, MaxImportSize: *maxImport, Notifier: notifier, Webhooks: sender, Metrics: m, NoDashboard: !*dashboard}, cached, logger)
 	defer startFeeds(ctx, st, logger, *runFeeds)() // before st.Close: a run records itself first
 	// Stopped before st.Close, as feeds are: an attempt records itself first.
 	defer startWebhooks(ctx, st, notifier, sender, *webhookPoll, logger, *runWebhooks)()
