@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -134,6 +137,23 @@ func TestServeFirstStartPrintsAWorkingKey(t *testing.T) {
 	resp, body = get(t, base+"/taxii2/api/collections/default/", key)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"alias":"default"`) {
 		t.Errorf("default collection: %d %s", resp.StatusCode, body)
+	}
+
+	// The same key signs in to the dashboard, which lists the collections.
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar}
+	form := strings.NewReader(url.Values{"key": {key}}.Encode())
+	req, _ := http.NewRequest(http.MethodPost, base+"/ui/login", form)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := browser.Do(req) // follows the redirect to /ui/ with the cookie
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	page, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/ui/" || !strings.Contains(string(page), "Default collection") {
+		t.Errorf("dashboard sign-in with the printed key: %d at %s\n%s", resp.StatusCode, resp.Request.URL, page)
 	}
 }
 

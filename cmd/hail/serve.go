@@ -67,7 +67,7 @@ func runServe(ctx context.Context, env *environ, args []string) error {
 	if base == "" {
 		base = "http://" + ln.Addr().String()
 	}
-	if err := printWelcome(ctx, env, st, base, res); err != nil {
+	if err := printWelcome(ctx, env, st, base, res, *dashboard); err != nil {
 		ln.Close()
 		return err
 	}
@@ -135,7 +135,7 @@ func newNotifier(ctx context.Context, st store.Store, logger *slog.Logger) (noti
 // printWelcome tells an operator where the server is and, on the first
 // start, the admin key, laid out as Microsoft Sentinel's TAXII connector asks
 // for them.
-func printWelcome(ctx context.Context, env *environ, st store.Store, base string, res bootstrap.Result) error {
+func printWelcome(ctx context.Context, env *environ, st store.Store, base string, res bootstrap.Result, dashboard bool) error {
 	roots, err := st.APIRoots(ctx)
 	if err != nil {
 		return err
@@ -151,6 +151,9 @@ func printWelcome(ctx context.Context, env *environ, st store.Store, base string
 		for _, c := range cols {
 			fmt.Fprintf(w, "    collection %s  alias %-10s %s\n", c.ID, c.Alias, c.Title)
 		}
+	}
+	if dashboard {
+		fmt.Fprintf(w, "  dashboard:  %s/ui/ (sign in with an API key)\n", base)
 	}
 	if res.AdminKey != "" {
 		fmt.Fprintf(w, "\nFirst start: created the admin API key %q. It is shown only this once:\n\n    %s\n\n", bootstrap.AdminKeyName, res.AdminKey)
