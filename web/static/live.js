@@ -76,7 +76,12 @@
     live.textContent = shown + (shown === 1 ? " new object" : " new objects") + " since the page was opened.";
   });
 
+  source.onopen = function () {
+    live.classList.add("open"); // the stream is up: what is added now shows
+  };
+
   source.onerror = function () {
+    live.classList.remove("open");
     if (source.readyState === EventSource.CLOSED) {
       live.textContent = "The stream has closed; reload the page to see new objects.";
     }
