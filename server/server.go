@@ -20,6 +20,9 @@ const (
 	DefaultMaxContentLength = 100 << 20 // 100 MiB
 	DefaultLimit            = 1000
 	DefaultStatusRetention  = 24 * time.Hour
+	// DefaultDashboardCountWait keeps a dashboard page quick while a large
+	// collection is counted.
+	DefaultDashboardCountWait = 300 * time.Millisecond
 )
 
 // Config tunes a Server. The zero value is usable.
@@ -65,6 +68,11 @@ type Config struct {
 	Stream StreamConfig
 	// NoDashboard leaves out the web dashboard served under /ui/.
 	NoDashboard bool
+	// DashboardCountWait is how long a dashboard page waits for collection
+	// counts it does not have before it is shown without them
+	// (DefaultDashboardCountWait when 0); the counts go on in the
+	// background and the next page shows them.
+	DashboardCountWait time.Duration
 	// Metrics records requests, objects and throttling, and is served to
 	// admin keys at GET /metrics (server/metrics.go). Nil records nothing.
 	Metrics *metrics.Metrics
@@ -105,6 +113,9 @@ func New(cfg Config, st store.Store, logger *slog.Logger) *Server {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.DashboardCountWait <= 0 {
+		cfg.DashboardCountWait = DefaultDashboardCountWait
 	}
 	if cfg.Title == "" {
 		cfg.Title = "hail"

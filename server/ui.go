@@ -55,7 +55,7 @@ func (s *Server) initUI() http.Handler {
 	s.ui = &ui{
 		pages:  pages,
 		static: http.StripPrefix(uiPrefix+"static/", http.FileServerFS(web.Static())),
-		stats:  statsCache{ttl: time.Minute, now: s.cfg.Now},
+		stats:  newStatsCache(s.store, s.cfg.Now, s.cfg.DashboardCountWait, s.logger),
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ui", func(w http.ResponseWriter, r *http.Request) {

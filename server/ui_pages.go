@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"hail"
@@ -90,36 +89,44 @@ func (s *Server) uiOverview(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		ur := uiRoot{Name: root.Name, Title: cmp.Or(root.Title, root.Name), URL: base + "/taxii2/" + root.Name + "/", Default: root.Default}
-		var oldest time.Time
 		for _, c := range cols {
 			names[c.ID] = root.Name + "/" + cmp.Or(c.Alias, c.Title)
 			if !canRead(k, c) && !canWrite(k, c) {
 				continue
 			}
-			row := uiCollectionRow{Collection: c, Link: uiCollectionLink(c), FilterText: filterText(c),
-				CanRead: canRead(k, c), CanWrite: canWrite(k, c)}
-			if row.CanRead {
-				stats, at, err := s.ui.stats.get(ctx, s.store, c.ID)
-				if err != nil && hail.ErrorCode(err) != hail.ENOTFOUND {
-					s.error(w, r, err)
-					return
-				}
-				if err == nil {
-					row.Counted, row.Stats = true, stats
-					if oldest.IsZero() || at.Before(oldest) {
-						oldest = at
-					}
-				}
-			}
-			ur.Collections = append(ur.Collections, row)
+			ur.Collections = append(ur.Collections, uiCollectionRow{Collection: c, Link: uiCollectionLink(c),
+				FilterText: filterText(c), CanRead: canRead(k, c), CanWrite: canWrite(k, c)})
 		}
 		if len(ur.Collections) == 0 && !k.Admin {
 			continue // an API root the key sees nothing of is not shown
 		}
-		if now := s.cfg.Now(); !oldest.IsZero() && now.Sub(oldest) >= time.Second {
-			ur.StatsAge = oldest.UTC().Format("15:04:05Z")
-		}
 		v.Roots = append(v.Roots, ur)
+	}
+	// Count every readable collection at once, waiting a little for counts
+	// that are not at hand (statsCache).
+	var ids []string
+	for _, ur := range v.Roots {
+		for _, row := range ur.Collections {
+			if row.CanRead {
+				ids = append(ids, row.ID)
+			}
+		}
+	}
+	counts := s.ui.stats.get(ctx, ids...)
+	for i := range v.Roots {
+		var oldest time.Time
+		for j := range v.Roots[i].Collections {
+			row := &v.Roots[i].Collections[j]
+			if c, ok := counts[row.ID]; ok {
+				row.Counted, row.Stats = true, c.stats
+				if oldest.IsZero() || c.at.Before(oldest) {
+					oldest = c.at
+				}
+			}
+		}
+		if !oldest.IsZero() && s.cfg.Now().Sub(oldest) >= time.Second {
+			v.Roots[i].StatsAge = oldest.UTC().Format("15:04:05Z")
+		}
 	}
 	if k.Admin {
 		if v.Feeds, err = s.uiFeeds(ctx, names); err == nil {
@@ -273,12 +280,9 @@ func (s *Server) uiCollection(w http.ResponseWriter, r *http.Request) {
 	v := uiCollectionView{Collection: c, Link: uiCollectionLink(c), FilterText: filterText(c), Limit: uiPageSize}
 	v.RootURL = s.baseURL(r) + "/taxii2/" + c.APIRoot + "/"
 	v.ObjectsURL = v.RootURL + "collections/" + c.ID + "/objects/"
-	stats, _, err := s.ui.stats.get(r.Context(), s.store, c.ID)
-	if err != nil {
-		s.error(w, r, err)
-		return
+	if got, ok := s.ui.stats.get(r.Context(), c.ID)[c.ID]; ok {
+		v.Counted, v.Stats = true, got.stats
 	}
-	v.Counted, v.Stats = true, stats
 
 	f := store.Filter{Limit: uiPageSize + 1, HeadersOnly: false}
 	if t := q.Get("type"); t != "" {
@@ -300,7 +304,7 @@ func (s *Server) uiCollection(w http.ResponseWriter, r *http.Request) {
 		v.SinceChoices = append(v.SinceChoices, uiChoice{Value: p.value, Label: p.label, Selected: sel})
 		if sel {
 			v.SinceLabel = p.label
-			if p.d > 0 && !stats.LastDateAdded.IsZero() {
+			if p.d > 0 {
 				f.AddedAfter = s.cfg.Now().Add(-p.d)
 			}
 		}
@@ -347,12 +351,11 @@ func (s *Server) uiCollection(w http.ResponseWriter, r *http.Request) {
 		v.NextLink = v.Link + "?" + next.Encode()
 	} else {
 		// The newest page: follow the stream from its last row, or from the
-		// collection's newest entry when the page shows none.
+		// start of the period when it shows none (nothing was added since).
+		// Only an empty collection shown since ever has no position; the
+		// stream then starts at its newest entry, which is none.
 		v.Live = true
 		v.StreamLink = v.Link + "stream/"
-		if last.IsZero() || last.Before(stats.LastDateAdded) && len(entries) == 0 {
-			last = stats.LastDateAdded
-		}
 		if !last.IsZero() {
 			v.LiveAfter = taxii.FormatTimestamp(last)
 		}
@@ -590,54 +593,4 @@ func (s *Server) readableCollections(ctx context.Context, k *store.Key) ([]store
 		}
 	}
 	return out, nil
-}
-
-// statsCache keeps collection counts for a while: counting distinct objects
-// reads a collection's whole index, which at a million entries takes a
-// noticeable part of a second, and the overview counts every collection.
-type statsCache struct {
-	ttl time.Duration
-	now func() time.Time
-
-	mu sync.Mutex
-	m  map[string]cachedStats
-}
-
-type cachedStats struct {
-	at    time.Time
-	stats store.CollectionStats
-}
-
-// maxCachedStats bounds the cache; past it, stale counts are dropped.
-const maxCachedStats = 10000
-
-// get returns collection id's counts and when they were counted, counting
-// again once they are older than the ttl. Two pages may count at once; the
-// later count wins.
-func (c *statsCache) get(ctx context.Context, st store.Store, id string) (store.CollectionStats, time.Time, error) {
-	now := c.now()
-	c.mu.Lock()
-	e, ok := c.m[id]
-	c.mu.Unlock()
-	if ok && now.Sub(e.at) < c.ttl {
-		return e.stats, e.at, nil
-	}
-	stats, err := st.CollectionStats(ctx, id)
-	if err != nil {
-		return stats, now, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = map[string]cachedStats{}
-	}
-	if len(c.m) >= maxCachedStats {
-		for k, v := range c.m {
-			if now.Sub(v.at) >= c.ttl {
-				delete(c.m, k)
-			}
-		}
-	}
-	c.m[id] = cachedStats{at: now, stats: stats}
-	return stats, now, nil
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -111,6 +112,9 @@ func (p htmlPage) mustNot(t *testing.T, absent ...string) {
 func uiEnv(t *testing.T, cfg server.Config) *env {
 	t.Helper()
 	var e *env
+	if cfg.DashboardCountWait == 0 {
+		cfg.DashboardCountWait = time.Minute // counts are always shown: a small store counts at once
+	}
 	cfg.Now = func() time.Time {
 		if e == nil {
 			return time.Now()
@@ -423,4 +427,56 @@ func between(s, start, end string) string {
 	}
 	v, _, _ := strings.Cut(rest, end)
 	return v
+}
+
+// slowCounts is the real store with collection counts held back until
+// release is closed, as a large collection's count takes seconds.
+type slowCounts struct {
+	store.Store
+	release chan struct{}
+}
+
+func (s slowCounts) CollectionStats(ctx context.Context, id string) (store.CollectionStats, error) {
+	<-s.release
+	return s.Store.CollectionStats(ctx, id)
+}
+
+func TestUICountsDoNotHoldPages(t *testing.T) {
+	e := uiEnv(t, server.Config{})
+	e.seed(t, collIntel, indicator(1, "2024-01-01T00:00:00.000Z"))
+	slow := slowCounts{Store: e.db, release: make(chan struct{})}
+	released := false
+	defer func() {
+		if !released {
+			close(slow.release)
+		}
+	}()
+	h := server.New(server.Config{DashboardCountWait: time.Millisecond, Now: e.db.Now}, slow, nil)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	se := *e
+	se.srv = srv
+	b := newBrowser(t, &se)
+	b.signIn(t, "reader")
+
+	// Without counts the pages still answer, with what they can show.
+	p := b.get(t, "/ui/")
+	p.must(t, http.StatusOK, "Intel", `<td class="num">?</td>`)
+	p = b.get(t, "/ui/collections/api/"+collIntel+"/?since=all")
+	p.must(t, http.StatusOK, "IOC 1")
+	p.mustNot(t, "objects 1, versions 1")
+
+	close(slow.release)
+	released = true
+	deadline := time.Now().Add(time.Minute)
+	for {
+		p = b.get(t, "/ui/")
+		if strings.Contains(p.body, `<td class="num">1</td>`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the counts never reached the overview:\n%s", p.body)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
