@@ -78,3 +78,35 @@ func BenchmarkPostEnvelope(b *testing.B) {
 	}
 	b.ReportMetric(float64(n*size)/b.Elapsed().Seconds(), "objects/s")
 }
+
+// BenchmarkUICollectionPage renders the dashboard's page of a collection
+// of 10,000 objects: the newest 50 with the live stream's position.
+func BenchmarkUICollectionPage(b *testing.B) {
+	e := uiEnv(b, server.Config{})
+	const total, batch = 10000, 1000
+	for i := 0; i < total; i += batch {
+		objs := make([]string, batch)
+		for j := range objs {
+			objs[j] = indicator(i+j+1, "2024-01-01T00:00:00.000Z")
+		}
+		e.seed(b, collIntel, objs...)
+	}
+	req, err := http.NewRequest(http.MethodGet, e.srv.URL+"/ui/collections/api/"+collIntel+"/?since=all&after=", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.AddCookie(&http.Cookie{Name: "hail_ui", Value: e.keys["reader"]})
+	client := e.srv.Client()
+	for b.Loop() {
+		res, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size, _ := io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			b.Fatalf("status %d", res.StatusCode)
+		}
+		b.SetBytes(size)
+	}
+}

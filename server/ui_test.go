@@ -109,7 +109,7 @@ func (p htmlPage) mustNot(t *testing.T, absent ...string) {
 
 // uiEnv is a test server whose clock agrees with the store's, so that the
 // dashboard's "added in the last day" sees what the fixture adds.
-func uiEnv(t *testing.T, cfg server.Config) *env {
+func uiEnv(t testing.TB, cfg server.Config) *env {
 	t.Helper()
 	var e *env
 	if cfg.DashboardCountWait == 0 {
