@@ -67,6 +67,9 @@ func (s *Server) initUI() http.Handler {
 	mux.HandleFunc("POST /ui/logout", s.uiLogout)
 	mux.HandleFunc("GET /ui/static/", s.uiStatic)
 	mux.HandleFunc("GET /ui/lookup", s.uiLookup)
+	mux.HandleFunc("GET /ui/keys", s.uiKeys)
+	mux.HandleFunc("GET /ui/feeds/{name}/{$}", s.uiFeedPage)
+	mux.HandleFunc("POST /ui/feeds/{name}/run", s.uiFeedRun)
 	mux.HandleFunc("GET /ui/collections/{root}/{id}/{$}", s.uiCollection)
 	mux.HandleFunc("GET /ui/collections/{root}/{id}/objects/{oid}/{$}", s.uiObject)
 	// The object stream of the collection page: the TAXII stream handler,

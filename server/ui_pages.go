@@ -54,7 +54,7 @@ type uiOverview struct {
 
 // uiFeed is one feed on an admin's overview.
 type uiFeed struct {
-	Name, Kind, Source, Collection, Every, Error string
+	Name, Kind, Source, Collection, Every, Error, Link string
 	LastRun                                      store.FeedRun
 	NextRun                                      time.Time
 }
@@ -151,7 +151,7 @@ func (s *Server) uiFeeds(ctx context.Context, names map[string]string) ([]uiFeed
 	for _, f := range feeds {
 		out = append(out, uiFeed{
 			Name: f.Name, Kind: f.Kind, Source: displayURL(f.URL), Collection: cmp.Or(names[f.CollectionID], f.CollectionID),
-			Every: f.Every.String(), Error: f.LastRun.Error, LastRun: f.LastRun, NextRun: f.NextRun,
+			Every: f.Every.String(), Error: f.LastRun.Error, LastRun: f.LastRun, NextRun: f.NextRun, Link: uiFeedLink(f.Name),
 		})
 	}
 	return out, nil

@@ -480,3 +480,73 @@ func TestUICountsDoNotHoldPages(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestUIConsumers(t *testing.T) {
+	e := uiEnv(t, server.Config{})
+	e.seed(t, collIntel, indicator(1, "2024-01-01T00:00:00.000Z"))
+	for range 3 {
+		e.get(t, "/taxii2/api/collections/intel/objects/", "reader")
+	}
+	flush(t, e.srv)
+	b := newBrowser(t, e)
+	b.signIn(t, "admin")
+	p := b.get(t, "/ui/keys")
+	p.must(t, http.StatusOK, "<h1>Consumers", "reader", "reads api/intel, api/rw", "writes api/drop, api/rw",
+		"reader polled api/intel 3 times in the last 24 h", "revoked", "no requests")
+	if !strings.Contains(between(p.body, "<td>reader</td>", "</tr>"), `<td class="num">3</td>`) {
+		t.Errorf("reader's row does not count its 3 polls:\n%s", between(p.body, "<td>reader</td>", "</tr>"))
+	}
+	// Dashboard views are not consumer activity.
+	p.mustNot(t, "admin polled")
+
+	r := newBrowser(t, e)
+	r.signIn(t, "reader")
+	r.get(t, "/ui/keys").must(t, http.StatusNotFound)
+	r.get(t, "/ui/").mustNot(t, `href="/ui/keys"`)
+}
+
+func TestUIFeedPage(t *testing.T) {
+	e := uiEnv(t, server.Config{})
+	ctx := context.Background()
+	if err := e.db.CreateFeed(ctx, store.Feed{Name: "abuse", Kind: store.FeedText, CollectionID: collIntel,
+		URL: "https://u:pw@feeds.example/list.txt?key=SECRET", Password: "pw", User: "u", Every: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	started := e.db.Now()
+	f, err := e.db.ClaimFeed(ctx, "abuse", started, started.Add(time.Minute), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := store.FeedRun{Started: started, Ended: started.Add(1500 * time.Millisecond), Read: 12, Added: 9, Duplicates: 1, Rejected: 2,
+		Rejections: []store.FeedRejection{{Where: "line 4", Reason: "not a recognisable IOC"}}}
+	if err := e.db.FinishFeedRun(ctx, f.Name, run, store.FeedMark{ETag: `"v1"`}, started.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, e)
+	b.signIn(t, "admin")
+	b.get(t, "/ui/").must(t, http.StatusOK, `href="/ui/feeds/abuse/"`)
+	p := b.get(t, "/ui/feeds/abuse/")
+	p.must(t, http.StatusOK, "abuse", "https://feeds.example/list.txt …", "user and password", "api/intel",
+		"1.5s", `<td class="num">9</td>`, "line 4", "not a recognisable IOC", "ETag <code>&#34;v1&#34;</code>", "Run now")
+	p.mustNot(t, "SECRET", "pw@")
+
+	p = b.post(t, "/ui/feeds/abuse/run", nil, "same-origin")
+	if p.status != http.StatusSeeOther || p.header.Get("Location") != "/ui/feeds/abuse/?queued" {
+		t.Fatalf("run now: status %d, Location %q", p.status, p.header.Get("Location"))
+	}
+	got, err := e.db.Feed(ctx, "abuse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.NextRun.IsZero() && got.NextRun.After(e.db.Now()) {
+		t.Errorf("after Run now the feed is next due at %s, want now", got.NextRun)
+	}
+	b.get(t, "/ui/feeds/abuse/?queued").must(t, http.StatusOK, "The feed is due now")
+	b.get(t, "/ui/feeds/nope/").must(t, http.StatusNotFound)
+	b.post(t, "/ui/feeds/abuse/run", nil, "cross-site").must(t, http.StatusForbidden)
+
+	r := newBrowser(t, e)
+	r.signIn(t, "reader")
+	r.get(t, "/ui/feeds/abuse/").must(t, http.StatusNotFound)
+	r.post(t, "/ui/feeds/abuse/run", nil, "same-origin").must(t, http.StatusNotFound)
+}

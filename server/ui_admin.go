@@ -1,0 +1,224 @@
+package server
+
+import (
+	"cmp"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"hail"
+	"hail/limit"
+	"hail/store"
+)
+
+// The dashboard's admin pages: consumers (the keys, with what each polled)
+// and a feed's runs. Admin keys only; another key is told 404, as for a
+// collection it may not see.
+
+// uiConsumer is one key on the consumers page.
+type uiConsumer struct {
+	Name, Rights, Plan     string
+	Created, Expires       time.Time
+	Revoked                time.Time
+	LastRequest, LastPoll  time.Time
+	Polls24h, Objects24h   int64
+	Errors                 int64
+	Stale, Expired, Unused bool
+	Summaries              []string
+}
+
+// uiConsumers is the view of the consumers page.
+type uiConsumers struct {
+	Keys   []uiConsumer
+	Window string
+}
+
+// uiAdmin refuses a page to a key that is not an admin's.
+func (s *Server) uiAdmin(w http.ResponseWriter, r *http.Request) bool {
+	k := s.uiKey(w, r)
+	if k == nil {
+		return false
+	}
+	if !k.Admin {
+		s.error(w, r, hail.Errorf(hail.ENOTFOUND, "No dashboard page at this path."))
+		return false
+	}
+	return true
+}
+
+// uiKeys lists every key with its rights, plan and the activity the store
+// holds for it: when it last asked and polled, and a summary per
+// collection. Activity a replica still holds in memory is not included.
+func (s *Server) uiKeys(w http.ResponseWriter, r *http.Request) {
+	if !s.uiAdmin(w, r) {
+		return
+	}
+	ctx := r.Context()
+	keys, err := s.store.Keys(ctx)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	names, err := s.collectionNames(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	now := s.cfg.Now()
+	since := now.Add(-activityWindow)
+	v := uiConsumers{Window: activityWindow.String()}
+	for _, k := range keys {
+		c := uiConsumer{Name: k.Name, Rights: rightsText(k, names), Plan: cmp.Or(k.Plan, store.UnrestrictedPlan),
+			Created: k.Created, Expires: k.Expires, Revoked: k.Revoked,
+			Expired: !k.Expires.IsZero() && !now.Before(k.Expires)}
+		acts, err := s.store.Activity(ctx, k.Name, since)
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		for _, a := range acts {
+			c.LastRequest = later(c.LastRequest, a.Last)
+			c.LastPoll = later(c.LastPoll, a.LastPoll)
+			c.Polls24h += a.Recent.Polls
+			c.Objects24h += a.Recent.Objects
+			for _, n := range a.Errors {
+				c.Errors += n
+			}
+			c.Summaries = append(c.Summaries, limit.Describe(a, cmp.Or(names[a.Collection], a.Collection), activityWindow))
+		}
+		c.Unused = len(acts) == 0
+		if k.Plan != "" {
+			if p, err := s.store.Plan(ctx, k.Plan); err == nil {
+				c.Stale = limit.Stale(acts, p, now)
+			}
+		}
+		v.Keys = append(v.Keys, c)
+	}
+	s.render(w, r, http.StatusOK, "keys", "Consumers", "keys", v)
+}
+
+// collectionNames names every collection "root/alias" (or its title).
+func (s *Server) collectionNames(r *http.Request) (map[string]string, error) {
+	roots, err := s.store.APIRoots(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	for _, root := range roots {
+		cols, err := s.store.Collections(r.Context(), root.Name)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cols {
+			names[c.ID] = root.Name + "/" + cmp.Or(c.Alias, c.Title)
+		}
+	}
+	return names, nil
+}
+
+// rightsText says what a key may do, with collections by name.
+func rightsText(k store.Key, names map[string]string) string {
+	if k.Admin {
+		return "admin"
+	}
+	list := func(ids []string) string {
+		var out []string
+		for _, id := range ids {
+			if id == store.AllCollections {
+				out = append(out, "every collection")
+				continue
+			}
+			out = append(out, cmp.Or(names[id], id))
+		}
+		slices.Sort(out)
+		return strings.Join(out, ", ")
+	}
+	var parts []string
+	if len(k.Read) > 0 {
+		parts = append(parts, "reads "+list(k.Read))
+	}
+	if len(k.Write) > 0 {
+		parts = append(parts, "writes "+list(k.Write))
+	}
+	if len(parts) == 0 {
+		return "nothing"
+	}
+	return strings.Join(parts, "; ")
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// uiFeedView is the view of a feed's page.
+type uiFeedView struct {
+	uiFeed
+	URL, Auth, TAXIICollection string
+	Mark                       store.FeedMark
+	Runs                       []store.FeedRun
+	RunLink                    string
+	Queued                     bool
+}
+
+// uiFeedRuns is how many runs a feed's page lists.
+const uiFeedRuns = 20
+
+// uiFeed shows one feed: where it reads, its mark, and its latest runs
+// with what each rejected and why.
+func (s *Server) uiFeedPage(w http.ResponseWriter, r *http.Request) {
+	if !s.uiAdmin(w, r) {
+		return
+	}
+	ctx := r.Context()
+	f, err := s.store.Feed(ctx, r.PathValue("name"))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	runs, err := s.store.FeedRuns(ctx, f.Name, uiFeedRuns)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	names, err := s.collectionNames(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	v := uiFeedView{
+		uiFeed: uiFeed{Name: f.Name, Kind: f.Kind, Source: displayURL(f.URL), Collection: cmp.Or(names[f.CollectionID], f.CollectionID),
+			Every: f.Every.String(), Error: f.LastRun.Error, LastRun: f.LastRun, NextRun: f.NextRun},
+		URL: displayURL(f.URL), Auth: "none", TAXIICollection: f.TAXIICollection, Mark: f.Mark, Runs: runs,
+		RunLink: uiFeedLink(f.Name) + "run", Queued: r.URL.Query().Has("queued"),
+	}
+	switch {
+	case f.Token != "":
+		v.Auth = "token"
+	case f.User != "" || f.Password != "":
+		v.Auth = "user and password"
+	}
+	s.render(w, r, http.StatusOK, "feed", f.Name, "collections", v)
+}
+
+// uiFeedRun makes a feed due at once; the scheduler of any server runs it
+// within a few seconds, as POST /api/v1/feeds/{name}/run does.
+func (s *Server) uiFeedRun(w http.ResponseWriter, r *http.Request) {
+	if !s.uiAdmin(w, r) {
+		return
+	}
+	f, err := s.store.UpdateFeed(r.Context(), r.PathValue("name"), store.FeedUpdate{RunNow: true})
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	s.logger.InfoContext(r.Context(), "dashboard: feed run requested", "feed", f.Name, "key", requestKey(r.Context()).Name)
+	http.Redirect(w, r, uiFeedLink(f.Name)+"?queued", http.StatusSeeOther)
+}
+
+// uiFeedLink is the dashboard page of feed name.
+func uiFeedLink(name string) string { return uiPrefix + "feeds/" + url.PathEscape(name) + "/" }
