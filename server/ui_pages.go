@@ -55,8 +55,8 @@ type uiOverview struct {
 // uiFeed is one feed on an admin's overview.
 type uiFeed struct {
 	Name, Kind, Source, Collection, Every, Error, Link string
-	LastRun                                      store.FeedRun
-	NextRun                                      time.Time
+	LastRun                                            store.FeedRun
+	NextRun                                            time.Time
 }
 
 // uiWebhook is one webhook on an admin's overview.
