@@ -70,6 +70,9 @@ func (s *Server) initUI() http.Handler {
 	mux.HandleFunc("GET /ui/keys", s.uiKeys)
 	mux.HandleFunc("GET /ui/feeds/{name}/{$}", s.uiFeedPage)
 	mux.HandleFunc("POST /ui/feeds/{name}/run", s.uiFeedRun)
+	mux.HandleFunc("GET /ui/webhooks/{wid}/{$}", s.uiWebhookPage)
+	mux.HandleFunc("POST /ui/webhooks/{wid}/pause", s.uiWebhookPause)
+	mux.HandleFunc("POST /ui/webhooks/{wid}/resume", s.uiWebhookPause)
 	mux.HandleFunc("GET /ui/collections/{root}/{id}/{$}", s.uiCollection)
 	mux.HandleFunc("GET /ui/collections/{root}/{id}/objects/{oid}/{$}", s.uiObject)
 	// The object stream of the collection page: the TAXII stream handler,

@@ -222,3 +222,67 @@ func (s *Server) uiFeedRun(w http.ResponseWriter, r *http.Request) {
 
 // uiFeedLink is the dashboard page of feed name.
 func uiFeedLink(name string) string { return uiPrefix + "feeds/" + url.PathEscape(name) + "/" }
+
+// uiWebhookView is the view of a webhook's page.
+type uiWebhookView struct {
+	uiWebhook
+	BatchSize  int
+	MaxWait    string
+	Attempts   []store.WebhookAttempt
+	ActionLink string
+}
+
+// uiWebhookAttempts is how many attempts a webhook's page lists.
+const uiWebhookAttempts = 30
+
+// uiWebhookPage shows one webhook: where its deliveries stand and its
+// latest attempts, with pause and resume.
+func (s *Server) uiWebhookPage(w http.ResponseWriter, r *http.Request) {
+	if !s.uiAdmin(w, r) {
+		return
+	}
+	ctx := r.Context()
+	h, err := s.store.Webhook(ctx, r.PathValue("wid"))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	attempts, err := s.store.WebhookAttempts(ctx, h.ID, uiWebhookAttempts)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	names, err := s.collectionNames(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	v := uiWebhookView{
+		uiWebhook: uiWebhook{ID: h.ID, Receiver: displayURL(h.URL), Collection: cmp.Or(names[h.CollectionID], h.CollectionID),
+			WebhookState: h.State, Link: uiWebhookLink(h.ID)},
+		BatchSize: h.BatchSize, MaxWait: h.MaxWait.String(), Attempts: attempts, ActionLink: uiWebhookLink(h.ID),
+	}
+	s.render(w, r, http.StatusOK, "webhook", "Webhook", "collections", v)
+}
+
+// uiWebhookPause pauses (or, on .../resume, resumes) a webhook, as the
+// admin API's pause and resume do.
+func (s *Server) uiWebhookPause(w http.ResponseWriter, r *http.Request) {
+	if !s.uiAdmin(w, r) {
+		return
+	}
+	pause := strings.HasSuffix(r.URL.Path, "/pause")
+	reason := ""
+	if pause {
+		reason = "paused by " + requestKey(r.Context()).Name + " in the dashboard"
+	}
+	id := r.PathValue("wid")
+	if err := s.store.SetWebhookPaused(r.Context(), id, pause, reason); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	http.Redirect(w, r, uiWebhookLink(id), http.StatusSeeOther)
+}
+
+// uiWebhookLink is the dashboard page of webhook id.
+func uiWebhookLink(id string) string { return uiPrefix + "webhooks/" + url.PathEscape(id) + "/" }

@@ -61,7 +61,7 @@ type uiFeed struct {
 
 // uiWebhook is one webhook on an admin's overview.
 type uiWebhook struct {
-	ID, Receiver, Collection string
+	ID, Receiver, Collection, Link string
 	store.WebhookState
 }
 
@@ -166,7 +166,7 @@ func (s *Server) uiWebhooks(ctx context.Context, names map[string]string) ([]uiW
 	out := make([]uiWebhook, 0, len(hooks))
 	for _, h := range hooks {
 		out = append(out, uiWebhook{ID: h.ID, Receiver: displayURL(h.URL),
-			Collection: cmp.Or(names[h.CollectionID], h.CollectionID), WebhookState: h.State})
+			Collection: cmp.Or(names[h.CollectionID], h.CollectionID), WebhookState: h.State, Link: uiWebhookLink(h.ID)})
 	}
 	return out, nil
 }

@@ -550,3 +550,54 @@ func TestUIFeedPage(t *testing.T) {
 	r.get(t, "/ui/feeds/abuse/").must(t, http.StatusNotFound)
 	r.post(t, "/ui/feeds/abuse/run", nil, "same-origin").must(t, http.StatusNotFound)
 }
+
+func TestUIWebhookPage(t *testing.T) {
+	e := uiEnv(t, server.Config{})
+	ctx := context.Background()
+	id := uuidN(88)
+	if err := e.db.CreateWebhook(ctx, store.Webhook{ID: id, CollectionID: collIntel, URL: "https://hooks.example/in?token=HOOKSECRET",
+		Secret: "signing-secret", BatchSize: 50, MaxWait: 2 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	now := e.db.Now()
+	if ok, err := e.db.AcquireWebhookLease(ctx, id, "test", now, time.Minute); err != nil || !ok {
+		t.Fatalf("lease: %v %v", ok, err)
+	}
+	if err := e.db.RecordWebhookAttempt(ctx, id, "test", store.WebhookAttempt{Delivery: "d-1", Time: now, Objects: 7, Status: 503,
+		Latency: 120 * time.Millisecond, Error: "receiver answered 503"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, e)
+	b.signIn(t, "admin")
+	b.get(t, "/ui/").must(t, http.StatusOK, `href="/ui/webhooks/`+id+`/"`)
+	path := "/ui/webhooks/" + id + "/"
+	p := b.get(t, path)
+	p.must(t, http.StatusOK, "https://hooks.example/in …", "api/intel", "up to 50 objects", "d-1", `<td class="num">503</td>`,
+		"receiver answered 503", "120ms", `action="`+path+`pause"`)
+	p.mustNot(t, "HOOKSECRET", "signing-secret")
+
+	if p = b.post(t, path+"pause", nil, "same-origin"); p.status != http.StatusSeeOther {
+		t.Fatalf("pause: status %d", p.status)
+	}
+	h, err := e.db.Webhook(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !h.State.Paused || h.State.PausedReason != "paused by admin in the dashboard" {
+		t.Errorf("after pause: paused %v, reason %q", h.State.Paused, h.State.PausedReason)
+	}
+	b.get(t, path).must(t, http.StatusOK, "paused: paused by admin in the dashboard", `action="`+path+`resume"`)
+	b.post(t, path+"resume", nil, "same-origin")
+	if h, _ = e.db.Webhook(ctx, id); h.State.Paused {
+		t.Errorf("still paused after resume")
+	}
+	b.get(t, "/ui/webhooks/"+uuidN(89)+"/").must(t, http.StatusNotFound)
+
+	r := newBrowser(t, e)
+	r.signIn(t, "reader")
+	r.get(t, path).must(t, http.StatusNotFound)
+	r.post(t, path+"pause", nil, "same-origin").must(t, http.StatusNotFound)
+	if h, _ = e.db.Webhook(ctx, id); h.State.Paused {
+		t.Errorf("a reader paused the webhook")
+	}
+}
