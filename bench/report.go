@@ -8,6 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"hail/internal/digits"
 )
 
 // Report is the result of one run. Its JSON form is what --json writes;
@@ -240,19 +242,4 @@ func orDash(s string) string {
 }
 
 // grouped formats n with commas between thousands.
-func grouped(n int) string {
-	s := strconv.Itoa(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
+func grouped(n int) string { return digits.Grouped(int64(n)) }

@@ -15,6 +15,8 @@ import (
 	"io/fs"
 	"strings"
 	"time"
+
+	"hail/internal/digits"
 )
 
 //go:embed templates/*.html
@@ -59,7 +61,7 @@ func Templates() (map[string]*template.Template, error) {
 var funcs = template.FuncMap{
 	"when":    when,
 	"ago":     ago,
-	"count":   count,
+	"count":   digits.Grouped,
 	"json":    indentJSON,
 	"join":    strings.Join,
 	"isoTime": func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) },
@@ -98,24 +100,6 @@ func span(d time.Duration) string {
 		return fmt.Sprintf("%d h", int(d/time.Hour))
 	}
 	return fmt.Sprintf("%d days", int(d/(24*time.Hour)))
-}
-
-// count writes n with thousands separators: 1,234,567.
-func count(n int64) string {
-	s := fmt.Sprint(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }
 
 // indentJSON lays out a stored object for reading; bytes that are not JSON
