@@ -14,14 +14,8 @@ import (
 // collection of 10,000.
 func BenchmarkObjectsGet(b *testing.B) {
 	e := newEnv(b, server.Config{}, true)
-	const total, batch, page = 10000, 1000, 1000
-	for i := 0; i < total; i += batch {
-		objs := make([]string, batch)
-		for j := range objs {
-			objs[j] = indicator(i+j+1, "2024-01-01T00:00:00.000Z")
-		}
-		e.seed(b, collIntel, objs...)
-	}
+	const page = 1000
+	seedIndicators(b, e, collIntel, 10000)
 	req, err := http.NewRequest(http.MethodGet, e.srv.URL+"/taxii2/api/collections/intel/objects/?limit=1000", nil)
 	if err != nil {
 		b.Fatal(err)
@@ -83,14 +77,7 @@ func BenchmarkPostEnvelope(b *testing.B) {
 // of 10,000 objects: the newest 50 with the live stream's position.
 func BenchmarkUICollectionPage(b *testing.B) {
 	e := uiEnv(b, server.Config{})
-	const total, batch = 10000, 1000
-	for i := 0; i < total; i += batch {
-		objs := make([]string, batch)
-		for j := range objs {
-			objs[j] = indicator(i+j+1, "2024-01-01T00:00:00.000Z")
-		}
-		e.seed(b, collIntel, objs...)
-	}
+	seedIndicators(b, e, collIntel, 10000)
 	req, err := http.NewRequest(http.MethodGet, e.srv.URL+"/ui/collections/api/"+collIntel+"/?since=all&after=", nil)
 	if err != nil {
 		b.Fatal(err)
@@ -108,5 +95,17 @@ func BenchmarkUICollectionPage(b *testing.B) {
 			b.Fatalf("status %d", res.StatusCode)
 		}
 		b.SetBytes(size)
+	}
+}
+
+// seedIndicators adds indicators 1 to total to a collection, 1000 at a time.
+func seedIndicators(b *testing.B, e *env, collection string, total int) {
+	const batch = 1000
+	for i := 0; i < total; i += batch {
+		objs := make([]string, min(batch, total-i))
+		for j := range objs {
+			objs[j] = indicator(i+j+1, "2024-01-01T00:00:00.000Z")
+		}
+		e.seed(b, collection, objs...)
 	}
 }
