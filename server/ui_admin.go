@@ -168,7 +168,7 @@ type uiFeedView struct {
 // uiFeedRuns is how many runs a feed's page lists.
 const uiFeedRuns = 20
 
-// uiFeed shows one feed: where it reads, its mark, and its latest runs
+// uiFeedPage shows one feed: where it reads, its mark, and its latest runs
 // with what each rejected and why.
 func (s *Server) uiFeedPage(w http.ResponseWriter, r *http.Request) {
 	if !s.uiAdmin(w, r) {
