@@ -312,3 +312,22 @@ func BenchmarkPreload(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCollectionStats counts a collection of 100,000 objects, as the
+// stream does for a client that gives no position and the dashboard and
+// metrics do for every collection.
+func BenchmarkCollectionStats(b *testing.B) {
+	db := newBenchDB(b, filepath.Join(b.TempDir(), "hail.db"))
+	b.Cleanup(func() { db.Close() })
+	fillBench(b, db, 0, 100000)
+	ctx := context.Background()
+	for b.Loop() {
+		s, err := db.CollectionStats(ctx, benchCollection)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if s.Objects != 100000 {
+			b.Fatalf("counted %d objects, want 100000", s.Objects)
+		}
+	}
+}

@@ -260,8 +260,13 @@ func (db *DB) CollectionStats(ctx context.Context, id string) (store.CollectionS
 	}
 	var s store.CollectionStats
 	var first, last int64
-	if err := db.read.QueryRowContext(ctx, `SELECT count(DISTINCT stix_id), count(*),
-		coalesce(min(date_added), 0), coalesce(max(date_added), 0) FROM entries WHERE collection = ?`, seq).
+	// Each object has exactly one entry that is the last version of its
+	// newest spec_version, so counting those (in the partial index
+	// entries_current) counts distinct objects without the temporary
+	// B-tree that count(DISTINCT stix_id) sorts into.
+	if err := db.read.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM entries WHERE collection = ?1 AND is_last = 1 AND latest_spec = 1), count(*),
+		coalesce(min(date_added), 0), coalesce(max(date_added), 0) FROM entries WHERE collection = ?1`, seq).
 		Scan(&s.Objects, &s.Versions, &first, &last); err != nil {
 		return store.CollectionStats{}, fmt.Errorf("collection stats: %w", err)
 	}
