@@ -601,3 +601,73 @@ func TestUIWebhookPage(t *testing.T) {
 		t.Errorf("a reader paused the webhook")
 	}
 }
+
+func TestUIKeyManagement(t *testing.T) {
+	e := uiEnv(t, server.Config{})
+	e.seed(t, collIntel, indicator(1, "2024-01-01T00:00:00.000Z"))
+	b := newBrowser(t, e)
+	b.signIn(t, "admin")
+	b.get(t, "/ui/keys/new").must(t, http.StatusOK, `name="name"`, `value="`+collIntel+`"`)
+
+	form := url.Values{"name": {"sentinel-prod"}, "read": {collIntel}, "expires_days": {"90"}}
+	p := b.post(t, "/ui/keys", form, "same-origin")
+	p.must(t, http.StatusCreated, "Key sentinel-prod made", "shown only now")
+	secret := between(p.body, `<code class="copy secret" id="secret">`, "</code>")
+	if !strings.HasPrefix(secret, auth.KeyPrefix) {
+		t.Fatalf("no key on the page:\n%s", p.body)
+	}
+	// The key works for TAXII with exactly the rights given.
+	if r := e.do(t, http.MethodGet, "/taxii2/api/collections/intel/objects/", map[string]string{"Authorization": basic("apikey", secret)}, nil); r.status != http.StatusOK {
+		t.Errorf("new key reading intel: %d", r.status)
+	}
+	if r := e.do(t, http.MethodGet, "/taxii2/api/collections/secret/objects/", map[string]string{"Authorization": basic("apikey", secret)}, nil); r.status != http.StatusNotFound {
+		t.Errorf("new key reading secret: %d, want 404", r.status)
+	}
+	keys, err := e.db.Keys(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if k.Name == "sentinel-prod" && (k.Admin || k.Expires.IsZero() || len(k.Write) != 0 || !auth.Equal(k.Hash, auth.Hash(secret))) {
+			t.Errorf("stored key %+v", k)
+		}
+	}
+	p = b.get(t, "/ui/keys")
+	p.must(t, http.StatusOK, "sentinel-prod", "expires")
+	p.mustNot(t, secret)
+
+	for _, bad := range []struct {
+		form url.Values
+		want string
+	}{
+		{url.Values{"name": {""}, "read": {collIntel}}, "Give the key a name"},
+		{url.Values{"name": {"x"}}, "at least one right"},
+		{url.Values{"name": {"x"}, "read": {uuidN(999)}}, "does not exist"},
+		{url.Values{"name": {"x"}, "read": {collIntel}, "expires_days": {"soon"}}, "number of days"},
+		{url.Values{"name": {"x"}, "read": {collIntel}, "plan": {"gold"}}, "plan chosen does not exist"},
+	} {
+		b.post(t, "/ui/keys", bad.form, "same-origin").must(t, http.StatusBadRequest, bad.want)
+	}
+	b.post(t, "/ui/keys", form, "same-origin").must(t, http.StatusConflict, "exists already")
+	b.post(t, "/ui/keys", url.Values{"name": {"evil"}, "admin": {"on"}}, "cross-site").must(t, http.StatusForbidden)
+
+	// Revoking asks first, then the key stops working.
+	b.get(t, "/ui/keys/sentinel-prod/revoke").must(t, http.StatusOK, "Revoke sentinel-prod?", `action="/ui/keys/sentinel-prod/revoke"`)
+	if p = b.post(t, "/ui/keys/sentinel-prod/revoke", nil, "same-origin"); p.status != http.StatusSeeOther {
+		t.Fatalf("revoke: %d %s", p.status, p.body)
+	}
+	if r := e.do(t, http.MethodGet, "/taxii2/api/collections/intel/objects/", map[string]string{"Authorization": basic("apikey", secret)}, nil); r.status != http.StatusUnauthorized {
+		t.Errorf("revoked key: %d, want 401", r.status)
+	}
+	b.get(t, "/ui/keys/sentinel-prod/revoke").must(t, http.StatusNotFound, "revoked already")
+	b.post(t, "/ui/keys/nobody-such/revoke", nil, "same-origin").must(t, http.StatusNotFound)
+
+	r := newBrowser(t, e)
+	r.signIn(t, "reader")
+	r.get(t, "/ui/keys/new").must(t, http.StatusNotFound)
+	r.post(t, "/ui/keys", url.Values{"name": {"mine"}, "admin": {"on"}}, "same-origin").must(t, http.StatusNotFound)
+	r.post(t, "/ui/keys/writer/revoke", nil, "same-origin").must(t, http.StatusNotFound)
+	if r := e.get(t, "/taxii2/api/collections/drop/", "writer"); r.status != http.StatusOK {
+		t.Errorf("a reader's revoke reached the writer key: %d", r.status)
+	}
+}
