@@ -73,7 +73,7 @@ func (s *Server) uiKeys(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.cfg.Now()
 	since := now.Add(-activityWindow)
-	v := uiConsumers{Window: activityWindow.String()}
+	v := uiConsumers{Window: strconv.Itoa(int(activityWindow/time.Hour)) + " hours"}
 	for _, k := range keys {
 		c := uiConsumer{Name: k.Name, Rights: rightsText(k, names), Plan: cmp.Or(k.Plan, store.UnrestrictedPlan), RevokeLink: uiKeyLink(k.Name) + "revoke",
 			Created: k.Created, Expires: k.Expires, Revoked: k.Revoked,
