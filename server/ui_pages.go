@@ -68,10 +68,7 @@ type uiWebhook struct {
 // uiOverview lists the collections the key may see, per API root, with
 // their counts; an admin also sees the feeds and webhooks.
 func (s *Server) uiOverview(w http.ResponseWriter, r *http.Request) {
-	k := s.uiKey(w, r)
-	if k == nil {
-		return
-	}
+	k := requestKey(r.Context()) // nil: a visitor, who sees the public collections
 	ctx := r.Context()
 	roots, err := s.store.APIRoots(ctx)
 	if err != nil {
@@ -79,7 +76,8 @@ func (s *Server) uiOverview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	slices.SortStableFunc(roots, func(a, b store.APIRoot) int { return cmp.Compare(boolRank(a.Default), boolRank(b.Default)) })
-	v := uiOverview{Admin: k.Admin}
+	admin := k != nil && k.Admin
+	v := uiOverview{Admin: admin}
 	names := map[string]string{} // collection id → "root/alias or title", for feeds and webhooks
 	base := s.baseURL(r)
 	for _, root := range roots {
@@ -97,10 +95,14 @@ func (s *Server) uiOverview(w http.ResponseWriter, r *http.Request) {
 			ur.Collections = append(ur.Collections, uiCollectionRow{Collection: c, Link: uiCollectionLink(c),
 				FilterText: filterText(c), CanRead: canRead(k, c), CanWrite: canWrite(k, c)})
 		}
-		if len(ur.Collections) == 0 && !k.Admin {
+		if len(ur.Collections) == 0 && !admin {
 			continue // an API root the key sees nothing of is not shown
 		}
 		v.Roots = append(v.Roots, ur)
+	}
+	if k == nil && len(v.Roots) == 0 {
+		http.Redirect(w, r, uiPrefix+"login", http.StatusSeeOther) // nothing public: sign in
+		return
 	}
 	// Count every readable collection at once, waiting a little for counts
 	// that are not at hand (statsCache).
@@ -128,7 +130,7 @@ func (s *Server) uiOverview(w http.ResponseWriter, r *http.Request) {
 			v.Roots[i].StatsAge = oldest.UTC().Format("15:04:05Z")
 		}
 	}
-	if k.Admin {
+	if admin {
 		if v.Feeds, err = s.uiFeeds(ctx, names); err == nil {
 			v.Webhooks, err = s.uiWebhooks(ctx, names)
 		}
@@ -268,10 +270,7 @@ var uiTypes = []string{
 // as TAXII pages them, 50 at a time; the first page also follows the
 // collection's stream.
 func (s *Server) uiCollection(w http.ResponseWriter, r *http.Request) {
-	if s.uiKey(w, r) == nil {
-		return
-	}
-	c, err := s.readableCollection(r)
+	c, err := s.readableCollection(r) // a visitor may read a public one; the others ask to sign in
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -399,9 +398,6 @@ const uiMaxVersions = 200
 // uiObject shows one object: its versions in the collection and the JSON of
 // the newest, or of the version ?version= names.
 func (s *Server) uiObject(w http.ResponseWriter, r *http.Request) {
-	if s.uiKey(w, r) == nil {
-		return
-	}
 	c, err := s.readableCollection(r)
 	if err != nil {
 		s.error(w, r, err)
@@ -484,10 +480,7 @@ const uiMaxLookup = 100
 // uiLookup looks values up in a collection the key may read, as the IOC
 // API's lookup does.
 func (s *Server) uiLookup(w http.ResponseWriter, r *http.Request) {
-	k := s.uiKey(w, r)
-	if k == nil {
-		return
-	}
+	k := requestKey(r.Context())
 	ctx := r.Context()
 	q := r.URL.Query()
 	v := uiLookupView{Query: q.Get("q")}
@@ -512,6 +505,10 @@ func (s *Server) uiLookup(w http.ResponseWriter, r *http.Request) {
 	if chosen == nil && want == "" && len(readable) > 0 {
 		chosen = &readable[0]
 		v.Collections[0].Selected = true
+	}
+	if k == nil && len(readable) == 0 {
+		http.Redirect(w, r, uiPrefix+"login", http.StatusSeeOther)
+		return
 	}
 	if want != "" && chosen == nil {
 		s.error(w, r, hail.Errorf(hail.ENOTFOUND, "Collection %q not found.", truncate(want, 128)))

@@ -289,9 +289,11 @@ func TestUICollectionPage(t *testing.T) {
 	p.mustNot(t, "malware--"+uuidN(901), "Secret")
 	b.get(t, "/ui/collections/api/"+collSecret+"/objects/malware--"+uuidN(901)+"/").must(t, http.StatusNotFound)
 	b.get(t, "/ui/nothing-here").must(t, http.StatusNotFound, "No dashboard page at this path.")
-	if p = newBrowser(t, e).get(t, base); p.status != http.StatusSeeOther {
-		t.Errorf("signed out: status %d, want 303 to the login page", p.status)
-	}
+	// Signed out, a collection that is not public asks for a key, and says
+	// no more about it.
+	p = newBrowser(t, e).get(t, base)
+	p.must(t, http.StatusUnauthorized, `action="/ui/login"`)
+	p.mustNot(t, "Intel", "IOC 1")
 }
 
 func TestUIObjectPage(t *testing.T) {
@@ -670,4 +672,29 @@ func TestUIKeyManagement(t *testing.T) {
 	if r := e.get(t, "/taxii2/api/collections/drop/", "writer"); r.status != http.StatusOK {
 		t.Errorf("a reader's revoke reached the writer key: %d", r.status)
 	}
+}
+
+func TestUIPublicVisitor(t *testing.T) {
+	e := uiEnv(t, server.Config{})
+	e.seed(t, collOpen, indicator(4, "2024-01-01T00:00:00.000Z"))
+	e.seed(t, collIntel, indicator(5, "2024-01-01T00:00:00.000Z"))
+	v := newBrowser(t, e)
+	if p := v.get(t, "/ui/"); p.status != http.StatusSeeOther {
+		t.Fatalf("no public collection: status %d, want 303 to the login page", p.status)
+	}
+	public := true
+	if _, err := e.db.UpdateCollection(context.Background(), collOpen, store.CollectionUpdate{Public: &public}); err != nil {
+		t.Fatal(err)
+	}
+	p := v.get(t, "/ui/")
+	p.must(t, http.StatusOK, "Open", collOpen, "Public collections", `href="/ui/login">Sign in`)
+	p.mustNot(t, collIntel, "Sign out", "<h1>Feeds</h1>")
+	v.get(t, "/ui/collections/api/"+collOpen+"/?since=all").must(t, http.StatusOK, "IOC 4", `id="live"`)
+	v.get(t, "/ui/collections/api/"+collOpen+"/objects/indicator--"+uuidN(4)+"/").must(t, http.StatusOK, "203.0.113.4")
+	p = v.get(t, "/ui/lookup?"+url.Values{"q": {"203.0.113.4\n203.0.113.5"}}.Encode())
+	p.must(t, http.StatusOK, "IOC 4", "no match")
+	p.mustNot(t, "IOC 5")
+	v.get(t, "/ui/collections/api/"+collIntel+"/").must(t, http.StatusUnauthorized)
+	v.get(t, "/ui/lookup?"+url.Values{"q": {"203.0.113.5"}, "collection": {collIntel}}.Encode()).must(t, http.StatusNotFound)
+	v.get(t, "/ui/keys").must(t, http.StatusSeeOther)
 }
