@@ -142,6 +142,8 @@ type importJSON struct {
 	Revoked     int             `json:"revoked"`
 	Converted   int             `json:"converted"`
 	Rejections  []rejectionJSON `json:"rejections"`
+	// collectionID is the collection imported into, for the dashboard.
+	collectionID string
 }
 
 type rejectionJSON struct {
@@ -156,14 +158,28 @@ type rejectionJSON struct {
 // part way keeps the batches before it, and the error says how many
 // objects they added.
 func (s *Server) handleImportPost(w http.ResponseWriter, r *http.Request) {
-	if err := requireAdmin(r); err != nil {
-		s.error(w, r, err)
-		return
-	}
-	params, err := parseQueryString(r.URL.RawQuery)
+	out, err := s.importUpload(w, r)
 	if err != nil {
 		s.error(w, r, err)
 		return
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeREST(w, b)
+}
+
+// importUpload runs the import a POST carries (handleImportPost, and the
+// dashboard's import form) and returns its summary.
+func (s *Server) importUpload(w http.ResponseWriter, r *http.Request) (importJSON, error) {
+	if err := requireAdmin(r); err != nil {
+		return importJSON{}, err
+	}
+	params, err := parseQueryString(r.URL.RawQuery)
+	if err != nil {
+		return importJSON{}, err
 	}
 	limit := s.cfg.MaxImportSize
 	if limit <= 0 {
@@ -175,43 +191,35 @@ func (s *Server) handleImportPost(w http.ResponseWriter, r *http.Request) {
 	// before the parameters are checked: the content waits for them.
 	up, err := uploadedFile(w, r, limit)
 	if err != nil {
-		s.error(w, r, importError(err, limit, ingest.Summary{}))
-		return
+		return importJSON{}, importError(err, limit, ingest.Summary{})
 	}
 	if err := mergeFields(params, up.Fields); err != nil {
-		s.error(w, r, err)
-		return
+		return importJSON{}, err
 	}
 	q, err := parseImportParams(params)
 	if err != nil {
-		s.error(w, r, err)
-		return
+		return importJSON{}, err
 	}
 	c, err := s.findCollection(r.Context(), q.Collection)
 	if err != nil {
-		s.error(w, r, err)
-		return
+		return importJSON{}, err
 	}
 	if !c.Writable() {
-		s.error(w, r, hail.Errorf(hail.EUNPROCESSABLE, "Collection %q is a filter collection; import into an explicit one.", truncate(q.Collection, 128)))
-		return
+		return importJSON{}, hail.Errorf(hail.EUNPROCESSABLE, "Collection %q is a filter collection; import into an explicit one.", truncate(q.Collection, 128))
 	}
 	body, err := ingest.Unpack(up.Content, "", limit)
 	if err != nil {
-		s.error(w, r, importError(err, limit, ingest.Summary{}))
-		return
+		return importJSON{}, importError(err, limit, ingest.Summary{})
 	}
 	defer body.Close()
 	input := bufio.NewReaderSize(body, 64<<10)
 	if q.Format == "" {
 		if q.Format, err = feed.Detect(input, body.InnerName(up.Name)); err != nil {
-			s.error(w, r, importError(err, limit, ingest.Summary{}))
-			return
+			return importJSON{}, importError(err, limit, ingest.Summary{})
 		}
 		q.List.Format = q.Format
 		if err := q.checkFormat(); err != nil {
-			s.error(w, r, err)
-			return
+			return importJSON{}, err
 		}
 	}
 	im := &ingest.Importer{Store: s.store, CollectionID: c.ID}
@@ -220,20 +228,15 @@ func (s *Server) handleImportPost(w http.ResponseWriter, r *http.Request) {
 		ingest.MISPOptions{ListOptions: q.List, AllAttributes: q.AllAttributes}, q.Snapshot)
 	info(r.Context()).ingested = sum.Added // stored even if the import then failed
 	if err != nil {
-		s.error(w, r, importError(err, limit, sum))
-		return
+		return importJSON{}, importError(err, limit, sum)
 	}
 	out := importJSON{Format: q.Format, Read: sum.Read, Added: sum.Added, NewVersions: sum.NewVersions, Duplicates: sum.Duplicates, Rejected: sum.Rejected,
-		Revoked: revoked + sum.Revoked, Converted: sum.Converted, Rejections: make([]rejectionJSON, 0, len(sum.Rejections))}
+		Revoked: revoked + sum.Revoked, Converted: sum.Converted, Rejections: make([]rejectionJSON, 0, len(sum.Rejections)),
+		collectionID: c.ID}
 	for _, rj := range sum.Rejections {
 		out.Rejections = append(out.Rejections, rejectionJSON(rj))
 	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	writeREST(w, b)
+	return out, nil
 }
 
 // importError says how far a failed import got: ETOOLARGE for a body over

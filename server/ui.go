@@ -67,6 +67,8 @@ func (s *Server) initUI() http.Handler {
 	mux.HandleFunc("POST /ui/logout", s.uiLogout)
 	mux.HandleFunc("GET /ui/static/", s.uiStatic)
 	mux.HandleFunc("GET /ui/lookup", s.uiLookup)
+	mux.HandleFunc("GET /ui/import", s.uiImport)
+	mux.HandleFunc("POST /ui/import", s.uiImportPost)
 	mux.HandleFunc("GET /ui/keys", s.uiKeys)
 	mux.HandleFunc("GET /ui/keys/new", s.uiKeyNew)
 	mux.HandleFunc("POST /ui/keys", s.uiKeyCreate)

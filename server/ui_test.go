@@ -2,8 +2,10 @@ package server_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -697,4 +699,68 @@ func TestUIPublicVisitor(t *testing.T) {
 	v.get(t, "/ui/collections/api/"+collIntel+"/").must(t, http.StatusUnauthorized)
 	v.get(t, "/ui/lookup?"+url.Values{"q": {"203.0.113.5"}, "collection": {collIntel}}.Encode()).must(t, http.StatusNotFound)
 	v.get(t, "/ui/keys").must(t, http.StatusSeeOther)
+}
+
+// postMultipart sends a multipart form from the dashboard's page: fields
+// in order, then an empty file input as a browser sends one, then text.
+func (b *browser) postMultipart(t *testing.T, path string, fields [][2]string, site string) htmlPage {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for _, f := range fields {
+		if f[0] == "file" {
+			fw, err := mw.CreateFormFile("file", f[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = fw
+			continue
+		}
+		mw.WriteField(f[0], f[1])
+	}
+	mw.Close()
+	req, err := http.NewRequest(http.MethodPost, b.e.srv.URL+path, &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Sec-Fetch-Site", site)
+	return b.send(t, req)
+}
+
+func TestUIImport(t *testing.T) {
+	e := uiEnv(t, server.Config{})
+	b := newBrowser(t, e)
+	b.signIn(t, "admin")
+	p := b.get(t, "/ui/import")
+	p.must(t, http.StatusOK, `enctype="multipart/form-data"`, `value="`+collDrop+`"`)
+	p.mustNot(t, "(all)") // no filter collection in the fixture; explicit ones only are offered
+
+	// Pasted text, with the empty file input a browser sends first.
+	list := "# a list\n203.0.113.77\nhxxp://bad[.]example/x\nnot an ioc at all\n"
+	form := [][2]string{{"collection", collDrop}, {"format", ""}, {"source", "Paste test"}, {"tlp", "amber"},
+		{"confidence", "70"}, {"file", ""}, {"content", list}}
+	p = b.postMultipart(t, "/ui/import", form, "same-origin")
+	p.must(t, http.StatusOK, "Imported", "as txt: 2 added", "1 rejected", "line 4", `value="`+collDrop+`" selected`)
+	res, err := e.db.Objects(context.Background(), collDrop, store.Filter{Types: []string{"indicator"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Entries) != 2 {
+		t.Fatalf("drop holds %d indicators after the import, want 2", len(res.Entries))
+	}
+	if raw := string(res.Entries[0].Object.Raw); !strings.Contains(raw, `"confidence":70`) {
+		t.Errorf("imported indicator lacks the form's confidence: %s", raw)
+	}
+	// The same list again adds nothing.
+	b.postMultipart(t, "/ui/import", form, "same-origin").must(t, http.StatusOK, "0 added", "2 duplicates")
+
+	b.postMultipart(t, "/ui/import", [][2]string{{"collection", collDrop}, {"confidence", "900"}, {"file", ""}, {"content", list}},
+		"same-origin").must(t, http.StatusBadRequest, "confidence")
+	b.postMultipart(t, "/ui/import", form, "cross-site").must(t, http.StatusForbidden)
+
+	r := newBrowser(t, e)
+	r.signIn(t, "writer")
+	r.get(t, "/ui/import").must(t, http.StatusNotFound)
+	r.postMultipart(t, "/ui/import", form, "same-origin").must(t, http.StatusNotFound)
 }

@@ -18,6 +18,12 @@ const (
 	maxFormFields = 64
 )
 
+// contentField is the form field that carries the content as text, read
+// like a file part: a browser sends an empty file part for a file input
+// left empty, so the dashboard's form puts its file input first and its
+// text field after it.
+const contentField = "content"
+
 // upload is what a POST to the import carries.
 type upload struct {
 	// Content is the body itself or, for a form upload, its first file
@@ -34,7 +40,8 @@ type upload struct {
 
 // uploadedFile returns the content a POST carries, held to limit bytes: the
 // body itself, or, for a form upload (curl -F file=@list.txt, a browser's
-// form), its first file part, with the file's name and the fields sent
+// form), its first file part or its content field (text pasted into the
+// dashboard's import form), with the file's name and the fields sent
 // before it.
 func uploadedFile(w http.ResponseWriter, r *http.Request, limit int64) (upload, error) {
 	body := http.MaxBytesReader(w, r.Body, limit)
@@ -55,7 +62,7 @@ func uploadedFile(w http.ResponseWriter, r *http.Request, limit int64) (upload, 
 		if err != nil {
 			return upload{}, formError(err)
 		}
-		if p.FileName() != "" {
+		if p.FileName() != "" || p.FormName() == contentField {
 			return upload{Content: p, Name: p.FileName(), Fields: fields}, nil
 		}
 		if n >= maxFormFields {

@@ -37,7 +37,7 @@ func Static() fs.FS {
 
 // Pages are the dashboard's pages, each a template of its own file in
 // templates/ with the layout around it.
-var Pages = []string{"login", "overview", "collection", "object", "lookup", "keys", "keynew", "keyrevoke", "feed", "webhook", "error"}
+var Pages = []string{"login", "overview", "collection", "object", "lookup", "keys", "keynew", "keyrevoke", "feed", "webhook", "import", "error"}
 
 // Templates parses every page with the layout. It fails only if a template
 // is broken, which a test catches.
