@@ -1,5 +1,9 @@
 package server
 
+// The admin pages of keys: consumers (every key with what it polled), and
+// making and revoking keys. Admin keys only; another key is told 404, as for
+// a collection it may not see.
+
 import (
 	"cmp"
 	"net/http"
@@ -16,11 +20,6 @@ import (
 	"hail/limit"
 	"hail/store"
 )
-
-// The dashboard's admin pages: consumers (the keys, with what each polled),
-// with key creation and revocation, a feed's runs and a webhook's attempts.
-// Admin keys only; another key is told 404, as for a collection it may not
-// see.
 
 // uiConsumer is one key on the consumers page.
 type uiConsumer struct {
@@ -159,138 +158,6 @@ func later(a, b time.Time) time.Time {
 	}
 	return a
 }
-
-// uiFeedView is the view of a feed's page.
-type uiFeedView struct {
-	uiFeed
-	URL, Auth, TAXIICollection string
-	Mark                       store.FeedMark
-	Runs                       []store.FeedRun
-	RunLink                    string
-	Queued                     bool
-}
-
-// uiFeedRuns is how many runs a feed's page lists.
-const uiFeedRuns = 20
-
-// uiFeedPage shows one feed: where it reads, its mark, and its latest runs
-// with what each rejected and why.
-func (s *Server) uiFeedPage(w http.ResponseWriter, r *http.Request) {
-	if !s.uiAdmin(w, r) {
-		return
-	}
-	ctx := r.Context()
-	f, err := s.store.Feed(ctx, r.PathValue("name"))
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	runs, err := s.store.FeedRuns(ctx, f.Name, uiFeedRuns)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	names, err := s.collectionNames(r)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	v := uiFeedView{
-		uiFeed: uiFeed{Name: f.Name, Kind: f.Kind, Source: displayURL(f.URL), Collection: cmp.Or(names[f.CollectionID], f.CollectionID),
-			Every: f.Every.String(), Error: f.LastRun.Error, LastRun: f.LastRun, NextRun: f.NextRun},
-		URL: displayURL(f.URL), Auth: "none", TAXIICollection: f.TAXIICollection, Mark: f.Mark, Runs: runs,
-		RunLink: uiFeedLink(f.Name) + "run", Queued: r.URL.Query().Has("queued"),
-	}
-	switch {
-	case f.Token != "":
-		v.Auth = "token"
-	case f.User != "" || f.Password != "":
-		v.Auth = "user and password"
-	}
-	s.render(w, r, http.StatusOK, "feed", f.Name, "collections", v)
-}
-
-// uiFeedRun makes a feed due at once; the scheduler of any server runs it
-// within a few seconds, as POST /api/v1/feeds/{name}/run does.
-func (s *Server) uiFeedRun(w http.ResponseWriter, r *http.Request) {
-	if !s.uiAdmin(w, r) {
-		return
-	}
-	f, err := s.store.UpdateFeed(r.Context(), r.PathValue("name"), store.FeedUpdate{RunNow: true})
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	s.logger.InfoContext(r.Context(), "dashboard: feed run requested", "feed", f.Name, "key", requestKey(r.Context()).Name)
-	http.Redirect(w, r, uiFeedLink(f.Name)+"?queued", http.StatusSeeOther)
-}
-
-// uiFeedLink is the dashboard page of feed name.
-func uiFeedLink(name string) string { return uiPrefix + "feeds/" + url.PathEscape(name) + "/" }
-
-// uiWebhookView is the view of a webhook's page.
-type uiWebhookView struct {
-	uiWebhook
-	BatchSize  int
-	MaxWait    string
-	Attempts   []store.WebhookAttempt
-	ActionLink string
-}
-
-// uiWebhookAttempts is how many attempts a webhook's page lists.
-const uiWebhookAttempts = 30
-
-// uiWebhookPage shows one webhook: where its deliveries stand and its
-// latest attempts, with pause and resume.
-func (s *Server) uiWebhookPage(w http.ResponseWriter, r *http.Request) {
-	if !s.uiAdmin(w, r) {
-		return
-	}
-	ctx := r.Context()
-	h, err := s.store.Webhook(ctx, r.PathValue("wid"))
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	attempts, err := s.store.WebhookAttempts(ctx, h.ID, uiWebhookAttempts)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	names, err := s.collectionNames(r)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	v := uiWebhookView{
-		uiWebhook: uiWebhook{ID: h.ID, Receiver: displayURL(h.URL), Collection: cmp.Or(names[h.CollectionID], h.CollectionID),
-			WebhookState: h.State, Link: uiWebhookLink(h.ID)},
-		BatchSize: h.BatchSize, MaxWait: h.MaxWait.String(), Attempts: attempts, ActionLink: uiWebhookLink(h.ID),
-	}
-	s.render(w, r, http.StatusOK, "webhook", "Webhook", "collections", v)
-}
-
-// uiWebhookPause pauses (or, on .../resume, resumes) a webhook, as the
-// admin API's pause and resume do.
-func (s *Server) uiWebhookPause(w http.ResponseWriter, r *http.Request) {
-	if !s.uiAdmin(w, r) {
-		return
-	}
-	pause := strings.HasSuffix(r.URL.Path, "/pause")
-	reason := ""
-	if pause {
-		reason = "paused by " + requestKey(r.Context()).Name + " in the dashboard"
-	}
-	id := r.PathValue("wid")
-	if err := s.store.SetWebhookPaused(r.Context(), id, pause, reason); err != nil {
-		s.error(w, r, err)
-		return
-	}
-	http.Redirect(w, r, uiWebhookLink(id), http.StatusSeeOther)
-}
-
-// uiWebhookLink is the dashboard page of webhook id.
-func uiWebhookLink(id string) string { return uiPrefix + "webhooks/" + url.PathEscape(id) + "/" }
 
 // uiKeyForm is the view of the new-key page: the form, or the key made.
 type uiKeyForm struct {
@@ -470,69 +337,3 @@ func (s *Server) uiKeyRevoke(w http.ResponseWriter, r *http.Request) {
 
 // uiKeyLink is the dashboard path of key name's actions.
 func uiKeyLink(name string) string { return uiPrefix + "keys/" + url.PathEscape(name) + "/" }
-
-// uiImportView is the view of the import page: the form, and after a POST
-// what the import did.
-type uiImportView struct {
-	Collections []uiChoice
-	Result      *importJSON
-	Into        string
-}
-
-// uiImportForm lists the explicit collections an import may go into.
-func (s *Server) uiImportForm(r *http.Request, chosen string) (uiImportView, error) {
-	var v uiImportView
-	cols, err := s.readableCollections(r.Context(), requestKey(r.Context()))
-	if err != nil {
-		return v, err
-	}
-	for _, c := range cols {
-		if !c.Writable() {
-			continue
-		}
-		label := c.APIRoot + " / " + c.Title
-		if c.Alias != "" {
-			label += " (" + c.Alias + ")"
-		}
-		v.Collections = append(v.Collections, uiChoice{Value: c.ID, Label: label, Selected: c.ID == chosen})
-		if c.ID == chosen {
-			v.Into = label
-		}
-	}
-	return v, nil
-}
-
-// uiImport shows the import form.
-func (s *Server) uiImport(w http.ResponseWriter, r *http.Request) {
-	if !s.uiAdmin(w, r) {
-		return
-	}
-	v, err := s.uiImportForm(r, r.URL.Query().Get("collection"))
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	s.render(w, r, http.StatusOK, "import", "Import", "import", v)
-}
-
-// uiImportPost imports what the form sends, a file or pasted text, as
-// POST /api/v1/import does, and shows the summary with the form again.
-func (s *Server) uiImportPost(w http.ResponseWriter, r *http.Request) {
-	if !s.uiAdmin(w, r) {
-		return
-	}
-	out, err := s.importUpload(w, r)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	v, err := s.uiImportForm(r, out.collectionID) // the form again, into the same collection
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	v.Result = &out
-	s.logger.InfoContext(r.Context(), "dashboard: import", "format", out.Format, "added", out.Added, "rejected", out.Rejected,
-		"by", requestKey(r.Context()).Name)
-	s.render(w, r, http.StatusOK, "import", "Import", "import", v)
-}
