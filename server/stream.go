@@ -192,12 +192,12 @@ func (s *Server) handleStreamGet(w http.ResponseWriter, r *http.Request) {
 	sub := s.cfg.Notifier.Subscribe(topic)
 	defer sub.Close()
 	if f.AddedAfter.IsZero() {
-		stats, err := s.store.CollectionStats(r.Context(), c.ID)
+		last, err := s.store.LastDateAdded(r.Context(), c.ID)
 		if err != nil {
 			s.error(w, r, err)
 			return
 		}
-		f.AddedAfter = stats.LastDateAdded
+		f.AddedAfter = last
 	}
 	h := w.Header()
 	h.Set("Content-Type", eventStreamType)

@@ -99,6 +99,11 @@ type Store interface {
 	// CollectionStats counts a collection's distinct objects and versions.
 	// Returns ENOTFOUND if the collection does not exist.
 	CollectionStats(ctx context.Context, id string) (CollectionStats, error)
+	// LastDateAdded returns the date_added of the collection's newest entry,
+	// the zero time when it has none: CollectionStats' LastDateAdded, read
+	// from one index entry where the counts read them all. Returns
+	// ENOTFOUND if the collection does not exist.
+	LastDateAdded(ctx context.Context, id string) (time.Time, error)
 
 	// AddObjects adds object versions to a collection in one transaction and
 	// returns one result per object, in order. Each new version gets a

@@ -46,11 +46,11 @@ func Create(ctx context.Context, st store.Store, s *Sender, spec Spec) (store.We
 	}
 	var cursor time.Time
 	if !spec.FromStart {
-		stats, err := st.CollectionStats(ctx, spec.CollectionID)
+		last, err := st.LastDateAdded(ctx, spec.CollectionID)
 		if err != nil {
 			return store.Webhook{}, err
 		}
-		cursor = stats.LastDateAdded
+		cursor = last
 	}
 	w := store.Webhook{ID: uuid.NewString(), CollectionID: spec.CollectionID, URL: spec.URL, Secret: spec.Secret,
 		BatchSize: spec.Batch, MaxWait: spec.MaxWait, Created: time.Now().UTC(), State: store.WebhookState{Cursor: cursor}}

@@ -253,6 +253,21 @@ func (db *DB) CollectionStats(ctx context.Context, id string) (store.CollectionS
 	return s, nil
 }
 
+// LastDateAdded reads the newest date_added from the end of the
+// collection's index (entries_collection).
+func (db *DB) LastDateAdded(ctx context.Context, id string) (time.Time, error) {
+	seq, err := collectionSeq(ctx, db.pool, id, false)
+	if err != nil {
+		return time.Time{}, err
+	}
+	var last int64
+	if err := db.pool.QueryRow(ctx, `SELECT coalesce(max(date_added), 0) FROM entries WHERE collection = $1`, seq).
+		Scan(&last); err != nil {
+		return time.Time{}, dbError("last date added", err)
+	}
+	return fromMicros(last), nil
+}
+
 // timeOrNil is the stored form of an optional time: NULL for the zero time.
 func timeOrNil(t time.Time) *time.Time {
 	if t.IsZero() {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"time"
 
 	"hail"
 	"hail/store"
@@ -272,6 +273,21 @@ func (db *DB) CollectionStats(ctx context.Context, id string) (store.CollectionS
 	}
 	s.FirstDateAdded, s.LastDateAdded = fromMicros(first), fromMicros(last)
 	return s, nil
+}
+
+// LastDateAdded reads the newest date_added from the end of the
+// collection's index (entries_collection).
+func (db *DB) LastDateAdded(ctx context.Context, id string) (time.Time, error) {
+	seq, err := collectionSeq(ctx, db.read, id)
+	if err != nil {
+		return time.Time{}, err
+	}
+	var last int64
+	if err := db.read.QueryRowContext(ctx, `SELECT coalesce(max(date_added), 0) FROM entries WHERE collection = ?`, seq).
+		Scan(&last); err != nil {
+		return time.Time{}, fmt.Errorf("last date added: %w", err)
+	}
+	return fromMicros(last), nil
 }
 
 // UpdateCollection changes a collection's title, description, alias or

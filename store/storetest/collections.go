@@ -211,6 +211,11 @@ func testCollectionStats(t *testing.T, s store.Store) {
 	}
 	_, err = s.CollectionStats(ctx, "0b0f5a5e-5b8e-4c1e-9a43-6a8b2a1f0c00")
 	wantCode(t, "CollectionStats of a missing collection", err, hail.ENOTFOUND)
+	if last, err := s.LastDateAdded(ctx, coll1); err != nil || !last.IsZero() {
+		t.Errorf("LastDateAdded of an empty collection = %v, %v; want the zero time", last, err)
+	}
+	_, err = s.LastDateAdded(ctx, "0b0f5a5e-5b8e-4c1e-9a43-6a8b2a1f0c00")
+	wantCode(t, "LastDateAdded of a missing collection", err, hail.ENOTFOUND)
 	r1 := mustAdd(t, s, coll1, indicator(t, 1, "2024-01-01T00:00:00.000Z"), indicator(t, 2, "2024-01-01T00:00:00.000Z"))
 	mustAdd(t, s, coll2, indicator(t, 3, "2024-01-01T00:00:00.000Z"))
 	r2 := mustAdd(t, s, coll1, indicator(t, 1, "2024-02-01T00:00:00.000Z", "2024-01-01T00:00:00.000Z"),
@@ -220,5 +225,9 @@ func testCollectionStats(t *testing.T, s store.Store) {
 	if err != nil || st.Objects != want.Objects || st.Versions != want.Versions ||
 		!st.FirstDateAdded.Equal(want.FirstDateAdded) || !st.LastDateAdded.Equal(want.LastDateAdded) {
 		t.Errorf("CollectionStats = %+v, %v; want %+v", st, err, want)
+	}
+	// coll2's entry came between r1 and r2: each collection has its own.
+	if last, err := s.LastDateAdded(ctx, coll1); err != nil || !last.Equal(want.LastDateAdded) {
+		t.Errorf("LastDateAdded = %v, %v; want %v", last, err, want.LastDateAdded)
 	}
 }
