@@ -11,8 +11,8 @@ import (
 )
 
 // statsCache keeps the dashboard's collection counts. Counting a
-// collection's distinct objects reads its whole index: at a million
-// entries that takes seconds, and the overview counts every collection. So
+// collection reads its whole index: at a million entries that takes a
+// fifth of a second on SQLite, and the overview counts every collection. So
 // counts are kept for statsTTL and made again in the background, one at a
 // time (a count holds one of the store's read connections for its whole
 // length, and TAXII's polls need the others); a page waits at most the
