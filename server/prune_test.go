@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strconv"
+	"sync"
 	"testing"
+	"time"
 
 	"hail/server"
 	"hail/store"
@@ -70,5 +73,52 @@ func TestDeletePrunesFilterCollections(t *testing.T) {
 	}
 	if n, err := e.h.PruneDue(ctx); err != nil || n != 0 {
 		t.Errorf("PruneDue again = %d, %v; want 0: nothing was deleted since", n, err)
+	}
+}
+
+// TestPruneReplicasTakeTurns runs two servers on one store, as replicas:
+// when a root is due, the first to call PruneDue prunes, and the other,
+// calling at the same moment, leaves the root due rather than prune it
+// again; half a PruneInterval later it may prune.
+func TestPruneReplicasTakeTurns(t *testing.T) {
+	e := newEnv(t, server.Config{}, true)
+	ctx := context.Background()
+	const ips = "5c6d7e8f-9a0b-4c1d-8e2f-3a4b5c6d7e8f"
+	if err := e.db.CreateCollection(ctx, store.Collection{ID: ips, APIRoot: "api", Alias: "ips", Title: "IPs",
+		Kind: store.KindFilter, Filter: "observables=ipv4"}); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
+	a := server.New(server.Config{Now: clock}, e.db, nil)
+	b := server.New(server.Config{Now: clock}, e.db, nil)
+	org := func(n int) string { return "identity--" + uuidN(n) }
+	deleteIndicator := func(n int) {
+		t.Helper()
+		ind := "indicator--" + uuidN(n)
+		e.seed(t, collRW,
+			`{"type":"identity","spec_version":"2.1","id":"`+org(n)+`","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","name":"Org"}`,
+			`{"type":"indicator","spec_version":"2.1","id":"`+ind+`","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z",`+
+				`"pattern":"[ipv4-addr:value = '198.51.100.`+strconv.Itoa(n)+`']","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z","created_by_ref":"`+org(n)+`"}`)
+		if r := e.do(t, http.MethodDelete, "/taxii2/api/collections/rw/objects/"+ind+"/", e.auth("admin"), nil); r.status != http.StatusOK {
+			t.Fatalf("DELETE: %d %s", r.status, r.body)
+		}
+	}
+	deleteIndicator(1)
+	if n, err := a.PruneDue(ctx); err != nil || n != 1 {
+		t.Fatalf("first replica's PruneDue = %d, %v; want 1", n, err)
+	}
+	deleteIndicator(2)
+	if n, err := b.PruneDue(ctx); err != nil || n != 0 {
+		t.Errorf("second replica at the same moment = %d, %v; want 0, the prune left to a later call", n, err)
+	}
+	if due, err := e.db.PrunesDue(ctx); err != nil || due["api"] == 0 {
+		t.Errorf("after the refused call the root is not due: %v, %v", due, err)
+	}
+	advance(server.PruneInterval / 2)
+	if n, err := b.PruneDue(ctx); err != nil || n != 1 {
+		t.Errorf("second replica half an interval later = %d, %v; want 1", n, err)
 	}
 }
