@@ -33,6 +33,10 @@ type Copier interface {
 	// id sorts after after (byte order), ordered by id, so that all of them
 	// can be read page by page. A limit of 0 or less means MaxLimit.
 	StatusesAfter(ctx context.Context, after string, limit int) ([]Status, error)
+	// MarkPruneDue makes API root root due a prune (Store.PrunesDue), as a
+	// deletion from one of its collections does: a copy of a store whose
+	// root was due carries it. Returns ENOTFOUND if the root does not exist.
+	MarkPruneDue(ctx context.Context, root string) error
 }
 
 // CheckCopies returns EINVALID unless every entry can be copied: it has

@@ -2,7 +2,8 @@
 // `hail copy` does to take a SQLite install to PostgreSQL: API roots,
 // collections with their ids, aliases and filters, API keys with their
 // hashes, plans, statuses with their ids, feeds with their marks and runs,
-// webhooks with their delivery state, and every object version with its
+// webhooks with their delivery state, the API roots due a prune, and every
+// object version with its
 // date_added, so that clients keep their collection ids, keys, status
 // links and added_after positions, feeds resume where they were and
 // webhooks deliver from where they were.
@@ -98,7 +99,7 @@ func Copy(ctx context.Context, src, dst store.Store, opt Options) (Result, error
 	if err != nil {
 		return c.res, err
 	}
-	for _, step := range []func(context.Context) error{c.plans, c.keys, c.statuses, c.feeds, c.webhooks} {
+	for _, step := range []func(context.Context) error{c.plans, c.keys, c.statuses, c.feeds, c.webhooks, c.prunes} {
 		if err := step(ctx); err != nil {
 			return c.res, err
 		}
@@ -305,4 +306,19 @@ func stamp(t time.Time) string {
 		return "-"
 	}
 	return t.UTC().Format("2006-01-02T15:04:05.000000Z")
+}
+
+// prunes makes the target's API roots due a prune where the source's are,
+// so that what a deletion left in the filter collections is pruned there.
+func (c *copier) prunes(ctx context.Context) error {
+	due, err := c.src.PrunesDue(ctx)
+	if err != nil {
+		return err
+	}
+	for root := range due {
+		if err := c.to.MarkPruneDue(ctx, root); err != nil {
+			return fmt.Errorf("copy: prune due of API root %q: %w", root, err)
+		}
+	}
+	return nil
 }

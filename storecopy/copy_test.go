@@ -415,3 +415,31 @@ func TestCopyRealBundle(t *testing.T) {
 	compare(t, dumpStore(t, dst), dumpStore(t, src))
 	t.Logf("copied %d versions", res.Written)
 }
+
+// TestCopyCarriesPrunesDue deletes an object from the source before the
+// copy: its filter collections still hold what only that object named, so
+// the target's API root must be due a prune too.
+func TestCopyCarriesPrunesDue(t *testing.T) {
+	for _, tc := range targets {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			src := openSQLite(t)
+			def := fill(t, src, 5)
+			page, err := src.Objects(ctx, def, store.Filter{Types: []string{"indicator"}, Limit: 1})
+			if err != nil || len(page.Entries) == 0 {
+				t.Fatalf("no indicator to delete: %v", err)
+			}
+			if err := src.DeleteObject(ctx, def, page.Entries[0].Object.ID, store.Filter{}); err != nil {
+				t.Fatal(err)
+			}
+			dst := tc.open(t)
+			if _, err := storecopy.Copy(ctx, src, dst, storecopy.Options{}); err != nil {
+				t.Fatalf("Copy: %v", err)
+			}
+			due, err := dst.PrunesDue(ctx)
+			if err != nil || due[bootstrap.APIRootName] == 0 {
+				t.Errorf("target's prunes due = %v, %v; want %s due as in the source", due, err, bootstrap.APIRootName)
+			}
+		})
+	}
+}

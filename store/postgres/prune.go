@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"hail"
 	"hail/store"
 )
 
@@ -163,4 +164,16 @@ func (db *DB) PrunesDue(ctx context.Context) (map[string]int64, error) {
 func (db *DB) PruneDone(ctx context.Context, root string, mark int64) error {
 	_, err := db.pool.Exec(ctx, `UPDATE api_roots SET prune_due = 0 WHERE name = $1 AND prune_due = $2`, root, mark)
 	return dbError("prune done", err)
+}
+
+// MarkPruneDue makes root due a prune.
+func (db *DB) MarkPruneDue(ctx context.Context, root string) error {
+	tag, err := db.pool.Exec(ctx, `UPDATE api_roots SET prune_due = prune_due + 1 WHERE name = $1`, root)
+	if err != nil {
+		return dbError("mark prune due", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return hail.Errorf(hail.ENOTFOUND, "API root %q not found.", root)
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 
+	"hail"
 	"hail/store"
 )
 
@@ -186,6 +187,21 @@ func (db *DB) PruneDone(ctx context.Context, root string, mark int64) error {
 	if _, err := db.write.ExecContext(ctx, `UPDATE api_roots SET prune_due = 0 WHERE name = ? AND prune_due = ?`,
 		root, mark); err != nil {
 		return fmt.Errorf("prune done: %w", err)
+	}
+	return nil
+}
+
+// MarkPruneDue makes root due a prune.
+func (db *DB) MarkPruneDue(ctx context.Context, root string) error {
+	r, err := db.write.ExecContext(ctx, `UPDATE api_roots SET prune_due = prune_due + 1 WHERE name = ?`, root)
+	if err != nil {
+		return fmt.Errorf("mark prune due: %w", err)
+	}
+	if n, err := r.RowsAffected(); err != nil || n == 0 {
+		if err != nil {
+			return fmt.Errorf("mark prune due: %w", err)
+		}
+		return hail.Errorf(hail.ENOTFOUND, "API root %q not found.", root)
 	}
 	return nil
 }

@@ -29,6 +29,27 @@ func runCopy(t *testing.T, open func(t *testing.T) store.Store) {
 	sub("IOCIndex", testCopyIOCIndex)
 	sub("Errors", testCopyErrors)
 	sub("StatusesAfter", testStatusesAfter)
+	sub("MarkPruneDue", testMarkPruneDue)
+}
+
+// testMarkPruneDue: a copy makes a root due as a deletion does, and a
+// prune ends it.
+func testMarkPruneDue(t *testing.T, s store.Store, c store.Copier) {
+	setup(t, s)
+	if err := c.MarkPruneDue(ctx, "api"); err != nil {
+		t.Fatal(err)
+	}
+	due, err := s.PrunesDue(ctx)
+	if err != nil || due["api"] == 0 {
+		t.Fatalf("PrunesDue after MarkPruneDue = %v, %v; want api due", due, err)
+	}
+	if _, err := store.PruneAPIRoot(ctx, s, "api"); err != nil {
+		t.Fatal(err)
+	}
+	if due, err = s.PrunesDue(ctx); err != nil || due["api"] != 0 {
+		t.Errorf("PrunesDue after the prune = %v, %v; want api not due", due, err)
+	}
+	wantCode(t, "MarkPruneDue of a missing root", c.MarkPruneDue(ctx, "nowhere"), hail.ENOTFOUND)
 }
 
 // copyBase is a date_added in the past of any test's clock.
