@@ -117,6 +117,10 @@ func (s *Server) uiHeaders(next http.Handler) http.Handler {
 
 // uiStatic serves the stylesheet and the script.
 func (s *Server) uiStatic(w http.ResponseWriter, r *http.Request) {
+	if strings.HasSuffix(r.URL.Path, "/") {
+		s.error(w, r, hail.Errorf(hail.ENOTFOUND, "No dashboard page at this path.")) // no listing
+		return
+	}
 	w.Header().Del("Content-Type") // the file server sets it from the name
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	s.ui.static.ServeHTTP(w, r)

@@ -407,6 +407,8 @@ func TestUIRootAndOff(t *testing.T) {
 		t.Errorf("live.js Content-Type %q", ct)
 	}
 	b.get(t, "/ui/static/hail.css").must(t, http.StatusOK, "font")
+	b.get(t, "/ui/static/").must(t, http.StatusNotFound)
+	b.get(t, "/ui/static/nothing.js").must(t, http.StatusNotFound)
 
 	off := uiEnv(t, server.Config{NoDashboard: true})
 	off.get(t, "/ui/", "admin").must404(t)
