@@ -83,10 +83,20 @@ func (s *Server) plan(r *http.Request, name string) (store.Plan, error) {
 }
 
 // requestAPI names the API a request is for (store.APITAXII, APIREST,
-// APIStream), or "" for endpoints no plan governs (the admin API).
+// APIStream), or "" for endpoints no plan governs (the admin API). The
+// dashboard's pages count as the API they show, so that it opens no way
+// round a plan: a collection's objects as TAXII, its live stream as the
+// stream, lookups as the IOC API.
 func requestAPI(r *http.Request) string {
 	p := r.URL.Path
 	switch {
+	case strings.HasPrefix(p, uiPrefix+"collections/"):
+		if strings.HasSuffix(strings.TrimSuffix(p, "/"), "/stream") {
+			return store.APIStream
+		}
+		return store.APITAXII
+	case strings.HasPrefix(p, uiPrefix+"lookup"):
+		return store.APIREST
 	case strings.HasPrefix(p, "/taxii2/"):
 		if strings.HasSuffix(strings.TrimSuffix(p, "/"), "/stream") && strings.Contains(p, "/collections/") {
 			return store.APIStream

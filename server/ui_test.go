@@ -766,3 +766,28 @@ func TestUIImport(t *testing.T) {
 	r.get(t, "/ui/import").must(t, http.StatusNotFound)
 	r.postMultipart(t, "/ui/import", form, "same-origin").must(t, http.StatusNotFound)
 }
+
+// TestUIKeepsPlans signs in with a key whose plan grants TAXII only: the
+// dashboard shows its collections' objects, but neither lookups (the IOC
+// API's) nor the live stream, as the APIs themselves would refuse them.
+func TestUIKeepsPlans(t *testing.T) {
+	e := uiEnv(t, server.Config{})
+	ctx := context.Background()
+	e.seed(t, collIntel, indicator(1, "2024-01-01T00:00:00.000Z"))
+	if err := e.db.CreatePlan(ctx, store.Plan{Name: "taxii-only", APIs: []string{store.APITAXII}}); err != nil {
+		t.Fatal(err)
+	}
+	secret, hash := auth.NewKey()
+	if err := e.db.CreateKey(ctx, store.Key{Name: "sentinel", Hash: hash, Read: []string{collIntel}, Plan: "taxii-only"}); err != nil {
+		t.Fatal(err)
+	}
+	e.keys["sentinel"] = secret
+	b := newBrowser(t, e)
+	b.signIn(t, "sentinel")
+	b.get(t, "/ui/").must(t, http.StatusOK, "Intel")
+	b.get(t, "/ui/collections/api/"+collIntel+"/?since=all").must(t, http.StatusOK, "IOC 1")
+	b.get(t, "/ui/lookup?"+url.Values{"q": {"203.0.113.1"}}.Encode()).must(t, http.StatusForbidden, "does not include the IOC REST API")
+	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/ui/collections/api/"+collIntel+"/stream/", nil)
+	req.Header.Set("Accept", "text/event-stream")
+	b.send(t, req).must(t, http.StatusForbidden, "does not include the stream API")
+}
