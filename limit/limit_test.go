@@ -251,11 +251,6 @@ func TestDescribe(t *testing.T) {
 		"k polled the server once in the last 24 h, received 0 objects"; got != want {
 		t.Errorf("Describe = %q, want %q", got, want)
 	}
-	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -1234: "-1,234"} {
-		if got := Thousands(n); got != want {
-			t.Errorf("Thousands(%d) = %q, want %q", n, got, want)
-		}
-	}
 }
 
 func TestStale(t *testing.T) {

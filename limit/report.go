@@ -2,9 +2,9 @@ package limit
 
 import (
 	"fmt"
-	"strconv"
 	"time"
 
+	"hail/internal/digits"
 	"hail/store"
 )
 
@@ -38,7 +38,7 @@ func Describe(a store.Activity, name string, recent time.Duration) string {
 	if !a.LastPoll.IsZero() {
 		s += ", last at " + clock(a.LastPoll)
 	}
-	s += ", received " + Thousands(a.Recent.Objects) + " objects"
+	s += ", received " + digits.Grouped(a.Recent.Objects) + " objects"
 	if !a.LastDateAddedLast.IsZero() {
 		s += ", up to date as of " + clock(a.LastDateAddedLast)
 	}
@@ -49,7 +49,7 @@ func times(n int64) string {
 	if n == 1 {
 		return "once"
 	}
-	return Thousands(n) + " times"
+	return digits.Grouped(n) + " times"
 }
 
 func hours(d time.Duration) string {
@@ -67,24 +67,4 @@ func clock(t time.Time) string {
 		return t.Format("2006-01-02 15:04Z")
 	}
 	return t.Format("2006-01-02 15:04:05Z")
-}
-
-// Thousands writes n with commas between groups of three digits.
-func Thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := n < 0
-	if neg {
-		s = s[1:]
-	}
-	out := make([]byte, 0, len(s)+len(s)/3)
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, ',')
-		}
-		out = append(out, s[i])
-	}
-	if neg {
-		return "-" + string(out)
-	}
-	return string(out)
 }

@@ -1,5 +1,6 @@
-// Package digits formats numbers for people: the load benchmark's report
-// and the dashboard both group thousands.
+// Package digits formats numbers for people: the load benchmark's report,
+// the activity summaries of package limit and the dashboard all group
+// thousands with it.
 package digits
 
 import (
