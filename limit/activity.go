@@ -173,6 +173,23 @@ func (r *Recorder) restore(rows map[rowKey]*store.Activity) {
 	}
 }
 
+// Total sums a key's activity over its collections: the earliest first
+// and latest last times, the counts, the errors and the recent counts.
+func Total(acts []store.Activity) store.Activity {
+	var t store.Activity
+	for i := range acts {
+		a := &acts[i]
+		if i == 0 {
+			t.First = a.First
+		}
+		add(&t, a)
+		t.Recent.Requests += a.Recent.Requests
+		t.Recent.Polls += a.Recent.Polls
+		t.Recent.Objects += a.Recent.Objects
+	}
+	return t
+}
+
 // add adds delta b to a.
 func add(a, b *store.Activity) {
 	if b.First.Before(a.First) {

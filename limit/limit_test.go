@@ -274,3 +274,25 @@ func TestStale(t *testing.T) {
 		t.Errorf("Stale(no activity) = false, want true")
 	}
 }
+
+func TestTotal(t *testing.T) {
+	t0 := time.Date(2025, 3, 1, 3, 0, 0, 0, time.UTC)
+	acts := []store.Activity{
+		{Collection: "a", First: t0.Add(time.Hour), Last: t0.Add(2 * time.Hour), LastPoll: t0.Add(2 * time.Hour), Requests: 3, Polls: 2,
+			Errors: map[int]int64{429: 1}, Recent: store.ActivityCounts{Requests: 3, Polls: 2, Objects: 10}},
+		{Collection: "b", First: t0, Last: t0.Add(time.Hour), LastPoll: t0.Add(3 * time.Hour), Requests: 1, Polls: 1,
+			Errors: map[int]int64{429: 2, 404: 1}, Recent: store.ActivityCounts{Requests: 1, Polls: 1, Objects: 5}},
+	}
+	got := Total(acts)
+	if !got.First.Equal(t0) || !got.Last.Equal(t0.Add(2*time.Hour)) || !got.LastPoll.Equal(t0.Add(3*time.Hour)) ||
+		got.Requests != 4 || got.Polls != 3 || got.Errors[429] != 3 || got.Errors[404] != 1 ||
+		got.Recent != (store.ActivityCounts{Requests: 4, Polls: 3, Objects: 15}) {
+		t.Errorf("Total = %+v", got)
+	}
+	if got := Total(nil); !got.Last.IsZero() || got.Requests != 0 {
+		t.Errorf("Total(nil) = %+v, want zero", got)
+	}
+	if acts[0].Errors[429] != 1 {
+		t.Errorf("Total changed its argument: %+v", acts[0].Errors)
+	}
+}

@@ -4,7 +4,6 @@ package server
 // attempts, pause and resume).
 
 import (
-	"cmp"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,11 +14,11 @@ import (
 // uiFeedView is the view of a feed's page.
 type uiFeedView struct {
 	uiFeed
-	URL, Auth, TAXIICollection string
-	Mark                       store.FeedMark
-	Runs                       []store.FeedRun
-	RunLink                    string
-	Queued                     bool
+	Auth, TAXIICollection string
+	Mark                  store.FeedMark
+	Runs                  []store.FeedRun
+	RunLink               string
+	Queued                bool
 }
 
 // uiFeedRuns is how many runs a feed's page lists.
@@ -42,17 +41,13 @@ func (s *Server) uiFeedPage(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	names, err := s.collectionNames(r)
+	name, err := s.collectionName(ctx, f.CollectionID)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	v := uiFeedView{
-		uiFeed: uiFeed{Name: f.Name, Kind: f.Kind, Source: displayURL(f.URL), Collection: cmp.Or(names[f.CollectionID], f.CollectionID),
-			Every: f.Every.String(), Error: f.LastRun.Error, LastRun: f.LastRun, NextRun: f.NextRun},
-		URL: displayURL(f.URL), Auth: "none", TAXIICollection: f.TAXIICollection, Mark: f.Mark, Runs: runs,
-		RunLink: uiFeedLink(f.Name) + "run", Queued: r.URL.Query().Has("queued"),
-	}
+	v := uiFeedView{uiFeed: newUIFeed(f, name), Auth: "none", TAXIICollection: f.TAXIICollection, Mark: f.Mark, Runs: runs,
+		RunLink: uiFeedLink(f.Name) + "run", Queued: r.URL.Query().Has("queued")}
 	switch {
 	case f.Token != "":
 		v.Auth = "token"
@@ -83,10 +78,9 @@ func uiFeedLink(name string) string { return uiPrefix + "feeds/" + url.PathEscap
 // uiWebhookView is the view of a webhook's page.
 type uiWebhookView struct {
 	uiWebhook
-	BatchSize  int
-	MaxWait    string
-	Attempts   []store.WebhookAttempt
-	ActionLink string
+	BatchSize int
+	MaxWait   string
+	Attempts  []store.WebhookAttempt
 }
 
 // uiWebhookAttempts is how many attempts a webhook's page lists.
@@ -109,16 +103,12 @@ func (s *Server) uiWebhookPage(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	names, err := s.collectionNames(r)
+	name, err := s.collectionName(ctx, h.CollectionID)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	v := uiWebhookView{
-		uiWebhook: uiWebhook{ID: h.ID, Receiver: displayURL(h.URL), Collection: cmp.Or(names[h.CollectionID], h.CollectionID),
-			WebhookState: h.State, Link: uiWebhookLink(h.ID)},
-		BatchSize: h.BatchSize, MaxWait: h.MaxWait.String(), Attempts: attempts, ActionLink: uiWebhookLink(h.ID),
-	}
+	v := uiWebhookView{uiWebhook: newUIWebhook(h, name), BatchSize: h.BatchSize, MaxWait: h.MaxWait.String(), Attempts: attempts}
 	s.render(w, r, http.StatusOK, "webhook", "Webhook", "collections", v)
 }
 

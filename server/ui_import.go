@@ -10,7 +10,6 @@ import "net/http"
 type uiImportView struct {
 	Collections []uiChoice
 	Result      *importJSON
-	Into        string
 }
 
 // uiImportForm lists the explicit collections an import may go into.
@@ -24,14 +23,7 @@ func (s *Server) uiImportForm(r *http.Request, chosen string) (uiImportView, err
 		if !c.Writable() {
 			continue
 		}
-		label := c.APIRoot + " / " + c.Title
-		if c.Alias != "" {
-			label += " (" + c.Alias + ")"
-		}
-		v.Collections = append(v.Collections, uiChoice{Value: c.ID, Label: label, Selected: c.ID == chosen})
-		if c.ID == chosen {
-			v.Into = label
-		}
+		v.Collections = append(v.Collections, uiChoice{Value: c.ID, Label: collectionLabel(c), Selected: c.ID == chosen})
 	}
 	return v, nil
 }

@@ -65,7 +65,7 @@ func (s *Server) uiKeys(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	names, err := s.collectionNames(r)
+	names, err := s.collectionNames(ctx)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -82,44 +82,24 @@ func (s *Server) uiKeys(w http.ResponseWriter, r *http.Request) {
 			s.error(w, r, err)
 			return
 		}
+		total := limit.Total(acts)
+		c.LastRequest, c.LastPoll = total.Last, total.LastPoll
+		c.Polls24h, c.Objects24h = total.Recent.Polls, total.Recent.Objects
+		for _, n := range total.Errors {
+			c.Errors += n
+		}
 		for _, a := range acts {
-			c.LastRequest = later(c.LastRequest, a.Last)
-			c.LastPoll = later(c.LastPoll, a.LastPoll)
-			c.Polls24h += a.Recent.Polls
-			c.Objects24h += a.Recent.Objects
-			for _, n := range a.Errors {
-				c.Errors += n
-			}
 			c.Summaries = append(c.Summaries, limit.Describe(a, cmp.Or(names[a.Collection], a.Collection), activityWindow))
 		}
 		c.Unused = len(acts) == 0
 		if k.Plan != "" {
-			if p, err := s.store.Plan(ctx, k.Plan); err == nil {
+			if p, err := s.plan(r, k.Plan); err == nil {
 				c.Stale = limit.Stale(acts, p, now)
 			}
 		}
 		v.Keys = append(v.Keys, c)
 	}
 	s.render(w, r, http.StatusOK, "keys", "Consumers", "keys", v)
-}
-
-// collectionNames names every collection "root/alias" (or its title).
-func (s *Server) collectionNames(r *http.Request) (map[string]string, error) {
-	roots, err := s.store.APIRoots(r.Context())
-	if err != nil {
-		return nil, err
-	}
-	names := map[string]string{}
-	for _, root := range roots {
-		cols, err := s.store.Collections(r.Context(), root.Name)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range cols {
-			names[c.ID] = root.Name + "/" + cmp.Or(c.Alias, c.Title)
-		}
-	}
-	return names, nil
 }
 
 // rightsText says what a key may do, with collections by name.
@@ -152,13 +132,6 @@ func rightsText(k store.Key, names map[string]string) string {
 	return strings.Join(parts, "; ")
 }
 
-func later(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
-}
-
 // uiKeyForm is the view of the new-key page: the form, or the key made.
 type uiKeyForm struct {
 	Collections []uiKeyChoice
@@ -179,22 +152,12 @@ type uiKeyChoice struct {
 // uiKeyFormView lists the collections and plans for the new-key form.
 func (s *Server) uiKeyFormView(r *http.Request) (uiKeyForm, error) {
 	var v uiKeyForm
-	roots, err := s.store.APIRoots(r.Context())
+	cols, err := s.allCollections(r.Context())
 	if err != nil {
 		return v, err
 	}
-	for _, root := range roots {
-		cols, err := s.store.Collections(r.Context(), root.Name)
-		if err != nil {
-			return v, err
-		}
-		for _, c := range cols {
-			label := root.Name + " / " + c.Title
-			if c.Alias != "" {
-				label += " (" + c.Alias + ")"
-			}
-			v.Collections = append(v.Collections, uiKeyChoice{ID: c.ID, Label: label, Writable: c.Writable()})
-		}
+	for _, c := range cols {
+		v.Collections = append(v.Collections, uiKeyChoice{ID: c.ID, Label: collectionLabel(c), Writable: c.Writable()})
 	}
 	plans, err := s.store.Plans(r.Context())
 	if err != nil {

@@ -5,7 +5,6 @@ package server
 
 import (
 	"cmp"
-	"context"
 	"net/http"
 	"slices"
 	"strconv"
@@ -59,11 +58,7 @@ func (s *Server) uiLookup(w http.ResponseWriter, r *http.Request) {
 		if sel {
 			chosen = &readable[i]
 		}
-		label := c.APIRoot + " / " + c.Title
-		if c.Alias != "" {
-			label += " (" + c.Alias + ")"
-		}
-		v.Collections = append(v.Collections, uiChoice{Value: c.ID, Label: label, Selected: sel})
+		v.Collections = append(v.Collections, uiChoice{Value: c.ID, Label: collectionLabel(c), Selected: sel})
 	}
 	if chosen == nil && want == "" && len(readable) > 0 {
 		chosen = &readable[0]
@@ -130,27 +125,4 @@ func (s *Server) uiLookup(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.render(w, r, http.StatusOK, "lookup", "Lookup", "lookup", v)
-}
-
-// readableCollections lists every collection k may read, default API root
-// first.
-func (s *Server) readableCollections(ctx context.Context, k *store.Key) ([]store.Collection, error) {
-	roots, err := s.store.APIRoots(ctx)
-	if err != nil {
-		return nil, err
-	}
-	slices.SortStableFunc(roots, func(a, b store.APIRoot) int { return cmp.Compare(boolRank(a.Default), boolRank(b.Default)) })
-	var out []store.Collection
-	for _, root := range roots {
-		cols, err := s.store.Collections(ctx, root.Name)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range cols {
-			if canRead(k, c) {
-				out = append(out, c)
-			}
-		}
-	}
-	return out, nil
 }

@@ -7,7 +7,6 @@ import (
 	"cmp"
 	"context"
 	"net/http"
-	"net/url"
 	"slices"
 	"time"
 
@@ -48,10 +47,23 @@ type uiFeed struct {
 	NextRun                                            time.Time
 }
 
+// newUIFeed is feed f, into the collection named collection, as a table
+// row shows it: the source without secrets.
+func newUIFeed(f store.Feed, collection string) uiFeed {
+	return uiFeed{Name: f.Name, Kind: f.Kind, Source: displayURL(f.URL), Collection: collection, Every: f.Every.String(),
+		Error: f.LastRun.Error, LastRun: f.LastRun, NextRun: f.NextRun, Link: uiFeedLink(f.Name)}
+}
+
 // uiWebhook is one webhook on an admin's overview.
 type uiWebhook struct {
 	ID, Receiver, Collection, Link string
 	store.WebhookState
+}
+
+// newUIWebhook is webhook h, of the collection named collection, as a
+// table row shows it: the receiver without secrets.
+func newUIWebhook(h store.Webhook, collection string) uiWebhook {
+	return uiWebhook{ID: h.ID, Receiver: displayURL(h.URL), Collection: collection, WebhookState: h.State, Link: uiWebhookLink(h.ID)}
 }
 
 // uiOverview lists the collections the key may see, per API root, with
@@ -77,7 +89,7 @@ func (s *Server) uiOverview(w http.ResponseWriter, r *http.Request) {
 		}
 		ur := uiRoot{Name: root.Name, Title: cmp.Or(root.Title, root.Name), URL: base + "/taxii2/" + root.Name + "/", Default: root.Default}
 		for _, c := range cols {
-			names[c.ID] = root.Name + "/" + cmp.Or(c.Alias, c.Title)
+			names[c.ID] = shortName(c)
 			if !canRead(k, c) && !canWrite(k, c) {
 				continue
 			}
@@ -140,10 +152,7 @@ func (s *Server) uiFeeds(ctx context.Context, names map[string]string) ([]uiFeed
 	}
 	out := make([]uiFeed, 0, len(feeds))
 	for _, f := range feeds {
-		out = append(out, uiFeed{
-			Name: f.Name, Kind: f.Kind, Source: displayURL(f.URL), Collection: cmp.Or(names[f.CollectionID], f.CollectionID),
-			Every: f.Every.String(), Error: f.LastRun.Error, LastRun: f.LastRun, NextRun: f.NextRun, Link: uiFeedLink(f.Name),
-		})
+		out = append(out, newUIFeed(f, cmp.Or(names[f.CollectionID], f.CollectionID)))
 	}
 	return out, nil
 }
@@ -156,40 +165,9 @@ func (s *Server) uiWebhooks(ctx context.Context, names map[string]string) ([]uiW
 	}
 	out := make([]uiWebhook, 0, len(hooks))
 	for _, h := range hooks {
-		out = append(out, uiWebhook{ID: h.ID, Receiver: displayURL(h.URL),
-			Collection: cmp.Or(names[h.CollectionID], h.CollectionID), WebhookState: h.State, Link: uiWebhookLink(h.ID)})
+		out = append(out, newUIWebhook(h, cmp.Or(names[h.CollectionID], h.CollectionID)))
 	}
 	return out, nil
-}
-
-// displayURL is u without user information or query, for pages that must
-// not show secrets a URL may carry.
-func displayURL(u string) string {
-	p, err := url.Parse(u)
-	if err != nil {
-		return "(unreadable URL)"
-	}
-	hidden := p.User != nil || p.RawQuery != ""
-	p.User, p.RawQuery, p.Fragment = nil, "", ""
-	if hidden {
-		return p.String() + " …"
-	}
-	return p.String()
-}
-
-// filterText is a filter collection's filter as its owner wrote it.
-func filterText(c store.Collection) string {
-	if c.Kind != store.KindFilter {
-		return ""
-	}
-	f, err := store.StoredFilter(c.ID, c.Kind, c.Filter)
-	switch {
-	case err != nil:
-		return c.Filter
-	case f.IsEmpty():
-		return "every object"
-	}
-	return f.String()
 }
 
 // uiChoice is one option of a select.
