@@ -138,14 +138,16 @@ func uiCookieKey(r *http.Request) string {
 	return c.Value
 }
 
-// setUICookie signs the browser in with key, or out when key is "".
-func setUICookie(w http.ResponseWriter, r *http.Request, key string) {
+// setUICookie signs the browser in with key, or out when key is "". The
+// cookie is Secure when clients reach hail over https, as baseURL tells:
+// the public URL, or what the proxy says.
+func (s *Server) setUICookie(w http.ResponseWriter, r *http.Request, key string) {
 	c := &http.Cookie{
 		Name:     uiCookie,
 		Value:    key,
 		Path:     uiPrefix,
 		HttpOnly: true,
-		Secure:   secureRequest(r),
+		Secure:   strings.HasPrefix(s.baseURL(r), "https://"),
 		SameSite: http.SameSiteStrictMode,
 	}
 	if key == "" {
@@ -154,12 +156,6 @@ func setUICookie(w http.ResponseWriter, r *http.Request, key string) {
 		c.MaxAge = int(uiCookieAge / time.Second)
 	}
 	http.SetCookie(w, c)
-}
-
-// secureRequest reports whether the browser reached hail over https,
-// directly or through a proxy that says so.
-func secureRequest(r *http.Request) bool {
-	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 }
 
 // uiPage is what the layout reads; Data is the page's own view.
@@ -205,18 +201,18 @@ type uiError struct {
 func (s *Server) uiFail(w http.ResponseWriter, r *http.Request, status int, code, message string) {
 	if code == hail.EUNAUTHENTICATED {
 		if uiCookieKey(r) != "" {
-			setUICookie(w, r, "")
+			s.setUICookie(w, r, "")
 		}
 		// A refused key is no key: the layout must not show it signed in.
 		r = r.WithContext(withoutKey(r.Context()))
-		s.render(w, r, status, "login", "Sign in", "", uiLogin{Message: message})
+		s.render(w, r, status, "login", "Sign in", "", uiLoginView{Message: message})
 		return
 	}
 	s.render(w, r, status, "error", http.StatusText(status), "", uiError{Status: status, StatusText: http.StatusText(status), Message: message})
 }
 
-// uiLogin is the view of the login page.
-type uiLogin struct{ Message string }
+// uiLoginView is the view of the login page.
+type uiLoginView struct{ Message string }
 
 // uiLoginForm shows the login form, or goes to the collections when the
 // browser is signed in already.
@@ -225,7 +221,7 @@ func (s *Server) uiLoginForm(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, uiPrefix, http.StatusSeeOther)
 		return
 	}
-	s.render(w, r, http.StatusOK, "login", "Sign in", "", uiLogin{})
+	s.render(w, r, http.StatusOK, "login", "Sign in", "", uiLoginView{})
 }
 
 // maxLoginForm bounds the login form's body: a key is 45 bytes.
@@ -242,7 +238,7 @@ func (s *Server) uiLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	key := strings.TrimSpace(r.PostForm.Get("key"))
 	if key == "" {
-		s.render(w, r, http.StatusBadRequest, "login", "Sign in", "", uiLogin{Message: "Give an API key."})
+		s.render(w, r, http.StatusBadRequest, "login", "Sign in", "", uiLoginView{Message: "Give an API key."})
 		return
 	}
 	k, err := s.checkKey(r, key)
@@ -251,13 +247,13 @@ func (s *Server) uiLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.logger.InfoContext(r.Context(), "dashboard sign-in", "key", k.Name, "remote", r.RemoteAddr)
-	setUICookie(w, r, key)
+	s.setUICookie(w, r, key)
 	http.Redirect(w, r, uiPrefix, http.StatusSeeOther)
 }
 
 // uiLogout forgets the key.
 func (s *Server) uiLogout(w http.ResponseWriter, r *http.Request) {
-	setUICookie(w, r, "")
+	s.setUICookie(w, r, "")
 	http.Redirect(w, r, uiPrefix+"login", http.StatusSeeOther)
 }
 

@@ -791,3 +791,35 @@ func TestUIKeepsPlans(t *testing.T) {
 	req.Header.Set("Accept", "text/event-stream")
 	b.send(t, req).must(t, http.StatusForbidden, "does not include the stream API")
 }
+
+// TestUICookieSecure: the cookie is Secure where clients reach hail over
+// https, by its public URL or a proxy's X-Forwarded-Proto, and not over
+// plain http, where a browser would drop it.
+func TestUICookieSecure(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		cfg    server.Config
+		header string
+		secure bool
+	}{
+		{"plain http", server.Config{}, "", false},
+		{"proxy says https", server.Config{}, "https", true},
+		{"public URL https", server.Config{PublicURL: "https://taxii.example.org"}, "", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := uiEnv(t, tc.cfg)
+			req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/ui/login", strings.NewReader(url.Values{"key": {e.keys["reader"]}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if tc.header != "" {
+				req.Header.Set("X-Forwarded-Proto", tc.header)
+			}
+			p := newBrowser(t, e).send(t, req)
+			if p.status != http.StatusSeeOther {
+				t.Fatalf("sign in: %d %s", p.status, p.body)
+			}
+			if got := strings.Contains(p.header.Get("Set-Cookie"), "Secure"); got != tc.secure {
+				t.Errorf("Set-Cookie %q: Secure %v, want %v", p.header.Get("Set-Cookie"), got, tc.secure)
+			}
+		})
+	}
+}
